@@ -1,0 +1,52 @@
+"""Code conversions shared by the parsers: eForms uses ISO alpha-3, the model alpha-2."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pycountry
+
+
+@lru_cache(maxsize=512)
+def country_alpha2(code: str | None) -> str | None:
+    """``SWE`` -> ``SE``; an alpha-2 code passes through; an unknown code gives None."""
+    if not code:
+        return None
+    code = code.strip().upper()
+    if len(code) == 2:
+        return code if pycountry.countries.get(alpha_2=code) or code in {"UK", "EL", "XK"} else None
+    country = pycountry.countries.get(alpha_3=code)
+    return country.alpha_2 if country else None
+
+
+@lru_cache(maxsize=256)
+def language_alpha2(code: str | None) -> str | None:
+    """``SWE``/``swe`` -> ``sv``; alpha-2 passes through lower-cased; unknown gives None."""
+    if not code:
+        return None
+    code = code.strip().lower()
+    if len(code) == 2:
+        return code
+    lang = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    return getattr(lang, "alpha_2", None) if lang else None
+
+
+_CPV = re.compile(r"^\d{8}")
+
+
+def cpv(code: str | None) -> str | None:
+    """The 8-digit CPV code without its check digit (``55321000-6`` -> ``55321000``)."""
+    if not code:
+        return None
+    match = _CPV.match(code.strip())
+    return match.group(0) if match else None
+
+
+def amount(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.strip().replace(" ", "").replace(",", "."))
+    except ValueError:
+        return None

@@ -1,0 +1,21 @@
+"""Errors a parser or a source raises: each names what failed and where."""
+
+from __future__ import annotations
+
+
+class ParseError(Exception):
+    """A notice or feed that cannot be turned into tenders; ``origin`` says which."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(f"{origin}: {reason}")
+        self.origin = origin
+        self.reason = reason
+
+
+class SourceError(Exception):
+    """A source that could not be read at all (missing path, bad configuration)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"source {source!r}: {reason}")
+        self.source = source
+        self.reason = reason

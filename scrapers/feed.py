@@ -1,0 +1,73 @@
+"""RSS/Atom feeds -> Tenders, one per entry, with feedparser.
+
+A feed item says little: a title, a summary, a link, a date. What it does not say
+stays empty; a source may declare what its feed covers (``nuts``, ``country``,
+``notice_type``), since a municipal tender feed lists one kind of notice for one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import feedparser
+from bs4 import BeautifulSoup
+
+from scrapers.codes import language_alpha2
+from scrapers.errors import ParseError
+from tenders.model import Tender
+
+
+def parse_feed(
+    data: bytes,
+    origin: str,
+    source: str,
+    *,
+    nuts: list[str] | None = None,
+    country: str | None = None,
+    notice_type: str = "other",
+) -> list[Tender]:
+    parsed = feedparser.parse(data)
+    if not parsed.get("version"):
+        problem = parsed.get("bozo_exception")
+        head = data[:512].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html")):
+            raise ParseError(origin, "not an RSS/Atom feed: the server sent an HTML page")
+        raise ParseError(origin, f"not an RSS/Atom feed ({problem or 'no feed element'})")
+    feed_lang = language_alpha2((parsed.feed.get("language") or "")[:2] or None)
+    tenders = []
+    for entry in parsed.entries:
+        tenders.append(_entry(entry, source, feed_lang, nuts or [], country, notice_type))
+    return tenders
+
+
+def _entry(
+    entry: Any, source: str, feed_lang: str | None, nuts: list[str], country: str | None, notice_type: str
+) -> Tender:
+    link = entry.get("link")
+    key = entry.get("id") or link or entry.get("title") or ""
+    # Entry ids are often whole URLs; a short digest keeps the tender id readable and stable.
+    notice_id = key if len(key) <= 64 and ":" not in key else hashlib.sha1(key.encode()).hexdigest()[:16]
+    summary = entry.get("summary") or entry.get("description")
+    published = entry.get("published_parsed") or entry.get("updated_parsed")
+    return Tender(
+        source=source,
+        notice_id=notice_id,
+        notice_type=notice_type,
+        title=_plain(entry.get("title")),
+        description=_plain(summary),
+        language=language_alpha2((entry.get("language") or "")[:2] or None) or feed_lang,
+        published=time.strftime("%Y-%m-%d", published) if published else None,
+        url=link,
+        nuts=list(nuts),
+        buyer_country=country,
+    )
+
+
+def _plain(html: str | None) -> str | None:
+    if not html:
+        return None
+    text = BeautifulSoup(html, "html.parser").get_text(" ") if "<" in html else html
+    text = " ".join(text.split())
+    return text or None
