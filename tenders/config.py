@@ -1,0 +1,92 @@
+"""Settings: environment variables over embedded defaults, read in one place.
+
+With nothing set, everything lives under ``var/`` of the project: a SQLite file and a
+file outbox, so a fresh clone runs with no setup. PostgreSQL is one variable away:
+``TENDER_RADAR_DATABASE_URL=postgresql+psycopg2://user@host/db``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SENDERS = ("outbox", "sendgrid")
+
+
+class ConfigError(ValueError):
+    """A setting with a wrong value; the message names the variable and what it accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path
+    database_url: str
+    sources_file: Path
+    subscribers_file: Path
+    outbox_dir: Path
+    sender: str
+    sendgrid_api_key: str | None
+    sendgrid_host: str
+    from_email: str
+    from_name: str
+
+    @property
+    def var_dir(self) -> Path:
+        return self.home / "var"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    home = Path(env.get("TENDER_RADAR_HOME") or _default_home()).resolve()
+    var = home / "var"
+    database_url = env.get("TENDER_RADAR_DATABASE_URL") or f"sqlite:///{var / 'tender-radar.sqlite'}"
+    try:
+        make_url(database_url)
+    except ArgumentError as exc:
+        raise ConfigError(f"TENDER_RADAR_DATABASE_URL={database_url!r} is not a database URL: {exc}") from None
+
+    api_key = env.get("SENDGRID_API_KEY") or None
+    sender = (env.get("TENDER_RADAR_SENDER") or ("sendgrid" if api_key else "outbox")).strip().lower()
+    if sender not in SENDERS:
+        raise ConfigError(f"TENDER_RADAR_SENDER={sender!r} is not one of: {', '.join(SENDERS)}")
+    if sender == "sendgrid" and not api_key:
+        raise ConfigError("TENDER_RADAR_SENDER=sendgrid needs SENDGRID_API_KEY")
+
+    from_email = env.get("TENDER_RADAR_FROM_EMAIL") or "alerts@example.org"
+    if "@" not in from_email or " " in from_email.strip():
+        raise ConfigError(f"TENDER_RADAR_FROM_EMAIL={from_email!r} is not an email address")
+    sendgrid_host = env.get("TENDER_RADAR_SENDGRID_HOST") or "https://api.sendgrid.com"
+    if not sendgrid_host.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ConfigError(f"TENDER_RADAR_SENDGRID_HOST={sendgrid_host!r} must be https (or http on loopback)")
+
+    return Settings(
+        home=home,
+        database_url=database_url,
+        sources_file=_path(env, "TENDER_RADAR_SOURCES", home / "sources.yaml", home),
+        subscribers_file=_path(env, "TENDER_RADAR_SUBSCRIBERS", home / "subscribers.yaml", home),
+        outbox_dir=_path(env, "TENDER_RADAR_OUTBOX", var / "outbox", home),
+        sender=sender,
+        sendgrid_api_key=api_key,
+        sendgrid_host=sendgrid_host.rstrip("/"),
+        from_email=from_email.strip(),
+        from_name=env.get("TENDER_RADAR_FROM_NAME") or "Social Tender Radar",
+    )
+
+
+def _default_home() -> Path:
+    """The checkout when run from it (it holds sources.yaml), else the working directory."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "sources.yaml").exists() else Path.cwd()
+
+
+def _path(env: Mapping[str, str], name: str, default: Path, home: Path) -> Path:
+    value = env.get(name)
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else home / path

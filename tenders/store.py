@@ -1,0 +1,420 @@
+"""The store: typed tables, Alembic migrations, an idempotent upsert that keeps history.
+
+Everything reads and writes tenders, assessments and deliveries through ``Store``;
+nothing else writes SQL. SQLite and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from tenders.model import Tender
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BATCH = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class TenderRow(Base):
+    __tablename__ = "tenders"
+    __table_args__ = (UniqueConstraint("source", "notice_id", name="uq_tenders_source_notice"),)
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    notice_id: Mapped[str] = mapped_column(String(200))
+    notice_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(Text)
+    buyer_country: Mapped[str | None] = mapped_column(String(2))
+    published: Mapped[str | None] = mapped_column(String(10))
+    deadline: Mapped[str | None] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict[str, Any]]
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[list[Any] | None]
+    assessed_hash: Mapped[str | None] = mapped_column(String(64))
+    classifier_version: Mapped[str | None] = mapped_column(String(40))
+
+
+class TenderHistoryRow(Base):
+    __tablename__ = "tender_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    replaced_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestRow(Base):
+    """One email to one subscriber. Recorded before sending: it is the outbox."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subscriber: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5))
+    tender_ids: Mapped[list[Any]]
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DeliveryRow(Base):
+    """(subscriber, tender) once: the key that keeps a tender from reaching anyone twice."""
+
+    __tablename__ = "deliveries"
+
+    subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    digest_id: Mapped[str] = mapped_column(ForeignKey("digests.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SourceRunRow(Base):
+    __tablename__ = "source_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    new: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def add(self, other: UpsertResult) -> None:
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """A classified tender as matching and digests read it."""
+
+    tender: Tender
+    score: float
+    label: str
+    reasons: list[dict[str, Any]]
+    content_hash: str
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        kwargs: dict[str, Any] = {"future": True}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (safe to call every run)."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- tenders -------------------------------------------------------------------------
+
+    def upsert(self, tenders: Iterable[Tender]) -> UpsertResult:
+        """Insert new tenders, update changed ones (old version to history), skip the same.
+
+        Each batch is one transaction: a crash leaves whole batches, never half a tender.
+        """
+        total = UpsertResult()
+        batch: dict[str, Tender] = {}
+        for tender in tenders:
+            if tender.id in batch:  # the same notice twice in one batch: settle the first
+                total.add(self._upsert_batch(batch))
+                batch = {}
+            batch[tender.id] = tender
+            if len(batch) >= BATCH:
+                total.add(self._upsert_batch(batch))
+                batch = {}
+        if batch:
+            total.add(self._upsert_batch(batch))
+        return total
+
+    def _upsert_batch(self, batch: dict[str, Tender]) -> UpsertResult:
+        result = UpsertResult()
+        now = utcnow()
+        with self.session() as session, session.begin():
+            existing = {
+                row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))
+            }
+            for tender_id, tender in batch.items():
+                digest = tender.content_hash()
+                row = existing.get(tender_id)
+                if row is None:
+                    session.add(_new_row(tender, digest, now))
+                    result.new.append(tender_id)
+                elif row.content_hash == digest:
+                    result.unchanged += 1
+                else:
+                    session.add(
+                        TenderHistoryRow(
+                            tender_id=tender_id,
+                            version=row.version,
+                            content_hash=row.content_hash,
+                            data=row.data,
+                            replaced_at=now,
+                        )
+                    )
+                    _update_row(row, tender, digest, now)
+                    result.changed.append(tender_id)
+        return result
+
+    def get(self, tender_id: str) -> Tender | None:
+        with self.session() as session:
+            row = session.get(TenderRow, tender_id)
+            return Tender.from_dict(row.data) if row else None
+
+    def history(self, tender_id: str) -> list[dict[str, Any]]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(TenderHistoryRow).where(TenderHistoryRow.tender_id == tender_id).order_by(TenderHistoryRow.id)
+            )
+            return [{"version": r.version, "content_hash": r.content_hash, "data": r.data} for r in rows]
+
+    def count(self) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.count()).select_from(TenderRow)) or 0
+
+    # -- assessments ---------------------------------------------------------------------
+
+    def unassessed(self, classifier_version: str, limit: int = BATCH) -> list[Tender]:
+        """Tenders never classified, changed since, or classified by another classifier version."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(TenderRow)
+                .where(
+                    (TenderRow.assessed_hash.is_(None))
+                    | (TenderRow.assessed_hash != TenderRow.content_hash)
+                    | (TenderRow.classifier_version != classifier_version)
+                )
+                .order_by(TenderRow.id)
+                .limit(limit)
+            )
+            return [Tender.from_dict(row.data) for row in rows]
+
+    def save_assessments(self, assessments: Sequence[tuple[Tender, float, str, list[dict[str, Any]]]], version: str) -> None:
+        with self.session() as session, session.begin():
+            for tender, score, label, reasons in assessments:
+                row = session.get(TenderRow, tender.id)
+                if row is None:
+                    continue
+                row.score, row.label, row.reasons = score, label, reasons
+                row.assessed_hash = tender.content_hash()
+                row.classifier_version = version
+
+    def assessed(self, min_score: float = 0.0) -> Iterator[Assessed]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(TenderRow)
+                .where(TenderRow.score.is_not(None), TenderRow.score >= min_score)
+                .order_by(TenderRow.score.desc(), TenderRow.id)
+            )
+            for row in rows:
+                yield Assessed(
+                    tender=Tender.from_dict(row.data),
+                    score=row.score or 0.0,
+                    label=row.label or "unlikely",
+                    reasons=list(row.reasons or []),
+                    content_hash=row.content_hash,
+                )
+
+    # -- deliveries ----------------------------------------------------------------------
+
+    def delivered_ids(self, subscriber: str) -> set[str]:
+        with self.session() as session:
+            return set(session.scalars(select(DeliveryRow.tender_id).where(DeliveryRow.subscriber == subscriber)))
+
+    def queue_digest(self, subscriber: str, email: str, language: str, items: Sequence[Assessed]) -> str | None:
+        """Record a digest and claim its tenders for this subscriber, in one transaction.
+
+        A tender already claimed (by an earlier digest) is left out; nothing left, no digest.
+        """
+        now = utcnow()
+        with self.session() as session, session.begin():
+            taken = set(
+                session.scalars(
+                    select(DeliveryRow.tender_id).where(
+                        DeliveryRow.subscriber == subscriber,
+                        DeliveryRow.tender_id.in_([i.tender.id for i in items]),
+                    )
+                )
+            )
+            fresh = [i for i in items if i.tender.id not in taken]
+            if not fresh:
+                return None
+            digest_id = str(uuid.uuid4())
+            session.add(
+                DigestRow(
+                    id=digest_id,
+                    subscriber=subscriber,
+                    email=email,
+                    language=language,
+                    tender_ids=[i.tender.id for i in fresh],
+                    status="queued",
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+            session.flush()
+            for item in fresh:
+                session.add(
+                    DeliveryRow(
+                        subscriber=subscriber,
+                        tender_id=item.tender.id,
+                        content_hash=item.content_hash,
+                        digest_id=digest_id,
+                        created_at=now,
+                    )
+                )
+            return digest_id
+
+    def due_digests(self) -> list[DigestRow]:
+        """Queued digests and failed ones to retry: a failed send is never dropped."""
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(DigestRow).where(DigestRow.status.in_(("queued", "failed"))).order_by(DigestRow.created_at)
+                )
+            )
+
+    def assessed_by_ids(self, ids: Sequence[str]) -> list[Assessed]:
+        with self.session() as session:
+            rows = {r.id: r for r in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(ids))))}
+        out = []
+        for tender_id in ids:
+            row = rows.get(tender_id)
+            if row is not None:
+                out.append(
+                    Assessed(
+                        tender=Tender.from_dict(row.data),
+                        score=row.score or 0.0,
+                        label=row.label or "unlikely",
+                        reasons=list(row.reasons or []),
+                        content_hash=row.content_hash,
+                    )
+                )
+        return out
+
+    def mark_digest(self, digest_id: str, *, sent: bool, provider_ref: str | None = None, error: str | None = None) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(DigestRow, digest_id)
+            if row is None:
+                return
+            row.attempts += 1
+            if sent:
+                row.status, row.sent_at, row.provider_ref, row.last_error = "sent", utcnow(), provider_ref, None
+            else:
+                row.status, row.last_error = "failed", error
+
+    def digests(self) -> list[DigestRow]:
+        with self.session() as session:
+            return list(session.scalars(select(DigestRow).order_by(DigestRow.created_at)))
+
+    # -- source runs ---------------------------------------------------------------------
+
+    def record_run(self, source: str, started_at: datetime, result: UpsertResult, errors: list[str]) -> None:
+        with self.session() as session, session.begin():
+            session.add(
+                SourceRunRow(
+                    source=source,
+                    started_at=started_at,
+                    finished_at=utcnow(),
+                    new=len(result.new),
+                    changed=len(result.changed),
+                    unchanged=result.unchanged,
+                    errors=len(errors),
+                    last_error=errors[-1] if errors else None,
+                )
+            )
+
+
+def _new_row(tender: Tender, digest: str, now: datetime) -> TenderRow:
+    row = TenderRow(id=tender.id, source=tender.source, notice_id=tender.notice_id, version=1, first_seen=now)
+    _update_row(row, tender, digest, now, bump=False)
+    return row
+
+
+def _update_row(row: TenderRow, tender: Tender, digest: str, now: datetime, *, bump: bool = True) -> None:
+    row.notice_type = tender.notice_type
+    row.title = tender.title
+    row.buyer_country = tender.buyer_country
+    row.published = tender.published
+    row.deadline = tender.deadline
+    row.content_hash = digest
+    row.data = tender.to_dict()
+    row.updated_at = now
+    if bump:
+        row.version += 1
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
