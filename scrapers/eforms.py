@@ -155,8 +155,8 @@ def _lot(lot_el: etree._Element, lang3: str | None) -> Lot:
     executions = [c.strip() for c in X_RES_EXEC(lot_el)]
     if "yes" in executions or "true" in executions:
         lot.reserved_execution = True
-    elif executions:
-        lot.reserved_execution = False
+    elif "no" in executions or "false" in executions:
+        lot.reserved_execution = False  # "not-known" stays None: the notice does not say
     period = _first(X_DEADLINE(lot_el))
     if period is None:
         period = _first(X_PARTICIPATION(lot_el))

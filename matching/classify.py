@@ -1,0 +1,280 @@
+"""Does a tender suit social enterprises? A score in [0, 1], a label and the reasons.
+
+Pure and deterministic: a ``Tender`` in, an ``Assessment`` out. Every reason names its
+evidence: the field and its value, or the sentence quoted. Structured evidence of a
+reservation or an employment requirement is decisive: no sector or size penalty can
+push such a tender below "suitable".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tenders.codelists import codelist
+from tenders.model import Tender
+
+DATA = Path(__file__).resolve().parent / "data"
+SUITABLE, POSSIBLE = 0.6, 0.3
+LABELS = ("suitable", "possible", "unlikely")
+
+# Structured fields: (code, weight, decisive).
+RESERVED_PARTICIPATION = {"res-ws": 0.9, "res-pub-ser": 0.75}
+RESERVED_EXECUTION = 0.8
+SOCIAL_OBJECTIVE_EMPLOYMENT = 0.7  # BT-775 "opp"
+SOCIAL_OBJECTIVE_OTHER = 0.35
+STRATEGIC_SOCIAL = 0.35  # BT-06 "soc-obj"
+LIGHT_REGIME = 0.35
+TYPICAL_SECTOR = 0.45
+TYPICAL_SECTOR_TEXT = 0.4  # a word in the title is weaker evidence than a CPV code
+SMALL_SCALE = 0.3
+DIVIDED_IN_LOTS = 0.1
+UNLIKELY_SECTOR = 0.6
+LARGE_SCALE = 0.25
+
+# A sentence ends at . ! ? before a capital letter ("4 kap. 18 §" stays whole), or at a line break.
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÅÄÖ\"'«(])|\n+")
+
+
+@dataclass(slots=True)
+class Assessment:
+    id: str
+    score: float
+    label: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "score": self.score, "label": self.label, "reasons": self.reasons}
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    name: str
+    weight: float
+    decisive: bool
+    patterns: tuple[re.Pattern[str], ...]
+    negations: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    version: str
+    groups: tuple[_Group, ...]
+    typical: dict[str, dict[str, Any]]
+    unlikely: dict[str, dict[str, Any]]
+    eur_rates: dict[str, float]
+    small_eur: float
+    large_eur: float
+    light_regime: frozenset[str]
+    typical_words: dict[str, re.Pattern[str]]
+    unlikely_words: dict[str, re.Pattern[str]]
+
+
+@lru_cache(maxsize=1)
+def rules() -> _Rules:
+    lexicon = yaml.safe_load((DATA / "lexicon.yaml").read_text(encoding="utf-8"))
+    sectors = yaml.safe_load((DATA / "sectors.yaml").read_text(encoding="utf-8"))
+    groups = []
+    for name, spec in lexicon["groups"].items():
+        patterns = [p for lang in spec["patterns"].values() for p in lang]
+        negations = [p for lang in (lexicon.get("negations", {}).get(name) or {}).values() for p in lang]
+        groups.append(
+            _Group(
+                name=name,
+                weight=float(spec["weight"]),
+                decisive=bool(spec.get("decisive")),
+                patterns=tuple(re.compile(p, re.IGNORECASE) for p in patterns),
+                negations=tuple(re.compile(p, re.IGNORECASE) for p in negations),
+            )
+        )
+    return _Rules(
+        version=f"rules-l{lexicon['version']}-s{sectors['version']}",
+        groups=tuple(groups),
+        typical=sectors["typical"],
+        unlikely=sectors["unlikely"],
+        eur_rates={k: float(v) for k, v in sectors["eur_rates"].items()},
+        small_eur=float(sectors["small_contract_eur"]),
+        large_eur=float(sectors["large_contract_eur"]),
+        light_regime=frozenset(codelist("cpv_social-service-cpv")),
+        typical_words=_word_patterns(sectors["typical"]),
+        unlikely_words=_word_patterns(sectors["unlikely"]),
+    )
+
+
+def _word_patterns(sectors: dict[str, dict[str, Any]]) -> dict[str, re.Pattern[str]]:
+    return {
+        name: re.compile(r"\b(?:" + "|".join(spec["words"]) + ")", re.IGNORECASE)
+        for name, spec in sectors.items()
+        if spec.get("words")
+    }
+
+
+def classifier_version() -> str:
+    return rules().version
+
+
+def classify(tender: Tender) -> Assessment:
+    r = rules()
+    reasons: list[dict[str, Any]] = []
+    reasons += _structured(tender)
+    reasons += _text(tender, r)
+    reasons += _sector_and_size(tender, r)
+
+    decisive = _noisy_or(x["weight"] for x in reasons if x.get("decisive"))
+    positive = _noisy_or(x["weight"] for x in reasons if x["weight"] > 0)
+    penalty = 1.0
+    for reason in reasons:
+        if reason["weight"] < 0:
+            penalty *= 1.0 + reason["weight"]
+    score = round(max(decisive, positive * penalty), 3)
+    label = "suitable" if score >= SUITABLE else "possible" if score >= POSSIBLE else "unlikely"
+    reasons.sort(key=lambda x: -abs(x["weight"]))
+    return Assessment(id=tender.id, score=score, label=label, reasons=reasons)
+
+
+def _reason(code: str, weight: float, *, field: str, value: Any = None, quote: str | None = None,
+            decisive: bool = False) -> dict[str, Any]:  # fmt: skip
+    out: dict[str, Any] = {"code": code, "weight": weight, "field": field}
+    if value is not None:
+        out["value"] = value
+    if quote is not None:
+        out["quote"] = quote
+    if decisive:
+        out["decisive"] = True
+    return out
+
+
+def _structured(tender: Tender) -> list[dict[str, Any]]:
+    reasons = []
+    seen: set[tuple[str, str]] = set()
+    # Lots first: "a reserved lot inside a large procedure" must name the lot.
+    scopes: list[tuple[str, Any]] = [(f"lots[{lot.id}].", lot) for lot in tender.lots] + [("", tender)]
+    for prefix, scope in scopes:
+        for code in scope.reserved_participation:
+            if code in RESERVED_PARTICIPATION and ("rp", code) not in seen:
+                seen.add(("rp", code))
+                reasons.append(_reason("reserved_participation", RESERVED_PARTICIPATION[code],
+                                       field=f"{prefix}reserved_participation", value=code, decisive=True))  # fmt: skip
+        if scope.reserved_execution and ("re", "yes") not in seen:
+            seen.add(("re", "yes"))
+            reasons.append(_reason("reserved_execution", RESERVED_EXECUTION,
+                                   field=f"{prefix}reserved_execution", value=True, decisive=True))  # fmt: skip
+        for code in scope.social_objectives:
+            if ("so", code) in seen:
+                continue
+            seen.add(("so", code))
+            if code == "opp":
+                reasons.append(_reason("social_objective_employment", SOCIAL_OBJECTIVE_EMPLOYMENT,
+                                       field=f"{prefix}social_objectives", value=code, decisive=True))  # fmt: skip
+            else:
+                reasons.append(_reason("social_objective", SOCIAL_OBJECTIVE_OTHER,
+                                       field=f"{prefix}social_objectives", value=code))  # fmt: skip
+        if "soc-obj" in scope.strategic_procurement and ("sp", "soc-obj") not in seen:
+            seen.add(("sp", "soc-obj"))
+            reasons.append(_reason("strategic_social", STRATEGIC_SOCIAL,
+                                   field=f"{prefix}strategic_procurement", value="soc-obj"))  # fmt: skip
+    return reasons
+
+
+def _text(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
+    reasons = []
+    found: set[str] = set()
+    fields = [("title", tender.title), ("description", tender.description)]
+    fields += [(f"lots[{lot.id}].title", lot.title) for lot in tender.lots]
+    fields += [(f"lots[{lot.id}].description", lot.description) for lot in tender.lots]
+    for name, text in fields:
+        if not text:
+            continue
+        for sentence in _SENTENCE.split(text):
+            for group in r.groups:
+                if group.name in found:
+                    continue
+                if any(n.search(sentence) for n in group.negations):
+                    # "ej reserverad": says the opposite, so it is evidence of nothing, but worth showing.
+                    found.add(group.name)
+                    reasons.append(_reason(f"text_{group.name}_negated", 0.0, field=name, quote=_quote(sentence)))
+                elif any(p.search(sentence) for p in group.patterns):
+                    found.add(group.name)
+                    reasons.append(_reason(f"text_{group.name}", group.weight, field=name, quote=_quote(sentence),
+                                           decisive=group.decisive))  # fmt: skip
+    return reasons
+
+
+def _sector_and_size(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
+    reasons: list[dict[str, Any]] = []
+    codes = tender.all_cpv
+    # CPV codes are the better evidence; words in the text count only when there are none.
+    by_code = _sector(codes, r.typical)
+    by_word = None if codes else _sector_words(tender, r.typical_words)
+    typical = bool(by_code or by_word)
+    if by_code:
+        sector, code = by_code
+        reasons.append(_reason("typical_sector", TYPICAL_SECTOR, field="cpv", value=code) | {"sector": sector})
+    elif by_word:
+        sector, where, quote = by_word
+        reasons.append(_reason("typical_sector", TYPICAL_SECTOR_TEXT, field=where, quote=quote) | {"sector": sector})
+    else:
+        unlikely_code = _sector([tender.cpv_main] if tender.cpv_main else codes, r.unlikely)
+        unlikely_word = None if codes else _sector_words(tender, r.unlikely_words)
+        if unlikely_code:
+            sector, code = unlikely_code
+            reasons.append(_reason("unlikely_sector", -UNLIKELY_SECTOR, field="cpv_main", value=code) | {"sector": sector})
+        elif unlikely_word:
+            sector, where, quote = unlikely_word
+            reasons.append(_reason("unlikely_sector", -UNLIKELY_SECTOR, field=where, quote=quote) | {"sector": sector})
+    light = [c for c in codes if c in r.light_regime]
+    if light:
+        reasons.append(_reason("light_regime", LIGHT_REGIME, field="cpv", value=light[0]))
+
+    value_eur = _eur(tender.estimated_value, tender.currency, r)
+    if typical and value_eur is not None and value_eur <= r.small_eur:
+        reasons.append(_reason("small_scale", SMALL_SCALE, field="estimated_value",
+                               value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
+    if value_eur is not None and value_eur >= r.large_eur:
+        reasons.append(_reason("large_scale", -LARGE_SCALE, field="estimated_value",
+                               value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
+    if typical and len(tender.lots) >= 3:
+        reasons.append(_reason("divided_in_lots", DIVIDED_IN_LOTS, field="lots", value=len(tender.lots)))
+    return reasons
+
+
+def _sector(codes: list[str], sectors: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
+    for code in codes:
+        for name, spec in sectors.items():
+            if any(code.startswith(prefix) for prefix in spec["cpv"]):
+                return name, code
+    return None
+
+
+def _sector_words(tender: Tender, words: dict[str, re.Pattern[str]]) -> tuple[str, str, str] | None:
+    for field_name, text in (("title", tender.title), ("description", tender.description)):
+        if not text:
+            continue
+        for sentence in _SENTENCE.split(text):
+            for name, pattern in words.items():
+                if pattern.search(sentence):
+                    return name, field_name, _quote(sentence)
+    return None
+
+
+def _eur(value: float | None, currency: str | None, r: _Rules) -> float | None:
+    if value is None or not currency or currency.upper() not in r.eur_rates:
+        return None
+    return value * r.eur_rates[currency.upper()]
+
+
+def _noisy_or(weights: Any) -> float:
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - max(0.0, min(1.0, w))
+    return 1.0 - miss
+
+
+def _quote(sentence: str, limit: int = 240) -> str:
+    text = " ".join(sentence.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
