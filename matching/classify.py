@@ -152,8 +152,9 @@ def _reason(code: str, weight: float, *, field: str, value: Any = None, quote: s
 def _structured(tender: Tender) -> list[dict[str, Any]]:
     reasons = []
     seen: set[tuple[str, str]] = set()
-    # Lots first: "a reserved lot inside a large procedure" must name the lot.
-    scopes: list[tuple[str, Any]] = [(f"lots[{lot.id}].", lot) for lot in tender.lots] + [("", tender)]
+    # Lots first when there are several: "a reserved lot inside a large procedure" must name the lot.
+    lots = tender.lots if len(tender.lots) > 1 else []
+    scopes: list[tuple[str, Any]] = [(f"lots[{lot.id}].", lot) for lot in lots] + [("", tender)]
     for prefix, scope in scopes:
         for code in scope.reserved_participation:
             if code in RESERVED_PARTICIPATION and ("rp", code) not in seen:
@@ -191,17 +192,19 @@ def _text(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
         if not text:
             continue
         for sentence in _SENTENCE.split(text):
+            # Strongest group first; a sentence is positive evidence for one group at most.
             for group in r.groups:
                 if group.name in found:
                     continue
                 if any(n.search(sentence) for n in group.negations):
-                    # "ej reserverad": says the opposite, so it is evidence of nothing, but worth showing.
+                    # "ej reserverad" says the opposite: evidence of nothing, but worth showing.
                     found.add(group.name)
                     reasons.append(_reason(f"text_{group.name}_negated", 0.0, field=name, quote=_quote(sentence)))
                 elif any(p.search(sentence) for p in group.patterns):
                     found.add(group.name)
                     reasons.append(_reason(f"text_{group.name}", group.weight, field=name, quote=_quote(sentence),
                                            decisive=group.decisive))  # fmt: skip
+                    break
     return reasons
 
 

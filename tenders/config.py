@@ -35,6 +35,7 @@ class Settings:
     sendgrid_host: str
     from_email: str
     from_name: str
+    include_expired: bool = False
 
     @property
     def var_dir(self) -> Path:
@@ -76,7 +77,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sendgrid_host=sendgrid_host.rstrip("/"),
         from_email=from_email.strip(),
         from_name=env.get("TENDER_RADAR_FROM_NAME") or "Social Tender Radar",
+        include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
     )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name}={value!r} must be one of 1, true, yes, 0, false, no")
 
 
 def _default_home() -> Path:

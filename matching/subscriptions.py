@@ -1,0 +1,119 @@
+"""Subscribers and which tenders each one gets: region, sector (CPV), keywords, score.
+
+Where a tender does not say (no place, no CPV), it is let through: a missed tender
+costs a social enterprise more than one line too many in a digest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tenders.model import Tender
+
+LANGUAGES = ("sv", "en")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class SubscriberError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    key: str
+    organisation: str
+    email: str
+    language: str = "sv"
+    regions: tuple[str, ...] = ()
+    cpv: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    min_score: float = 0.5
+    org_number: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def wants(self, tender: Tender, score: float) -> bool:
+        return (
+            score >= self.min_score
+            and self._in_region(tender)
+            and self._in_sector(tender)
+            and self._has_keyword(tender)
+        )
+
+    def _in_region(self, tender: Tender) -> bool:
+        if not self.regions:
+            return True
+        places = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
+        if places:
+            return any(p.startswith(r) for p in places for r in self.regions)
+        if tender.buyer_country:
+            return any(r[:2] == tender.buyer_country for r in self.regions)
+        return True
+
+    def _in_sector(self, tender: Tender) -> bool:
+        codes = tender.all_cpv
+        return not self.cpv or not codes or any(c.startswith(p) for c in codes for p in self.cpv)
+
+    def _has_keyword(self, tender: Tender) -> bool:
+        if not self.keywords:
+            return True
+        text = " ".join(
+            filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])
+        ).lower()
+        return any(k.lower() in text for k in self.keywords)
+
+
+def everything(language: str = "sv") -> Subscriber:
+    """A subscriber who wants every tender: for previewing templates."""
+    return Subscriber(key="preview", organisation="Preview", email="preview@example.org", language=language,
+                      min_score=0.0)  # fmt: skip
+
+
+def load_subscribers(path: Path) -> list[Subscriber]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SubscriberError(f"{path}: cannot read the subscribers file: {exc}") from exc
+    entries = doc.get("subscribers") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise SubscriberError(f"{path}: expected a top-level 'subscribers:' list")
+    out: list[Subscriber] = []
+    keys: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"{path}: subscribers[{index}]"
+        if not isinstance(entry, dict):
+            raise SubscriberError(f"{where}: expected a mapping")
+        email = str(entry.get("email") or "")
+        if not _EMAIL.match(email):
+            raise SubscriberError(f"{where}: 'email' {email!r} is not an email address")
+        language = str(entry.get("language") or "sv")
+        if language not in LANGUAGES:
+            raise SubscriberError(f"{where}: 'language' must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        try:
+            min_score = float(entry.get("min_score", 0.5))
+        except (TypeError, ValueError):
+            raise SubscriberError(f"{where}: 'min_score' must be a number between 0 and 1") from None
+        if not 0.0 <= min_score <= 1.0:
+            raise SubscriberError(f"{where}: 'min_score' must be between 0 and 1, not {min_score}")
+        key = str(entry.get("key") or email.lower())
+        if key in keys:
+            raise SubscriberError(f"{where}: duplicate subscriber key {key!r}")
+        keys.add(key)
+        out.append(
+            Subscriber(
+                key=key,
+                organisation=str(entry.get("organisation") or email),
+                email=email,
+                language=language,
+                regions=tuple(str(r).upper() for r in entry.get("regions") or ()),
+                cpv=tuple(str(c) for c in entry.get("cpv") or ()),
+                keywords=tuple(str(k) for k in entry.get("keywords") or ()),
+                min_score=min_score,
+                org_number=str(entry["org_number"]) if entry.get("org_number") else None,
+            )
+        )
+    return out

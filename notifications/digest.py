@@ -1,0 +1,194 @@
+"""Compose and render a subscriber's digest: the tenders best first, each with its reasons.
+
+HTML (autoescaped, inline CSS) and plain text, in Swedish or English. The reasons are
+stored as codes with their evidence and put into words here, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from matching.classify import rules
+from matching.subscriptions import Subscriber
+from tenders.codelists import label
+from tenders.store import Assessed
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "sv": {
+        "subject": "{n} nya upphandlingar för {org}",
+        "subject_one": "1 ny upphandling för {org}",
+        "intro": "Nya upphandlingar som kan passa {org}, de mest lämpade först.",
+        "buyer": "Köpare",
+        "place": "Plats",
+        "deadline": "Sista anbudsdag",
+        "value": "Uppskattat värde",
+        "why": "Därför",
+        "link": "Läs annonsen",
+        "unknown": "anges inte",
+        "suitable": "Lämplig",
+        "possible": "Möjlig",
+        "unlikely": "Osannolik",
+        "footer": "Du får det här brevet eftersom {org} bevakar upphandlingar i Social Tender Radar.",
+        "lot": "delkontrakt",
+    },
+    "en": {
+        "subject": "{n} new tenders for {org}",
+        "subject_one": "1 new tender for {org}",
+        "intro": "New tenders that may suit {org}, the most suitable first.",
+        "buyer": "Buyer",
+        "place": "Place",
+        "deadline": "Deadline",
+        "value": "Estimated value",
+        "why": "Why",
+        "link": "Read the notice",
+        "unknown": "not given",
+        "suitable": "Suitable",
+        "possible": "Possible",
+        "unlikely": "Unlikely",
+        "footer": "You receive this because {org} watches public tenders with Social Tender Radar.",
+        "lot": "lot",
+    },
+}
+
+REASONS: dict[str, dict[str, str]] = {
+    "sv": {
+        "reserved_participation": "Reserverat deltagande (BT-71): {label}",
+        "reserved_execution": "Kontraktet ska utföras inom ramen för program för skyddad anställning (BT-736)",
+        "social_objective_employment": "Socialt mål (BT-775): {label}",
+        "social_objective": "Socialt mål (BT-775): {label}",
+        "strategic_social": "Strategisk upphandling (BT-06): {label}",
+        "text_reserved": "Annonsen anger reservation: ”{quote}”",
+        "text_employment": "Annonsen ställer sysselsättningskrav: ”{quote}”",
+        "text_social_criteria": "Annonsen ställer sociala krav: ”{quote}”",
+        "text_reserved_negated": "Annonsen säger att den inte är reserverad: ”{quote}”",
+        "text_employment_negated": "Annonsen säger att inga sysselsättningskrav ställs: ”{quote}”",
+        "text_social_criteria_negated": "Annonsen avstår från sociala krav: ”{quote}”",
+        "typical_sector": "Typiskt arbete för sociala företag: {sector}{evidence}",
+        "unlikely_sector": "Sällan för sociala företag: {sector}{evidence}",
+        "light_regime": "Social tjänst enligt det förenklade systemet (CPV {value}); tillstånd kan krävas",
+        "small_scale": "Litet kontrakt: {value}",
+        "large_scale": "Stort kontrakt: {value}",
+        "divided_in_lots": "Uppdelat i {value} delkontrakt",
+    },
+    "en": {
+        "reserved_participation": "Reserved participation (BT-71): {label}",
+        "reserved_execution": "The contract is to be performed in sheltered employment programmes (BT-736)",
+        "social_objective_employment": "Social objective (BT-775): {label}",
+        "social_objective": "Social objective (BT-775): {label}",
+        "strategic_social": "Strategic procurement (BT-06): {label}",
+        "text_reserved": "The notice says it is reserved: “{quote}”",
+        "text_employment": "The notice sets employment requirements: “{quote}”",
+        "text_social_criteria": "The notice sets social requirements: “{quote}”",
+        "text_reserved_negated": "The notice says it is not reserved: “{quote}”",
+        "text_employment_negated": "The notice says there are no employment requirements: “{quote}”",
+        "text_social_criteria_negated": "The notice sets no social requirements: “{quote}”",
+        "typical_sector": "Typical social-enterprise work: {sector}{evidence}",
+        "unlikely_sector": "Seldom social-enterprise work: {sector}{evidence}",
+        "light_regime": "Social service under the light regime (CPV {value}); permits may be needed",
+        "small_scale": "Small contract: {value}",
+        "large_scale": "Large contract: {value}",
+        "divided_in_lots": "Divided into {value} lots",
+    },
+}
+CODELIST_FOR = {
+    "reserved_participation": "reserved-procurement",
+    "social_objective_employment": "social-objective",
+    "social_objective": "social-objective",
+    "strategic_social": "strategic-procurement",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+    tender_ids: tuple[str, ...]
+
+
+def reason_text(reason: dict[str, Any], language: str) -> str:
+    """One reason in words, naming its evidence (and its lot, when it came from one)."""
+    template = REASONS[language].get(reason["code"], reason["code"])
+    value = reason.get("value")
+    sector = reason.get("sector")
+    sector_name = rules().typical.get(sector or "", rules().unlikely.get(sector or "", {})).get(language, sector or "")
+    evidence = f" (CPV {value})" if value and reason.get("field", "").startswith("cpv") else ""
+    if reason.get("quote"):
+        evidence = f" – ”{reason['quote']}”" if language == "sv" else f" – “{reason['quote']}”"
+    text = template.format(
+        label=label(CODELIST_FOR[reason["code"]], str(value), language) if reason["code"] in CODELIST_FOR else "",
+        quote=reason.get("quote", ""),
+        value=value,
+        sector=sector_name,
+        evidence=evidence,
+    )
+    field = str(reason.get("field") or "")
+    if field.startswith("lots["):
+        text += f" ({STRINGS[language]['lot']} {field[5:field.index(']')]})"
+    return text
+
+
+def place_names(tender: Any, language: str) -> str:
+    names = []
+    for code in tender.all_nuts or ([tender.buyer_nuts] if tender.buyer_nuts else []):
+        name = label("nuts_nuts-swe-lvl3", code, language) if code.startswith("SE") else code
+        names.append(name if name == code else f"{name} ({code})")
+    if not names and tender.buyer_country:
+        names.append(tender.buyer_country)
+    return ", ".join(names)
+
+
+def money(value: float | None, currency: str | None, language: str) -> str | None:
+    if value is None:
+        return None
+    number = f"{value:,.0f}".replace(",", "\u00a0" if language == "sv" else ",")
+    return f"{number} {currency or ''}".strip()
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def render_digest(subscriber: Subscriber, items: list[Assessed]) -> RenderedDigest:
+    language = subscriber.language
+    strings = STRINGS[language]
+    ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
+    rows = [
+        {
+            "tender": item.tender,
+            "score": item.score,
+            "label": strings.get(item.label, item.label),
+            "label_code": item.label,
+            "reasons": [reason_text(r, language) for r in item.reasons if r["weight"] != 0 or "negated" in r["code"]],
+            "place": place_names(item.tender, language) or strings["unknown"],
+            "value": money(item.tender.estimated_value, item.tender.currency, language) or strings["unknown"],
+            "deadline": (item.tender.deadline or strings["unknown"]).replace("T", " "),
+        }
+        for item in ordered
+    ]
+    n = len(rows)
+    org = subscriber.organisation
+    subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
+    context = {"s": strings, "rows": rows, "subject": subject, "org": org, "language": language}
+    env = _environment()
+    return RenderedDigest(
+        subject=subject,
+        html=env.get_template("digest.html").render(context),
+        text=env.get_template("digest.txt").render(context),
+        tender_ids=tuple(item.tender.id for item in ordered),
+    )

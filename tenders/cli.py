@@ -1,0 +1,147 @@
+"""``tender-radar``: the pipeline's steps from a shell, without a scheduler.
+
+A file that cannot be read gets one line on standard error (the file and the reason);
+the other files are still processed, and the exit status is 1 at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from matching.classify import classify
+from matching.subscriptions import SubscriberError, everything
+from notifications.digest import render_digest
+from scrapers.errors import ParseError, SourceError
+from scrapers.notices import iter_path
+from tenders.config import ConfigError
+from tenders.model import Tender
+from tenders.store import Assessed
+
+
+class _Run:
+    """Counts problems as they are reported, so the exit status can say there were any."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.problems = 0
+
+    def problem(self, text: str) -> None:
+        self.problems += 1
+        print(f"tender-radar: {text}", file=self.err)
+
+    def tenders(self, paths: Sequence[str]) -> Iterator[Tender]:
+        for raw in paths:
+            for item in iter_path(Path(raw)):
+                if isinstance(item, ParseError):
+                    self.problem(str(item))
+                else:
+                    yield item
+
+
+def _json_lines(run: _Run, stream: TextIO) -> Iterator[tuple[Any, Tender]]:
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ValueError("expected a JSON object")
+            yield data.get("id"), Tender.from_dict(data)
+        except (ValueError, TypeError) as exc:
+            run.problem(f"<stdin>:{number}: not a tender in JSON: {exc}")
+
+
+def cmd_parse(args: argparse.Namespace, run: _Run) -> None:
+    for tender in run.tenders(args.paths):
+        print(tender.to_json(), flush=False)
+
+
+def cmd_classify(args: argparse.Namespace, run: _Run) -> None:
+    if args.paths and args.paths != ["-"]:
+        pairs: Iterator[tuple[Any, Tender]] = ((t.id, t) for t in run.tenders(args.paths))
+    else:
+        pairs = _json_lines(run, sys.stdin)
+    for given_id, tender in pairs:
+        out = classify(tender).to_dict()
+        out["id"] = given_id
+        print(json.dumps(out, ensure_ascii=False))
+
+
+def cmd_preview(args: argparse.Namespace, run: _Run) -> None:
+    items = []
+    for tender in run.tenders(args.paths):
+        a = classify(tender)
+        items.append(Assessed(tender=tender, score=a.score, label=a.label, reasons=a.reasons,
+                              content_hash=tender.content_hash()))  # fmt: skip
+    rendered = render_digest(everything(args.language), items)
+    print(rendered.text if args.text else rendered.html)
+
+
+def cmd_run(args: argparse.Namespace, run: _Run) -> None:
+    from tenders.pipeline import run_once
+
+    summary = run_once()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    for c in summary["collected"]:
+        line = f"{c['source']:<28} new {c['new']:>5}  changed {c['changed']:>4}  unchanged {c['unchanged']:>5}"
+        print(line + (f"  errors {len(c['errors'])}" if c["errors"] else ""))
+        for error in c["errors"]:
+            run.problem(error)
+    cl = summary["classified"]
+    print(f"classified {cl['classified']}: {cl['suitable']} suitable, {cl['possible']} possible, "
+          f"{cl['unlikely']} unlikely")  # fmt: skip
+    q, d = summary["queued"], summary["delivered"]
+    print(f"digests queued {q['digests_queued']} ({q['tenders_matched']} tenders); "
+          f"sent {d['sent']} via {d['sender']}, failed {d['failed']}")  # fmt: skip
+    for error in d["errors"]:
+        run.problem(error)
+    if summary["outbox"]:
+        print(f"digests are in {summary['outbox']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tender-radar", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="print one normalized tender per line as JSON")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="notice XML, folder, TED package (.tar.gz) or RSS/Atom")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("classify", help="print score, label and reasons per tender")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="as for parse; none or '-' reads JSON lines on stdin")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("run", help="run the whole pipeline once and print a summary")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("preview-digest", help="print the digest a subscriber matching everything would get")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--language", choices=("sv", "en"), default="sv")
+    p.add_argument("--text", action="store_true", help="the plain-text part instead of the HTML")
+    p.set_defaults(func=cmd_preview)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run = _Run(sys.stderr)
+    try:
+        args.func(args, run)
+    except (ConfigError, SourceError, SubscriberError) as exc:
+        run.problem(str(exc))
+        return 2
+    except BrokenPipeError:  # `tender-radar parse ... | head`
+        return 0
+    return 1 if run.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
