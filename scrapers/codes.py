@@ -8,14 +8,19 @@ from functools import lru_cache
 import pycountry
 
 
+# The EU's own country codes (legacy TED, NUTS) where they differ from ISO 3166.
+EU_TO_ISO = {"UK": "GB", "EL": "GR"}
+
+
 @lru_cache(maxsize=512)
 def country_alpha2(code: str | None) -> str | None:
-    """``SWE`` -> ``SE``; an alpha-2 code passes through; an unknown code gives None."""
+    """``SWE`` -> ``SE``, ``UK`` -> ``GB``; ISO alpha-2 passes through; an unknown code gives None."""
     if not code:
         return None
     code = code.strip().upper()
     if len(code) == 2:
-        return code if pycountry.countries.get(alpha_2=code) or code in {"UK", "EL", "XK"} else None
+        code = EU_TO_ISO.get(code, code)
+        return code if pycountry.countries.get(alpha_2=code) or code == "XK" else None
     country = pycountry.countries.get(alpha_3=code)
     return country.alpha_2 if country else None
 

@@ -1,0 +1,142 @@
+"""
+### Social Tender Radar: collect → classify → notify
+
+Three DAGs linked by Assets, so each stage runs when the one before it produced something:
+
+* **tender_radar_collect** (hourly): one mapped task per source in `sources.yaml`, so one broken
+  source never fails the others; then emits `tenders://collected` with how many tenders are new
+  or changed (skipped when nothing is).
+* **tender_radar_classify**: runs on `tenders://collected`; scores every new or changed tender
+  and emits `tenders://classified`.
+* **tender_radar_notify**: runs on `tenders://classified`, and every morning at 07:00 Stockholm
+  time to retry digests that failed; queues each subscriber's digest and sends it.
+
+All logic lives in `tenders.pipeline`; `tender-radar run` runs the same steps without Airflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Metadata, TriggerRule, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+COLLECTED = Asset(name="tenders_collected", uri="tenders://collected")
+CLASSIFIED = Asset(name="tenders_classified", uri="tenders://classified")
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "tender-radar",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(minutes=30),
+}
+START = datetime(2026, 1, 1)
+TAGS = ["tender-radar"]
+
+
+@dag(
+    dag_id="tender_radar_collect",
+    schedule="@hourly",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "collect"],
+    doc_md=__doc__,
+)
+def tender_radar_collect() -> None:
+    @task
+    def list_sources() -> list[str]:
+        from tenders.pipeline import source_names
+
+        return source_names()
+
+    @task(max_active_tis_per_dagrun=4)
+    def collect(source: str) -> dict[str, Any]:
+        from tenders.pipeline import collect, open_store
+
+        return collect(source, open_store()).to_dict()
+
+    @task(outlets=[COLLECTED], trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def announce(results: list[dict[str, Any]]) -> Iterator[Metadata]:
+        done = [r for r in results if r]
+        new = sum(r["new"] for r in done)
+        changed = sum(r["changed"] for r in done)
+        if not new and not changed:
+            raise AirflowSkipException("no source produced a new or changed tender")
+        yield Metadata(COLLECTED, extra={"new": new, "changed": changed, "sources": len(done)})
+
+    announce(collect.expand(source=list_sources()))
+
+
+@dag(
+    dag_id="tender_radar_classify",
+    schedule=[COLLECTED],
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "classify"],
+    doc_md=__doc__,
+)
+def tender_radar_classify() -> None:
+    @task(outlets=[CLASSIFIED])
+    def classify() -> Iterator[Metadata]:
+        from tenders.pipeline import classify_new, open_store
+
+        counts = classify_new(open_store())
+        if not counts["classified"]:
+            raise AirflowSkipException("nothing to classify")
+        yield Metadata(CLASSIFIED, extra=counts)
+
+    classify()
+
+
+@dag(
+    dag_id="tender_radar_notify",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 7 * * *", timezone="Europe/Stockholm"), assets=[CLASSIFIED]
+    ),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "notify"],
+    doc_md=__doc__,
+)
+def tender_radar_notify() -> None:
+    @task
+    def queue() -> dict[str, int]:
+        from matching.subscriptions import load_subscribers
+        from tenders.config import load_settings
+        from tenders.pipeline import match_and_queue, open_store
+
+        settings = load_settings()
+        return match_and_queue(
+            open_store(settings), load_subscribers(settings.subscribers_file), include_expired=settings.include_expired
+        )
+
+    @task
+    def send(queued: dict[str, int]) -> dict[str, Any]:
+        from matching.subscriptions import load_subscribers
+        from tenders.config import load_settings
+        from tenders.pipeline import make_sender, open_store, send_due
+
+        settings = load_settings()
+        result = send_due(
+            open_store(settings), load_subscribers(settings.subscribers_file), make_sender(settings), settings
+        )
+        if result["failed"]:
+            # The failed digests stay queued for the next run; fail the task so an operator sees it.
+            raise RuntimeError(f"{result['failed']} digest(s) failed: {'; '.join(result['errors'][:3])}")
+        return result
+
+    send(queue())
+
+
+tender_radar_collect()
+tender_radar_classify()
+tender_radar_notify()

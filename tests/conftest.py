@@ -1,0 +1,79 @@
+"""Shared fixtures: the bundled notices, a settings environment under tmp, both databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tenders.config import Settings, load_settings
+from tenders.store import Store
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PROJECT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TENDER_RADAR_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def fixture(rel: str) -> Path:
+    return FIXTURES / rel
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for one test: its own SQLite file and outbox, the project's sample sources."""
+    return load_settings(
+        {
+            "TENDER_RADAR_HOME": str(tmp_path),
+            "TENDER_RADAR_SOURCES": str(PROJECT / "sources.yaml"),
+            "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
+            "TENDER_RADAR_INCLUDE_EXPIRED": "1",
+        }
+    )
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store.migrate()
+    return store
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the session on the real server, dropped afterwards."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"tender_radar_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - say plainly why the PostgreSQL tests cannot run
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for the store tests: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The store on both databases; each PostgreSQL test gets its own schema."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+        s.migrate()
+        yield s
+        return
+    base = request.getfixturevalue("pg_url")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    s = Store(f"{base}?options=-csearch_path%3D{schema}")
+    s.migrate()
+    yield s
+    s.engine.dispose()

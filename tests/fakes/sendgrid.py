@@ -1,0 +1,113 @@
+"""A local fake of SendGrid's v3 mail-send endpoint, on loopback.
+
+Every request body is validated against the real v3 schema (``tests/fixtures/sendgrid``,
+from sendgrid/sendgrid-oai); the answer can be set to 202, 400, 429 (with rate-limit
+headers), 500, or a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "sendgrid"
+API_KEY = "SG.test-key"
+
+
+def mail_send_schema() -> dict[str, Any]:
+    """The request-body schema with its ``$ref``s into components/schemas.json inlined."""
+    operation = json.loads((SPEC / "paths/mail_send/mail_send.json").read_text())["mail_send"]["post"]
+    components = json.loads((SPEC / "components/schemas.json").read_text())
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("../../components/schemas.json#/"):
+                return inline(components[ref.rsplit("/", 1)[1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    schema: dict[str, Any] = inline(operation["requestBody"]["content"]["application/json"]["schema"])
+    return schema
+
+
+@dataclass
+class FakeSendGrid:
+    mode: str = "accept"  # accept | bad_request | rate_limited | server_error | hang
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _answer(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            if data:
+                self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            if self.path != "/v3/mail/send":
+                return self._answer(404, {"errors": [{"message": f"no route {self.path}"}]})
+            if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+                return self._answer(401, {"errors": [{"message": "authorization required"}]})
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+            problems = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(body)]
+            fake.requests.append(body)
+            if problems:
+                fake.invalid.extend(problems)
+                return self._answer(400, {"errors": [{"message": p} for p in problems]})
+            if fake.mode == "hang":
+                time.sleep(5)
+                return self._answer(202)
+            if fake.mode == "bad_request":
+                return self._answer(400, {"errors": [{"message": "The from address does not match a verified Sender"}]})
+            if fake.mode == "rate_limited":
+                reset = str(int(time.time()) + 60)
+                return self._answer(429, {"errors": [{"message": "too many requests"}]},
+                                    {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})  # fmt: skip
+            if fake.mode == "server_error":
+                return self._answer(500, {"errors": [{"message": "internal error"}]})
+            return self._answer(202, None, {"X-Message-Id": uuid.uuid4().hex})
+
+    return Handler
+
+
+@contextmanager
+def fake_sendgrid(mode: str = "accept") -> Iterator[FakeSendGrid]:
+    fake = FakeSendGrid(mode=mode)
+    validator = jsonschema.Draft7Validator(mail_send_schema(), format_checker=jsonschema.FormatChecker())
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake, validator))
+    fake.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,61 @@
+"""Legacy TED XML (R2.0.9) parses field by field, and agrees with its eForms conversion."""
+
+from __future__ import annotations
+
+import pytest
+
+from scrapers.notices import iter_path
+from tenders.model import Tender
+
+from .conftest import FIXTURES, fixture
+
+AGREE = ("id", "notice_type", "title", "description", "language", "buyer_name", "buyer_country", "nuts",
+         "cpv_main", "cpv_additional", "published", "reserved_participation", "reserved_execution")  # fmt: skip
+
+
+def parse_one(rel: str) -> Tender:
+    items = list(iter_path(fixture(rel)))
+    assert len(items) == 1 and isinstance(items[0], Tender), items
+    return items[0]
+
+
+def test_reserved_contract_for_sheltered_workshops() -> None:
+    t = parse_one("ted-real/legacy/19-090974-001-EXP.xml")
+    assert t.id == "ted:091489-2019"
+    assert t.notice_type == "competition"
+    assert t.language == "fr"
+    assert t.buyer_name == "EPS Paul Guiraud"
+    assert t.buyer_country == "FR"
+    assert t.cpv_main == "55321000"
+    assert t.nuts == ["FR105"]
+    assert t.published == "2019-02-26"
+    assert t.deadline == "2019-03-22T15:00:00"  # legacy TED gives no time zone; none is added
+    # RESTRICTED_SHELTERED_WORKSHOP, RESERVED_ORGANISATIONS_SERVICE_MISSION, RESTRICTED_SHELTERED_PROGRAM
+    assert t.reserved_participation == ["res-ws", "res-pub-ser"]
+    assert t.reserved_execution is True
+    assert [lot.id for lot in t.lots] == ["LOT-0000"]
+    assert t.lots[0].reserved_participation == ["res-ws", "res-pub-ser"]
+
+
+def test_reserved_notice_reads_the_same_in_both_formats() -> None:
+    legacy = parse_one("ted-real/legacy/19-090974-001-EXP.xml").to_dict()
+    eforms = parse_one("ted-real/eforms/19-090974-001-EXP.xml").to_dict()
+    for name in AGREE:
+        assert legacy[name] == eforms[name], name
+    assert legacy["deadline"] == eforms["deadline"][:19]
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml")), ids=lambda p: p.name)
+def test_every_legacy_notice_agrees_with_its_conversion(path) -> None:  # type: ignore[no-untyped-def]
+    legacy = parse_one(f"ted-real/legacy/{path.name}")
+    eforms = parse_one(f"ted-real/eforms/{path.name}")
+    assert legacy.id == eforms.id
+    assert legacy.cpv_main == eforms.cpv_main
+    assert legacy.buyer_country == eforms.buyer_country
+    assert legacy.reserved_participation == eforms.reserved_participation
+    assert legacy.title == eforms.title
+
+
+def test_contract_award_notice_type_and_value() -> None:
+    types = {parse_one(f"ted-real/legacy/{p.name}").notice_type for p in (FIXTURES / "ted-real/legacy").glob("*.xml")}
+    assert {"competition", "result", "planning"} <= types
