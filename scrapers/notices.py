@@ -22,6 +22,7 @@ from tenders.model import Tender
 
 FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
 Parsed = Tender | ParseError
+HTML_PAGE = "an HTML page, not a notice or a feed (a login page or an error page?)"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True, huge_tree=False
@@ -36,11 +37,13 @@ def parse_document(data: bytes, origin: str, source: str = "ted") -> list[Tender
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         if data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
-            raise ParseError(origin, "not XML: an HTML page") from None
+            raise ParseError(origin, HTML_PAGE) from None
         raise ParseError(origin, f"broken XML: {exc}") from None
     if root is None:
         raise ParseError(origin, "no XML document element")
     name = etree.QName(root).localname
+    if name.lower() == "html":
+        raise ParseError(origin, HTML_PAGE)
     try:
         if name == "TED_EXPORT":
             return [parse_ted_legacy(root, source)]

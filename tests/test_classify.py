@@ -1,0 +1,93 @@
+"""The first classifier: labels a reader would agree with, and reasons that name their evidence."""
+
+from __future__ import annotations
+
+from matching.classify import classify
+from scrapers.notices import iter_path
+from tenders.model import Lot, Tender
+
+from .conftest import fixture
+
+
+def text(title: str, description: str = "") -> Tender:
+    return Tender.from_dict({"title": title, "description": description})
+
+
+def one(rel: str) -> Tender:
+    (t,) = list(iter_path(fixture(rel)))
+    assert isinstance(t, Tender)
+    return t
+
+
+def test_reserved_contract_is_suitable_and_says_which_field() -> None:
+    a = classify(one("ted-real/legacy/19-090974-001-EXP.xml"))
+    assert a.label == "suitable" and a.score > 0.9
+    fields = {(r["field"], r.get("value")) for r in a.reasons}
+    assert ("reserved_participation", "res-ws") in fields
+    assert ("reserved_execution", True) in fields
+
+
+def test_a_reserved_lot_inside_a_large_works_procedure_is_still_suitable_and_names_the_lot() -> None:
+    t = Tender(source="t", notice_id="1", cpv_main="45000000", estimated_value=50_000_000, currency="EUR",
+               lots=[Lot(id="LOT-0001", cpv_main="45000000"),
+                     Lot(id="LOT-0002", cpv_main="90910000", reserved_participation=["res-ws"])])  # fmt: skip
+    t.reserved_participation = ["res-ws"]
+    a = classify(t)
+    assert a.label == "suitable"
+    assert a.reasons[0]["field"] == "lots[LOT-0002].reserved_participation"
+
+
+def test_employment_objective_bt775_is_suitable() -> None:
+    a = classify(Tender(source="t", notice_id="1", social_objectives=["opp"]))
+    assert a.label == "suitable"
+    assert a.reasons[0] == {"code": "social_objective_employment", "weight": 0.7, "field": "social_objectives",
+                            "value": "opp", "decisive": True}  # fmt: skip
+
+
+def test_social_criteria_not_about_employment_are_possible() -> None:
+    assert classify(Tender(source="t", notice_id="1", social_objectives=["acc-all"])).label == "possible"
+    assert classify(Tender(source="t", notice_id="1", strategic_procurement=["soc-obj"])).label == "possible"
+
+
+def test_swedish_reservation_phrase_is_quoted() -> None:
+    a = classify(text("Städning av förskolor", "Upphandlingen är reserverad enligt 4 kap. 18 § LOU. Avtalet gäller två år."))
+    assert a.label == "suitable"
+    assert a.reasons[0]["quote"] == "Upphandlingen är reserverad enligt 4 kap. 18 § LOU."
+    assert a.reasons[0]["field"] == "description"
+
+
+def test_negation_is_not_a_reservation() -> None:
+    a = classify(text("Ombyggnad av bro", "Upphandlingen är inte reserverad."))
+    assert a.label == "unlikely"
+    assert any(r["code"] == "text_reserved_negated" for r in a.reasons)
+    b = classify(text("Catering", "This contract is not reserved."))
+    assert not any(r["code"] == "text_reserved" for r in b.reasons)
+
+
+def test_english_employment_requirement() -> None:
+    a = classify(text("Grounds maintenance", "The supplier shall employ long-term unemployed people (social value)."))
+    assert a.label == "suitable"
+
+
+def test_typical_work_at_small_scale_is_suitable_at_large_scale_possible() -> None:
+    small = Tender(source="t", notice_id="1", cpv_main="90910000", estimated_value=900_000, currency="SEK")
+    large = Tender(source="t", notice_id="2", cpv_main="90910000", estimated_value=90_000_000, currency="EUR")
+    assert classify(small).label == "suitable"
+    assert classify(large).label == "possible"
+
+
+def test_large_works_and_it_are_unlikely() -> None:
+    assert classify(Tender(source="t", notice_id="1", cpv_main="45233000")).label == "unlikely"
+    assert classify(Tender(source="t", notice_id="2", cpv_main="72000000")).label == "unlikely"
+    assert classify(text("Licenser för ekonomisystem")).label == "unlikely"
+
+
+def test_light_regime_social_service_is_possible() -> None:
+    a = classify(Tender(source="t", notice_id="1", cpv_main="85311000"))
+    assert a.label == "possible"
+    assert a.reasons[0]["code"] == "light_regime"
+
+
+def test_classification_is_deterministic() -> None:
+    t = one("eforms-sdk/cn_24_maximal.xml")
+    assert classify(t) == classify(t)

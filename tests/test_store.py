@@ -1,0 +1,95 @@
+"""The store on SQLite and on the real PostgreSQL: idempotent upsert, history, outbox."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from scrapers.notices import iter_path
+from tenders.model import Tender
+from tenders.store import Store
+
+from .conftest import FIXTURES
+
+
+def real_tenders() -> list[Tender]:
+    return [t for t in iter_path(FIXTURES / "eforms-real") if isinstance(t, Tender)]
+
+
+def test_same_input_twice_creates_nothing_new(store: Store) -> None:
+    tenders = real_tenders()
+    first = store.upsert(tenders)
+    second = store.upsert(tenders)
+    assert len(first.new) == len(tenders) == 18
+    assert second.new == [] and second.changed == [] and second.unchanged == 18
+    assert store.count() == 18
+
+
+def test_a_changed_notice_updates_and_keeps_the_earlier_version(store: Store) -> None:
+    original = real_tenders()[0]
+    store.upsert([original])
+    changed = replace(original, deadline="2030-01-31T12:00:00+01:00")
+    result = store.upsert([changed])
+    assert result.changed == [original.id]
+    assert store.get(original.id) == changed
+    history = store.history(original.id)
+    assert len(history) == 1
+    assert history[0]["version"] == 1
+    assert history[0]["data"]["deadline"] == original.deadline
+
+
+def test_the_same_notice_twice_in_one_batch_counts_as_new_then_changed(store: Store) -> None:
+    a = real_tenders()[0]
+    b = replace(a, title="Corrected title")
+    result = store.upsert([a, b])
+    assert result.new == [a.id] and result.changed == [a.id]
+    assert store.get(a.id).title == "Corrected title"  # type: ignore[union-attr]
+
+
+def test_round_trip_keeps_every_field(store: Store) -> None:
+    for tender in real_tenders():
+        store.upsert([tender])
+        assert store.get(tender.id) == tender
+
+
+def test_a_failed_batch_leaves_no_half_written_tender(store: Store) -> None:
+    tenders = real_tenders()[:3]
+    store.upsert(tenders[:1])
+
+    def broken():  # type: ignore[no-untyped-def]
+        yield tenders[1]
+        raise RuntimeError("the feed died mid-way")
+
+    try:
+        store.upsert(broken())
+    except RuntimeError:
+        pass
+    assert store.count() == 1  # the batch in flight was never committed; the earlier one is intact
+    assert store.get(tenders[0].id) == tenders[0]
+
+
+def test_a_digest_claims_its_tenders_once(store: Store) -> None:
+    tenders = real_tenders()[:2]
+    store.upsert(tenders)
+    store.save_assessments([(t, 0.9, "suitable", []) for t in tenders], "v1")
+    items = list(store.assessed())
+    first = store.queue_digest("s1", "s1@example.org", "sv", items)
+    again = store.queue_digest("s1", "s1@example.org", "sv", items)
+    other = store.queue_digest("s2", "s2@example.org", "en", items)
+    assert first and other and again is None
+    assert store.delivered_ids("s1") == {t.id for t in tenders}
+    assert [d.status for d in store.due_digests()] == ["queued", "queued"]
+    store.mark_digest(first, sent=False, error="timeout")
+    store.mark_digest(other, sent=True, provider_ref="abc")
+    due = store.due_digests()
+    assert [(d.id, d.status, d.attempts) for d in due] == [(first, "failed", 1)]
+
+
+def test_unassessed_finds_new_changed_and_outdated(store: Store) -> None:
+    t = real_tenders()[0]
+    store.upsert([t])
+    assert [x.id for x in store.unassessed("v1")] == [t.id]
+    store.save_assessments([(t, 0.5, "possible", [])], "v1")
+    assert store.unassessed("v1") == []
+    assert [x.id for x in store.unassessed("v2")] == [t.id]  # a new classifier re-judges
+    store.upsert([replace(t, title="changed")])
+    assert [x.id for x in store.unassessed("v1")] == [t.id]
