@@ -54,7 +54,7 @@ def tender_radar_collect() -> None:
 
         return source_names()
 
-    @task(max_active_tis_per_dagrun=4)
+    @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
     def collect(source: str) -> dict[str, Any]:
         from tenders.pipeline import collect, open_store
 
@@ -108,7 +108,7 @@ def tender_radar_classify() -> None:
     doc_md=__doc__,
 )
 def tender_radar_notify() -> None:
-    @task
+    @task(multiple_outputs=False)
     def queue() -> dict[str, int]:
         from matching.subscriptions import load_subscribers
         from tenders.config import load_settings
@@ -119,7 +119,7 @@ def tender_radar_notify() -> None:
             open_store(settings), load_subscribers(settings.subscribers_file), include_expired=settings.include_expired
         )
 
-    @task
+    @task(multiple_outputs=False)
     def send(queued: dict[str, int]) -> dict[str, Any]:
         from matching.subscriptions import load_subscribers
         from tenders.config import load_settings

@@ -19,3 +19,14 @@ class SourceError(Exception):
         super().__init__(f"source {source!r}: {reason}")
         self.source = source
         self.reason = reason
+
+
+class SourcesFileError(SourceError):
+    """A wrong ``sources.yaml``: names the file and the entry."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(where, reason)
+        self.args = (f"{where}: {reason}",)
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"

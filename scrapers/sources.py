@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from scrapers.errors import ParseError, SourceError
+from scrapers.errors import ParseError, SourceError, SourcesFileError
 from scrapers.feed import parse_feed
 from scrapers.notices import Parsed, iter_path
 
@@ -107,23 +107,23 @@ def load_sources(path: Path) -> list[Source]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise SourceError(str(path), f"cannot read the sources file: {exc}") from exc
+        raise SourcesFileError(str(path), f"cannot read the sources file: {exc}") from exc
     entries = doc.get("sources") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
-        raise SourceError(str(path), "expected a top-level 'sources:' list")
+        raise SourcesFileError(str(path), "expected a top-level 'sources:' list")
     sources: list[Source] = []
     names: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"{path}: sources[{index}]"
         if not isinstance(entry, dict) or not entry.get("name"):
-            raise SourceError(where, "each source needs a 'name'")
+            raise SourcesFileError(where, "each source needs a 'name'")
         name = str(entry["name"])
         if name in names:
-            raise SourceError(where, f"duplicate source name {name!r}")
+            raise SourcesFileError(where, f"duplicate source name {name!r}")
         names.add(name)
         kind = entry.get("kind")
         if kind not in KINDS:
-            raise SourceError(where, f"unknown kind {kind!r}; known kinds: {', '.join(sorted(KINDS))}")
+            raise SourcesFileError(where, f"unknown kind {kind!r}; known kinds: {', '.join(sorted(KINDS))}")
         if entry.get("enabled", True) is False:
             continue
         raw_path = entry.get("path")

@@ -34,7 +34,8 @@ class SendGridSender:
         mail.add_content(Content("text/html", message.html))
         for category in message.categories:
             mail.add_category(Category(category))
-        mail.add_custom_arg(CustomArg("digest_id", message.key))
+        # On the personalization: the v3 schema types a top-level custom_args as a string.
+        mail.personalizations[0].add_custom_arg(CustomArg("digest_id", message.key))
         for name, value in message.headers.items():
             mail.add_header(Header(name, value))
         if self.sandbox:

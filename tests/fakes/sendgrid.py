@@ -103,6 +103,8 @@ def fake_sendgrid(mode: str = "accept") -> Iterator[FakeSendGrid]:
     fake = FakeSendGrid(mode=mode)
     validator = jsonschema.Draft7Validator(mail_send_schema(), format_checker=jsonschema.FormatChecker())
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake, validator))
+    server.daemon_threads = True
+    server.block_on_close = False  # a "hang" request must not hold up the test's end
     fake.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

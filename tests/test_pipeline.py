@@ -1,0 +1,102 @@
+"""The whole pipeline once and again: every match delivered once, failures retried, not lost."""
+
+from __future__ import annotations
+
+import email
+from dataclasses import replace
+from pathlib import Path
+
+from matching.subscriptions import Subscriber
+from notifications.senders.base import Message, SendError
+from tenders.config import Settings
+from tenders.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
+
+
+def outbox_messages(settings: Settings) -> list[email.message.Message]:
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted(settings.outbox_dir.glob("*.eml"))]
+
+
+def text_of(msg: email.message.Message) -> str:
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    return ""
+
+
+def test_run_sends_each_subscriber_one_digest_and_a_rerun_sends_nothing(settings: Settings) -> None:
+    first = run_once(settings)
+    assert sum(c["new"] for c in first["collected"]) == 11
+    assert first["delivered"]["sent"] == 3 and first["delivered"]["failed"] == 0
+    messages = outbox_messages(settings)
+    assert sorted(m["To"] for m in messages) == [
+        "info@gavle-stadkafe.example.org", "kontakt@falu-aterbruk.example.org", "watch@nordic-wise.example.org"]  # fmt: skip
+    eu = next(text_of(m) for m in messages if m["To"].startswith("watch@"))
+    assert "Marché de service pour l'élaboration" in eu
+    assert "Reserved participation (BT-71): Participation is reserved to sheltered workshops" in eu
+
+    second = run_once(settings)
+    assert all(c["new"] == 0 and c["changed"] == 0 for c in second["collected"])
+    assert second["queued"]["digests_queued"] == 0 and second["delivered"]["sent"] == 0
+    assert len(outbox_messages(settings)) == 3
+
+
+def test_a_region_subscriber_gets_only_their_region(settings: Settings) -> None:
+    run_once(settings)
+    falun = next(text_of(m) for m in outbox_messages(settings) if m["To"].startswith("kontakt@falu"))
+    assert "Lokalvård i Falu kommuns förskolor" in falun
+    assert "Gävle" not in falun and "Marché" not in falun
+    assert "Ombyggnad av riksväg 70" not in falun  # unlikely, below the subscriber's minimum
+
+
+class Flaky:
+    """Fails the first ``failures`` sends, then delivers; remembers what it delivered."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.delivered: list[Message] = []
+
+    def send(self, message: Message) -> str:
+        if self.failures > 0:
+            self.failures -= 1
+            raise SendError("503 from provider", retryable=True)
+        self.delivered.append(message)
+        return f"ref-{len(self.delivered)}"
+
+
+def test_a_failed_send_is_retried_on_the_next_run_and_never_doubled(settings: Settings) -> None:
+    store = open_store(settings)
+    for source in sources(settings):
+        collect(source, store, settings)
+    classify_new(store)
+    subs = [Subscriber(key="all", organisation="All", email="all@example.org", min_score=0.3)]
+    assert match_and_queue(store, subs, include_expired=True)["digests_queued"] == 1
+    sender = Flaky(failures=1)
+    assert send_due(store, subs, sender, settings)["failed"] == 1
+    assert match_and_queue(store, subs, include_expired=True)["digests_queued"] == 0  # claimed, not re-queued
+    assert send_due(store, subs, sender, settings)["sent"] == 1
+    assert send_due(store, subs, sender, settings)["sent"] == 0
+    (delivered,) = sender.delivered
+    assert "ted:091489-2019" in delivered.text or "Marché de service" in delivered.text
+
+
+def test_expired_tenders_are_not_alerted_by_default(settings: Settings) -> None:
+    run_once(replace(settings, include_expired=False))
+    everyone = "\n".join(text_of(m) for m in outbox_messages(settings))
+    assert "Marché de service" not in everyone  # its deadline was in 2019
+    assert "Lokalvård i Falu kommuns förskolor" in everyone  # no deadline given: kept
+
+
+def test_a_broken_notice_is_reported_and_the_rest_are_stored(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    good = Path(__file__).parent / "fixtures/ted-real/legacy/19-090974-001-EXP.xml"
+    (folder / "a.xml").write_bytes(good.read_bytes())
+    (folder / "b.xml").write_bytes(good.read_bytes()[:500])
+    (tmp_path / "sources.yaml").write_text(f"sources:\n  - {{name: local, kind: ted_files, path: {folder}}}\n")
+    s = replace(settings, sources_file=tmp_path / "sources.yaml")
+    store = open_store(s)
+    result = collect("local", store, s)
+    assert result.new == 1
+    assert len(result.errors) == 1 and "b.xml: broken XML" in result.errors[0]

@@ -1,0 +1,111 @@
+"""Every registered source kind, and the sources file: declarations, errors, feeds over HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scrapers.errors import ParseError, SourceError
+from scrapers.sources import KINDS, load_sources
+from tenders.model import Tender
+
+from .conftest import PROJECT
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "ted_files": {"path": str(PROJECT / "data/samples/ted")},
+    "feed": {"path": str(PROJECT / "data/samples/feeds/dalarna.xml"), "nuts": ["SE312"], "country": "SE"},
+}
+
+
+def test_every_kind_has_an_example_here() -> None:
+    assert set(KINDS) == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_yields_tenders_with_its_source_and_a_stable_id(kind: str, tmp_path: Path) -> None:
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n  - " + str({"name": f"example-{kind}", "kind": kind, **EXAMPLES[kind]}).replace("'", '"') + "\n"
+    )
+    (source,) = load_sources(tmp_path / "sources.yaml")
+    first = [t for t in source.tenders() if isinstance(t, Tender)]
+    again = [t for t in source.tenders() if isinstance(t, Tender)]
+    assert first and [t.id for t in first] == [t.id for t in again]
+    assert all(t.title for t in first)
+
+
+def test_the_bundled_sources_file_loads() -> None:
+    names = [s.name for s in load_sources(PROJECT / "sources.yaml")]
+    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed"]
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("sources: 3", "expected a top-level 'sources:' list"),
+        ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
+        ("sources:\n  - {name: a, kind: ftp}", "sources[0]: unknown kind 'ftp'; known kinds: feed, ted_files"),
+        ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
+        ("sources: [", "cannot read the sources file"),
+    ],
+)
+def test_a_wrong_sources_file_is_named(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(body)
+    with pytest.raises(SourceError) as err:
+        load_sources(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+@contextmanager
+def serve(body: bytes, content_type: str) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/feed"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_feed_over_http(tmp_path: Path) -> None:
+    body = (PROJECT / "data/samples/feeds/gavleborg.xml").read_bytes()
+    with serve(body, "application/atom+xml") as url:
+        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', nuts: [SE313]}}\n")
+        (source,) = load_sources(tmp_path / "s.yaml")
+        tenders = list(source.tenders())
+    assert [t.title for t in tenders if isinstance(t, Tender)] == [
+        "Kafédrift i Gävle stadsbibliotek", "Licenser för ekonomisystem, Region Gävleborg"]  # fmt: skip
+    assert all(isinstance(t, Tender) and t.nuts == ["SE313"] for t in tenders)
+
+
+def test_a_feed_url_that_serves_html_is_an_error_not_an_empty_feed(tmp_path: Path) -> None:
+    with serve(b"<!DOCTYPE html><html><body>Maintenance</body></html>", "text/html") as url:
+        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}'}}\n")
+        (source,) = load_sources(tmp_path / "s.yaml")
+        (item,) = list(source.tenders())
+    assert isinstance(item, ParseError)
+    assert "the server sent an HTML page" in str(item) and url in str(item)
+
+
+def test_only_http_urls_are_fetched(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("sources:\n  - {name: g, kind: feed, url: 'file:///etc/passwd'}\n")
+    (source,) = load_sources(tmp_path / "s.yaml")
+    with pytest.raises(SourceError, match="only http and https"):
+        list(source.tenders())
