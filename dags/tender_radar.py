@@ -69,7 +69,7 @@ def tender_radar_collect() -> None:
             raise AirflowSkipException("no source produced a new or changed tender")
         yield Metadata(COLLECTED, extra={"new": new, "changed": changed, "sources": len(done)})
 
-    announce(collect.expand(source=list_sources()))
+    announce(collect.expand(source=list_sources()))  # type: ignore[arg-type]  # TaskFlow passes XComArgs
 
 
 @dag(
@@ -90,7 +90,7 @@ def tender_radar_classify() -> None:
         counts = classify_new(open_store())
         if not counts["classified"]:
             raise AirflowSkipException("nothing to classify")
-        yield Metadata(CLASSIFIED, extra=counts)
+        yield Metadata(CLASSIFIED, extra=dict[str, Any](counts))
 
     classify()
 
@@ -134,7 +134,7 @@ def tender_radar_notify() -> None:
             raise RuntimeError(f"{result['failed']} digest(s) failed: {'; '.join(result['errors'][:3])}")
         return result
 
-    send(queue())
+    send(queue())  # type: ignore[arg-type]  # TaskFlow passes XComArgs
 
 
 tender_radar_collect()

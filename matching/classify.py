@@ -226,7 +226,9 @@ def _sector_and_size(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
         unlikely_word = None if codes else _sector_words(tender, r.unlikely_words)
         if unlikely_code:
             sector, code = unlikely_code
-            reasons.append(_reason("unlikely_sector", -UNLIKELY_SECTOR, field="cpv_main", value=code) | {"sector": sector})
+            reasons.append(
+                _reason("unlikely_sector", -UNLIKELY_SECTOR, field="cpv_main", value=code) | {"sector": sector}
+            )
         elif unlikely_word:
             sector, where, quote = unlikely_word
             reasons.append(_reason("unlikely_sector", -UNLIKELY_SECTOR, field=where, quote=quote) | {"sector": sector})

@@ -61,9 +61,7 @@ class Subscriber:
     def _has_keyword(self, tender: Tender) -> bool:
         if not self.keywords:
             return True
-        text = " ".join(
-            filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])
-        ).lower()
+        text = " ".join(filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])).lower()
         return any(k.lower() in text for k in self.keywords)
 
 

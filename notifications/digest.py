@@ -122,7 +122,7 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
     evidence = f" (CPV {value})" if value and reason.get("field", "").startswith("cpv") else ""
     if reason.get("quote"):
         evidence = f" – ”{reason['quote']}”" if language == "sv" else f" – “{reason['quote']}”"
-    text = template.format(
+    text: str = template.format(
         label=label(CODELIST_FOR[reason["code"]], str(value), language) if reason["code"] in CODELIST_FOR else "",
         quote=reason.get("quote", ""),
         value=value,
@@ -131,7 +131,7 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
     )
     field = str(reason.get("field") or "")
     if field.startswith("lots["):
-        text += f" ({STRINGS[language]['lot']} {field[5:field.index(']')]})"
+        text += f" ({STRINGS[language]['lot']} {field[5 : field.index(']')]})"
     return text
 
 

@@ -7,7 +7,6 @@ from functools import lru_cache
 
 import pycountry
 
-
 # The EU's own country codes (legacy TED, NUTS) where they differ from ISO 3166.
 EU_TO_ISO = {"UK": "GB", "EL": "GR"}
 

@@ -83,10 +83,6 @@ X_ORG_COUNTRY = _x("cac:PostalAddress/cac:Country/cbc:IdentificationCode/text()"
 X_ORG_NUTS = _x("cac:PostalAddress/cbc:CountrySubentityCode/text()")
 
 
-def local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
 def parse_eforms(root: etree._Element, source: str = "ted") -> Tender:
     """Read one eForms notice; ``root`` is its document element."""
     lang3 = _first(X_LANG(root))
@@ -96,7 +92,6 @@ def parse_eforms(root: etree._Element, source: str = "ted") -> Tender:
     notice_uuid = _clean(_first(X_NOTICE_ID(root)))
     if not (pub_id or notice_uuid):
         raise ValueError("no notice identifier (BT-701) and no publication number (OPP-010)")
-    buyer = _buyer(root, lang3)
 
     project = _first(X_PROJECT(root))
     tender = Tender(
@@ -107,8 +102,8 @@ def parse_eforms(root: etree._Element, source: str = "ted") -> Tender:
         language=language_alpha2(lang3),
         published=_date(_first(X_PUB_DATE(root))),
         url=f"https://ted.europa.eu/en/notice/-/detail/{pub_id}" if pub_id else None,
-        **buyer,
     )
+    _fill_buyer(tender, root, lang3)
     if project is not None:
         _fill_project(tender, project, lang3)
         tender.strategic_procurement, tender.social_objectives = _strategic(project)
@@ -181,17 +176,16 @@ def _strategic(project: etree._Element) -> tuple[list[str], list[str]]:
     return union([strategic]), union([social])
 
 
-def _buyer(root: etree._Element, lang3: str | None) -> dict[str, str | None]:
+def _fill_buyer(tender: Tender, root: etree._Element, lang3: str | None) -> None:
+    """The buyer is the organisation the ContractingParty points at (OPT-300 -> OPT-200)."""
     wanted = {i.strip() for i in X_BUYER_IDS(root)}
     for company in X_ORGS(root):
         if _clean(_first(X_ORG_ID(company))) in wanted:
-            return {
-                "buyer_name": _text_in(X_ORG_NAME(company), lang3),
-                "buyer_org_id": _clean(_first(X_ORG_COMPANY_ID(company))),
-                "buyer_country": country_alpha2(_first(X_ORG_COUNTRY(company))),
-                "buyer_nuts": _clean(_first(X_ORG_NUTS(company))),
-            }
-    return {"buyer_name": None, "buyer_org_id": None, "buyer_country": None, "buyer_nuts": None}
+            tender.buyer_name = _text_in(X_ORG_NAME(company), lang3)
+            tender.buyer_org_id = _clean(_first(X_ORG_COMPANY_ID(company)))
+            tender.buyer_country = country_alpha2(_first(X_ORG_COUNTRY(company)))
+            tender.buyer_nuts = _clean(_first(X_ORG_NUTS(company)))
+            return
 
 
 def _text_in(elements: list[etree._Element], lang3: str | None) -> str | None:

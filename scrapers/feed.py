@@ -48,7 +48,7 @@ def _entry(
     link = entry.get("link")
     key = entry.get("id") or link or entry.get("title") or ""
     # Entry ids are often whole URLs; a short digest keeps the tender id readable and stable.
-    notice_id = key if len(key) <= 64 and ":" not in key else hashlib.sha1(key.encode()).hexdigest()[:16]
+    notice_id = key if len(key) <= 64 and ":" not in key else hashlib.sha256(key.encode()).hexdigest()[:16]
     summary = entry.get("summary") or entry.get("description")
     published = entry.get("published_parsed") or entry.get("updated_parsed")
     return Tender(

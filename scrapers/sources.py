@@ -91,9 +91,9 @@ def fetch(url: str, source: str) -> bytes:
     """GET with a timeout, a size cap and only http(s)."""
     if not url.startswith(("http://", "https://")):
         raise SourceError(source, f"only http and https URLs are fetched, not {url!r}")
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # ruff: ignore[suspicious-url-open-usage] (scheme checked above)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - scheme checked above
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # ruff: ignore[suspicious-url-open-usage] (scheme checked above)
             data: bytes = response.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SourceError(source, f"cannot fetch {url}: {exc}") from exc

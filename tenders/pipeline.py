@@ -13,7 +13,7 @@ from typing import Any
 from matching.classify import classifier_version, classify
 from matching.subscriptions import Subscriber, load_subscribers
 from notifications.digest import render_digest
-from notifications.senders.base import Message, SendError, Sender
+from notifications.senders.base import Message, Sender, SendError
 from notifications.senders.outbox import OutboxSender
 from notifications.senders.sendgrid import SendGridSender
 from scrapers.errors import ParseError, SourceError

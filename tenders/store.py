@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
@@ -43,7 +43,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class TenderRow(Base):
@@ -199,9 +199,7 @@ class Store:
         result = UpsertResult()
         now = utcnow()
         with self.session() as session, session.begin():
-            existing = {
-                row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))
-            }
+            existing = {row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))}
             for tender_id, tender in batch.items():
                 digest = tender.content_hash()
                 row = existing.get(tender_id)
@@ -257,7 +255,9 @@ class Store:
             )
             return [Tender.from_dict(row.data) for row in rows]
 
-    def save_assessments(self, assessments: Sequence[tuple[Tender, float, str, list[dict[str, Any]]]], version: str) -> None:
+    def save_assessments(
+        self, assessments: Sequence[tuple[Tender, float, str, list[dict[str, Any]]]], version: str
+    ) -> None:
         with self.session() as session, session.begin():
             for tender, score, label, reasons in assessments:
                 row = session.get(TenderRow, tender.id)
@@ -360,7 +360,9 @@ class Store:
                 )
         return out
 
-    def mark_digest(self, digest_id: str, *, sent: bool, provider_ref: str | None = None, error: str | None = None) -> None:
+    def mark_digest(
+        self, digest_id: str, *, sent: bool, provider_ref: str | None = None, error: str | None = None
+    ) -> None:
         with self.session() as session, session.begin():
             row = session.get(DigestRow, digest_id)
             if row is None:

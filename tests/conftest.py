@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,16 @@ PG_ADMIN_URL = os.environ.get("TENDER_RADAR_TEST_PG", "postgresql+psycopg2://pos
 
 def fixture(rel: str) -> Path:
     return FIXTURES / rel
+
+
+def outbox(folder: Path) -> dict[str, str]:
+    """The plain-text part of every email in a file outbox, by recipient."""
+    out = {}
+    for path in sorted(folder.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = msg.get_body(preferencelist=("plain",))
+        out[str(msg["To"])] = body.get_content() if body is not None else ""
+    return out
 
 
 @pytest.fixture
@@ -50,10 +62,9 @@ def pg_url() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - say plainly why the PostgreSQL tests cannot run
+    except Exception as exc:  # ruff: ignore[blind-except] - say plainly why the PostgreSQL tests cannot run
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for the store tests: {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

@@ -50,7 +50,9 @@ def test_social_criteria_not_about_employment_are_possible() -> None:
 
 
 def test_swedish_reservation_phrase_is_quoted() -> None:
-    a = classify(text("Städning av förskolor", "Upphandlingen är reserverad enligt 4 kap. 18 § LOU. Avtalet gäller två år."))
+    a = classify(
+        text("Städning av förskolor", "Upphandlingen är reserverad enligt 4 kap. 18 § LOU. Avtalet gäller två år.")
+    )
     assert a.label == "suitable"
     assert a.reasons[0]["quote"] == "Upphandlingen är reserverad enligt 4 kap. 18 § LOU."
     assert a.reasons[0]["field"] == "description"

@@ -105,7 +105,9 @@ def test_classify_json_lines_from_stdin_with_only_title_and_description() -> Non
     assert "<stdin>:3: not a tender in JSON" in result.stderr
 
 
-@pytest.mark.parametrize("language,expected", [("sv", "Reserverat deltagande (BT-71)"), ("en", "Reserved participation (BT-71)")])
+@pytest.mark.parametrize(
+    "language,expected", [("sv", "Reserverat deltagande (BT-71)"), ("en", "Reserved participation (BT-71)")]
+)
 def test_preview_digest_shows_the_reserved_tender_with_its_reason(language: str, expected: str) -> None:
     result = cli("preview-digest", str(FIXTURES / "ted-real/legacy/19-090974-001-EXP.xml"), "--language", language)
     assert result.returncode == 0, result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email
 import json
 import os
 import shutil
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT
+from .conftest import PROJECT, outbox
 
 DAGS = ("tender_radar_collect", "tender_radar_classify", "tender_radar_notify")
 
@@ -83,16 +82,16 @@ def test_ruff_airflow_rules_are_clean() -> None:
     assert result.returncode == 0, result.stdout
 
 
-END_TO_END = """
+END_TO_END = f"""
 import json
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder="dags")
-states = {}
-for dag_id in %r:
+states = {{}}
+for dag_id in {DAGS!r}:
     run = bag.dags[dag_id].test()
     states[dag_id] = str(run.state)
 print(json.dumps(states))
-""" % (DAGS,)
+"""
 
 
 @pytest.mark.timeout(600)
@@ -105,10 +104,6 @@ def test_scrape_classify_notify_with_dag_test_puts_digests_in_the_outbox(tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     states = json.loads(result.stdout.strip().splitlines()[-1])
     assert states == {dag_id: "success" for dag_id in DAGS}
-    outbox = sorted((tmp_path / "radar" / "var" / "outbox").glob("*.eml"))
-    assert len(outbox) == 3
-    texts = []
-    for path in outbox:
-        msg = email.message_from_bytes(path.read_bytes())
-        texts += [p.get_payload(decode=True).decode() for p in msg.walk() if p.get_content_type() == "text/plain"]
-    assert any("Reserved participation (BT-71)" in t and "EPS Paul Guiraud" in t for t in texts)
+    texts = outbox(tmp_path / "radar" / "var" / "outbox")
+    assert len(texts) == 3
+    assert any("Reserved participation (BT-71)" in t and "EPS Paul Guiraud" in t for t in texts.values())

@@ -46,7 +46,7 @@ def test_reserved_notice_reads_the_same_in_both_formats() -> None:
 
 
 @pytest.mark.parametrize("path", sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml")), ids=lambda p: p.name)
-def test_every_legacy_notice_agrees_with_its_conversion(path) -> None:  # type: ignore[no-untyped-def]
+def test_every_legacy_notice_agrees_with_its_conversion(path) -> None:
     legacy = parse_one(f"ted-real/legacy/{path.name}")
     eforms = parse_one(f"ted-real/eforms/{path.name}")
     assert legacy.id == eforms.id

@@ -51,7 +51,9 @@ def test_errors_say_whether_a_retry_can_help(mode: str, retryable: bool) -> None
         SendGridSender(API_KEY, fake.url).send(message())
     assert err.value.retryable is retryable
     assert fake.invalid == [] and len(fake.requests) == 1
-    assert str(err.value).startswith(f"SendGrid answered {({'rate_limited': 429, 'server_error': 500, 'bad_request': 400})[mode]}")
+    assert str(err.value).startswith(
+        f"SendGrid answered {({'rate_limited': 429, 'server_error': 500, 'bad_request': 400})[mode]}"
+    )
 
 
 def test_a_hanging_server_times_out_as_retryable() -> None:

@@ -14,7 +14,7 @@ from .conftest import PROJECT
 DALARNA = Subscriber(key="d", organisation="D", email="d@example.org", regions=("SE312",), min_score=0.5)
 
 
-def tender(**kw) -> Tender:  # type: ignore[no-untyped-def]
+def tender(**kw) -> Tender:
     return Tender(source="t", notice_id="1", **kw)
 
 

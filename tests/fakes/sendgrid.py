@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,7 +60,9 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _answer(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        def _answer(
+            self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
             for name, value in (headers or {}).items():
@@ -71,7 +73,7 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             self.end_headers()
             self.wfile.write(data)
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             if self.path != "/v3/mail/send":
                 return self._answer(404, {"errors": [{"message": f"no route {self.path}"}]})
             if self.headers.get("Authorization") != f"Bearer {API_KEY}":
@@ -89,8 +91,8 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
                 return self._answer(400, {"errors": [{"message": "The from address does not match a verified Sender"}]})
             if fake.mode == "rate_limited":
                 reset = str(int(time.time()) + 60)
-                return self._answer(429, {"errors": [{"message": "too many requests"}]},
-                                    {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})  # fmt: skip
+                limits = {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+                return self._answer(429, {"errors": [{"message": "too many requests"}]}, limits)
             if fake.mode == "server_error":
                 return self._answer(500, {"errors": [{"message": "internal error"}]})
             return self._answer(202, None, {"X-Message-Id": uuid.uuid4().hex})
@@ -99,7 +101,7 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
 
 
 @contextmanager
-def fake_sendgrid(mode: str = "accept") -> Iterator[FakeSendGrid]:
+def fake_sendgrid(mode: str = "accept") -> Generator[FakeSendGrid]:
     fake = FakeSendGrid(mode=mode)
     validator = jsonschema.Draft7Validator(mail_send_schema(), format_checker=jsonschema.FormatChecker())
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake, validator))
