@@ -1,0 +1,1 @@
+CREATE DATABASE tender_radar OWNER airflow;
