@@ -8,7 +8,9 @@ in the stream, beside the tenders that did parse: one bad file never stops the r
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
@@ -58,20 +60,57 @@ def parse_document(data: bytes, origin: str, source: str = "ted") -> list[Tender
     raise ParseError(origin, f"not a procurement notice or feed (root element <{name}>)")
 
 
-def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
-    """Walk a file, a directory (sorted, recursive) or a ``.tar.gz`` package."""
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One XML document to parse: a notice file, a feed, or a member of a package."""
+
+    origin: str  # where it came from, for error messages: a path, ``package!member`` or a URL
+    data: bytes
+    unit: str = ""  # the key of the unit it belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """What one fingerprint covers: a file (a notice, a feed or a whole package) or a URL.
+
+    A unit whose fingerprint is unchanged since the last run is not read again, which is
+    what keeps a rerun over unchanged sources cheap.
+    """
+
+    key: str
+    fingerprint: str
+    documents: Callable[[], Iterator[Document | ParseError]]
+
+
+def iter_units(path: Path) -> Iterator[Unit | ParseError]:
+    """The units under ``path``: itself if a file, else every file below it (sorted)."""
     if not path.exists():
         yield ParseError(str(path), "no such file or directory")
-    elif path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            yield from iter_path(child, source)
-    elif path.name.endswith((".tar.gz", ".tgz", ".tar")):
-        yield from iter_package(path, source)
-    else:
-        yield from _parse_safely(_read(path), str(path), source)
+        return
+    files = (
+        [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    )
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError as exc:
+            yield ParseError(str(file), f"cannot read: {exc.strerror or exc}")
+            continue
+        key = str(file.relative_to(path)) if file != path else file.name
+        yield Unit(key=key, fingerprint=f"{stat.st_size}:{stat.st_mtime_ns}", documents=partial(_documents, file, key))
 
 
-def iter_package(path: Path, source: str = "ted") -> Iterator[Parsed]:
+def _documents(file: Path, key: str) -> Iterator[Document | ParseError]:
+    if file.name.endswith((".tar.gz", ".tgz", ".tar")):
+        yield from iter_package(file, key)
+        return
+    try:
+        yield Document(origin=str(file), data=file.read_bytes(), unit=key)
+    except OSError as exc:
+        yield ParseError(str(file), f"cannot read: {exc.strerror or exc}")
+
+
+def iter_package(path: Path, unit: str = "") -> Iterator[Document | ParseError]:
     """Stream a TED daily package member by member ('r|*' never seeks or loads the whole)."""
     try:
         with tarfile.open(path, mode="r|*") as archive:
@@ -79,25 +118,23 @@ def iter_package(path: Path, source: str = "ted") -> Iterator[Parsed]:
                 if not member.isfile() or not member.name.endswith(".xml"):
                     continue
                 handle = archive.extractfile(member)
-                if handle is None:
-                    continue
-                yield from _parse_safely(handle.read(), f"{path}!{member.name}", source)
+                if handle is not None:
+                    yield Document(origin=f"{path}!{member.name}", data=handle.read(), unit=unit)
     except (tarfile.TarError, OSError, EOFError) as exc:
         yield ParseError(str(path), f"broken package: {exc}")
 
 
-def _read(path: Path) -> bytes | ParseError:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        return ParseError(str(path), f"cannot read: {exc.strerror or exc}")
-
-
-def _parse_safely(data: bytes | ParseError, origin: str, source: str) -> Iterator[Parsed]:
-    if isinstance(data, ParseError):
-        yield data
-        return
-    try:
-        yield from parse_document(data, origin, source)
-    except ParseError as exc:
-        yield exc
+def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
+    """Every tender under ``path`` (a file, a folder or a package), with the errors in line."""
+    for unit in iter_units(path):
+        if isinstance(unit, ParseError):
+            yield unit
+            continue
+        for doc in unit.documents():
+            if isinstance(doc, ParseError):
+                yield doc
+                continue
+            try:
+                yield from parse_document(doc.data, doc.origin, source)
+            except ParseError as exc:
+                yield exc

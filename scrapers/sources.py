@@ -6,6 +6,7 @@ Tenders and ParseErrors. Adding a feed or a folder of notices is configuration o
 
 from __future__ import annotations
 
+import hashlib
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ import yaml
 
 from scrapers.errors import ParseError, SourceError, SourcesFileError
 from scrapers.feed import parse_feed
-from scrapers.notices import Parsed, iter_path
+from scrapers.notices import Document, Parsed, Unit, iter_units, parse_document
+from tenders.model import Tender
 
 USER_AGENT = "SocialTenderRadar/0.1 (+https://github.com/social-tender-radar)"
 MAX_BYTES = 20 * 1024 * 1024
@@ -25,7 +27,12 @@ TIMEOUT = 30
 
 @dataclass
 class Source:
-    """Base: a name, a kind and where to read; ``tenders()`` yields what it found."""
+    """Base: a name, a kind and where to read.
+
+    ``units()`` says what there is to read, each with a fingerprint; ``parse()`` turns one
+    document into tenders. The two are apart so that parsing can run in worker processes
+    while the reading stays in one place.
+    """
 
     kind: ClassVar[str] = ""
     name: str
@@ -34,11 +41,37 @@ class Source:
     description: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
-    def tenders(self) -> Iterator[Parsed]:
+    def units(self) -> Iterator[Unit | ParseError]:
         raise NotImplementedError
+
+    def parse(self, document: Document) -> list[Tender]:
+        """Raise ParseError for a document that is not what this source expects."""
+        raise NotImplementedError
+
+    def tenders(self) -> Iterator[Parsed]:
+        """Everything the source holds, parsed here in this process (for the CLI and tests)."""
+        for unit in self.units():
+            if isinstance(unit, ParseError):
+                yield unit
+                continue
+            for document in unit.documents():
+                if isinstance(document, ParseError):
+                    yield document
+                    continue
+                try:
+                    yield from self.parse(document)
+                except ParseError as exc:
+                    yield exc
 
     def describe(self) -> str:
         return f"{self.name} ({self.kind}: {self.url or self.path})"
+
+    def _local_path(self) -> Path:
+        if self.path is None:
+            raise SourceError(self.name, f"a {self.kind} source needs 'path'")
+        if not self.path.exists():
+            raise SourceError(self.name, f"path {self.path} does not exist")
+        return self.path
 
 
 @dataclass
@@ -47,12 +80,11 @@ class NoticeFiles(Source):
 
     kind: ClassVar[str] = "ted_files"
 
-    def tenders(self) -> Iterator[Parsed]:
-        if self.path is None:
-            raise SourceError(self.name, "a ted_files source needs 'path'")
-        if not self.path.exists():
-            raise SourceError(self.name, f"path {self.path} does not exist")
-        yield from iter_path(self.path, source=self.options.get("id_prefix", "ted"))
+    def units(self) -> Iterator[Unit | ParseError]:
+        yield from iter_units(self._local_path())
+
+    def parse(self, document: Document) -> list[Tender]:
+        return parse_document(document.data, document.origin, self.options.get("id_prefix", "ted"))
 
 
 @dataclass
@@ -61,27 +93,27 @@ class Feed(Source):
 
     kind: ClassVar[str] = "feed"
 
-    def tenders(self) -> Iterator[Parsed]:
-        origin = self.url or str(self.path)
+    def units(self) -> Iterator[Unit | ParseError]:
         if self.url:
             data = fetch(self.url, self.name)
+            document = Document(origin=self.url, data=data, unit=self.url)
+            # Nothing cheaper than the content tells whether a fetched feed changed.
+            fingerprint = hashlib.sha256(data).hexdigest()
+            yield Unit(key=self.url, fingerprint=fingerprint, documents=lambda: iter([document]))
         elif self.path is not None:
-            if not self.path.exists():
-                raise SourceError(self.name, f"path {self.path} does not exist")
-            data = self.path.read_bytes()
+            yield from iter_units(self._local_path())
         else:
             raise SourceError(self.name, "a feed source needs 'url' or 'path'")
-        try:
-            yield from parse_feed(
-                data,
-                origin,
-                self.name,
-                nuts=list(self.options.get("nuts") or []),
-                country=self.options.get("country"),
-                notice_type=self.options.get("notice_type", "other"),
-            )
-        except ParseError as exc:
-            yield exc
+
+    def parse(self, document: Document) -> list[Tender]:
+        return parse_feed(
+            document.data,
+            document.origin,
+            self.name,
+            nuts=list(self.options.get("nuts") or []),
+            country=self.options.get("country"),
+            notice_type=self.options.get("notice_type", "other"),
+        )
 
 
 KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (NoticeFiles, Feed)}

@@ -15,6 +15,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from tenders.parallel import default_workers
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SENDERS = ("outbox", "sendgrid")
 
@@ -36,6 +38,7 @@ class Settings:
     from_email: str
     from_name: str
     include_expired: bool = False
+    workers: int = 1
 
     @property
     def var_dir(self) -> Path:
@@ -78,6 +81,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         from_email=from_email.strip(),
         from_name=env.get("TENDER_RADAR_FROM_NAME") or "Social Tender Radar",
         include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
+        workers=_workers(env),
     )
 
 
@@ -88,6 +92,16 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{name}={value!r} must be one of 1, true, yes, 0, false, no")
+
+
+def _workers(env: Mapping[str, str]) -> int:
+    """Processes that parse and classify: every core by default (``TENDER_RADAR_WORKERS``)."""
+    value = (env.get("TENDER_RADAR_WORKERS") or "").strip()
+    if not value:
+        return default_workers()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"TENDER_RADAR_WORKERS={value!r} must be a whole number of 1 or more")
+    return int(value)
 
 
 def _default_home() -> Path:

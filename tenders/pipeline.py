@@ -7,6 +7,7 @@ collect -> classify_new -> match_and_queue -> send_due.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,9 +18,12 @@ from notifications.senders.base import Message, Sender, SendError
 from notifications.senders.outbox import OutboxSender
 from notifications.senders.sendgrid import SendGridSender
 from scrapers.errors import ParseError, SourceError
+from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
 from tenders.config import Settings, load_settings
-from tenders.store import Store, UpsertResult, utcnow
+from tenders.model import Tender
+from tenders.parallel import ordered_map
+from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
 
 log = logging.getLogger("tender_radar")
 
@@ -30,6 +34,7 @@ class CollectResult:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    skipped: int = 0  # units (files, packages, feeds) unchanged since the last run, not read again
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,8 +57,34 @@ def source_names(settings: Settings | None = None) -> list[str]:
     return [s.name for s in sources(settings)]
 
 
-def collect(source: Source | str, store: Store, settings: Settings | None = None) -> CollectResult:
-    """Fetch one source and upsert what parses; errors are kept per notice, the rest goes on."""
+def judge(tender: Tender) -> Verdict:
+    a = classify(tender)
+    return Verdict(score=a.score, label=a.label, reasons=a.reasons, version=classifier_version())
+
+
+Outcome = tuple[str, list[tuple[Tender, Verdict]] | ParseError]
+
+
+def _parse_and_judge(group: list[tuple[Source, Document]]) -> list[Outcome]:
+    """Runs in a worker process: parse and classify; only the results travel back."""
+    out: list[Outcome] = []
+    for source, document in group:
+        try:
+            out.append((document.unit, [(t, judge(t)) for t in source.parse(document)]))
+        except ParseError as exc:
+            out.append((document.unit, exc))
+    return out
+
+
+def collect(
+    source: Source | str, store: Store, settings: Settings | None = None, *, workers: int | None = None
+) -> CollectResult:
+    """Read one source, parse and classify on every core, store tenders with their verdicts.
+
+    Units whose fingerprint is unchanged are skipped. Errors are kept per document and the
+    rest goes on; a unit with an error is read again next time.
+    """
+    settings = settings or load_settings()
     if isinstance(source, str):
         found = {s.name: s for s in sources(settings)}
         if source not in found:
@@ -61,42 +92,65 @@ def collect(source: Source | str, store: Store, settings: Settings | None = None
         source = found[source]
     started = utcnow()
     result = CollectResult(source=source.name)
-    errors: list[str] = []
+    known = store.fingerprints(source.name)
+    seen: dict[str, str] = {}
+    failed: set[str] = set()
 
-    def parsed() -> Any:
+    def problem(error: ParseError | SourceError, unit: str | None = None) -> None:
+        result.errors.append(str(error))
+        log.warning("%s: %s", source.name, error)
+        if unit is not None:
+            failed.add(unit)
+
+    def documents() -> Iterator[tuple[Source, Document]]:
         try:
-            for item in source.tenders():
-                if isinstance(item, ParseError):
-                    errors.append(str(item))
-                    log.warning("%s: %s", source.name, item)
+            for unit in source.units():
+                if isinstance(unit, ParseError):
+                    problem(unit)
+                elif known.get(unit.key) == unit.fingerprint:
+                    result.skipped += 1
                 else:
-                    yield item
+                    seen[unit.key] = unit.fingerprint
+                    for document in unit.documents():
+                        if isinstance(document, ParseError):
+                            problem(document, unit.key)
+                        else:
+                            yield source, document
         except SourceError as exc:
-            errors.append(str(exc))
-            log.error("%s", exc)
+            problem(exc)
 
-    upserted: UpsertResult = store.upsert(parsed())
+    upserted = UpsertResult()
+    batch: list[Tender] = []
+    verdicts: dict[str, Verdict] = {}
+    for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers):
+        if isinstance(outcome, ParseError):
+            problem(outcome, unit_key)
+            continue
+        for tender, verdict in outcome:
+            batch.append(tender)
+            verdicts[tender.id] = verdict
+        if len(batch) >= BATCH:
+            upserted.add(store.upsert(batch, verdicts))
+            batch, verdicts = [], {}
+    if batch:
+        upserted.add(store.upsert(batch, verdicts))
+    store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})
     result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
-    result.errors = errors
-    store.record_run(source.name, started, upserted, errors)
+    store.record_run(source.name, started, upserted, result.errors)
     return result
 
 
 def classify_new(store: Store) -> dict[str, int]:
-    """Classify every tender that is new, changed, or was judged by an older classifier."""
+    """Classify every tender not yet judged by this classifier version (or changed since)."""
     version = classifier_version()
     counts = {"classified": 0, "suitable": 0, "possible": 0, "unlikely": 0}
-    while True:
-        batch = store.unassessed(version)
-        if not batch:
-            return counts
-        results = []
-        for tender in batch:
-            assessment = classify(tender)
-            results.append((tender, assessment.score, assessment.label, assessment.reasons))
-            counts[assessment.label] += 1
-        store.save_assessments(results, version)
+    while batch := store.unassessed(version):
+        verdicts = [(tender, judge(tender)) for tender in batch]
+        for _, verdict in verdicts:
+            counts[verdict.label] += 1
+        store.save_verdicts(verdicts)
         counts["classified"] += len(batch)
+    return counts
 
 
 def match_and_queue(store: Store, subscribers: list[Subscriber], *, include_expired: bool = False) -> dict[str, int]:

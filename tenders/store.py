@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from tenders.model import Tender
+from tenders.model import Tender, content_hash
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BATCH = 500
@@ -125,6 +125,27 @@ class SourceRunRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class DocumentRow(Base):
+    """What each source unit (a file, a package, a feed) looked like when last read."""
+
+    __tablename__ = "documents"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A classifier's judgement of one tender, as the store keeps it."""
+
+    score: float
+    label: str
+    reasons: list[dict[str, Any]]
+    version: str
+
+
 @dataclass(slots=True)
 class UpsertResult:
     new: list[str] = field(default_factory=list)
@@ -176,37 +197,44 @@ class Store:
 
     # -- tenders -------------------------------------------------------------------------
 
-    def upsert(self, tenders: Iterable[Tender]) -> UpsertResult:
+    def upsert(self, tenders: Iterable[Tender], verdicts: dict[str, Verdict] | None = None) -> UpsertResult:
         """Insert new tenders, update changed ones (old version to history), skip the same.
 
-        Each batch is one transaction: a crash leaves whole batches, never half a tender.
+        A verdict given for a tender is stored with it. Each batch is one transaction: a
+        crash leaves whole batches, never half a tender.
         """
         total = UpsertResult()
         batch: dict[str, Tender] = {}
         for tender in tenders:
             if tender.id in batch:  # the same notice twice in one batch: settle the first
-                total.add(self._upsert_batch(batch))
+                total.add(self._upsert_batch(batch, verdicts or {}))
                 batch = {}
             batch[tender.id] = tender
             if len(batch) >= BATCH:
-                total.add(self._upsert_batch(batch))
+                total.add(self._upsert_batch(batch, verdicts or {}))
                 batch = {}
         if batch:
-            total.add(self._upsert_batch(batch))
+            total.add(self._upsert_batch(batch, verdicts or {}))
         return total
 
-    def _upsert_batch(self, batch: dict[str, Tender]) -> UpsertResult:
+    def _upsert_batch(self, batch: dict[str, Tender], verdicts: dict[str, Verdict]) -> UpsertResult:
         result = UpsertResult()
         now = utcnow()
         with self.session() as session, session.begin():
             existing = {row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))}
             for tender_id, tender in batch.items():
-                digest = tender.content_hash()
+                data = tender.to_dict()
+                digest = content_hash(data)
                 row = existing.get(tender_id)
+                verdict = verdicts.get(tender_id)
                 if row is None:
-                    session.add(_new_row(tender, digest, now))
+                    row = _new_row(tender, data, digest, now)
+                    _judge(row, verdict, digest)
+                    session.add(row)
                     result.new.append(tender_id)
                 elif row.content_hash == digest:
+                    if verdict is not None and row.classifier_version != verdict.version:
+                        _judge(row, verdict, digest)
                     result.unchanged += 1
                 else:
                     session.add(
@@ -218,7 +246,8 @@ class Store:
                             replaced_at=now,
                         )
                     )
-                    _update_row(row, tender, digest, now)
+                    _update_row(row, tender, data, digest, now)
+                    _judge(row, verdict, digest)
                     result.changed.append(tender_id)
         return result
 
@@ -255,17 +284,12 @@ class Store:
             )
             return [Tender.from_dict(row.data) for row in rows]
 
-    def save_assessments(
-        self, assessments: Sequence[tuple[Tender, float, str, list[dict[str, Any]]]], version: str
-    ) -> None:
+    def save_verdicts(self, verdicts: Sequence[tuple[Tender, Verdict]]) -> None:
         with self.session() as session, session.begin():
-            for tender, score, label, reasons in assessments:
+            for tender, verdict in verdicts:
                 row = session.get(TenderRow, tender.id)
-                if row is None:
-                    continue
-                row.score, row.label, row.reasons = score, label, reasons
-                row.assessed_hash = tender.content_hash()
-                row.classifier_version = version
+                if row is not None:
+                    _judge(row, verdict, tender.content_hash())
 
     def assessed(self, min_score: float = 0.0) -> Iterator[Assessed]:
         with self.session() as session:
@@ -377,6 +401,19 @@ class Store:
         with self.session() as session:
             return list(session.scalars(select(DigestRow).order_by(DigestRow.created_at)))
 
+    # -- source units --------------------------------------------------------------------
+
+    def fingerprints(self, source: str) -> dict[str, str]:
+        with self.session() as session:
+            rows = session.execute(select(DocumentRow.key, DocumentRow.fingerprint).where(DocumentRow.source == source))
+            return {key: fingerprint for key, fingerprint in rows}
+
+    def save_fingerprints(self, source: str, fingerprints: dict[str, str]) -> None:
+        now = utcnow()
+        with self.session() as session, session.begin():
+            for key, fingerprint in fingerprints.items():
+                session.merge(DocumentRow(source=source, key=key, fingerprint=fingerprint, seen_at=now))
+
     # -- source runs ---------------------------------------------------------------------
 
     def record_run(self, source: str, started_at: datetime, result: UpsertResult, errors: list[str]) -> None:
@@ -395,20 +432,29 @@ class Store:
             )
 
 
-def _new_row(tender: Tender, digest: str, now: datetime) -> TenderRow:
+def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:
     row = TenderRow(id=tender.id, source=tender.source, notice_id=tender.notice_id, version=1, first_seen=now)
-    _update_row(row, tender, digest, now, bump=False)
+    _update_row(row, tender, data, digest, now, bump=False)
     return row
 
 
-def _update_row(row: TenderRow, tender: Tender, digest: str, now: datetime, *, bump: bool = True) -> None:
+def _judge(row: TenderRow, verdict: Verdict | None, digest: str) -> None:
+    if verdict is None:
+        return
+    row.score, row.label, row.reasons = verdict.score, verdict.label, verdict.reasons
+    row.assessed_hash, row.classifier_version = digest, verdict.version
+
+
+def _update_row(
+    row: TenderRow, tender: Tender, data: dict[str, Any], digest: str, now: datetime, *, bump: bool = True
+) -> None:
     row.notice_type = tender.notice_type
     row.title = tender.title
     row.buyer_country = tender.buyer_country
     row.published = tender.published
     row.deadline = tender.deadline
     row.content_hash = digest
-    row.data = tender.to_dict()
+    row.data = data
     row.updated_at = now
     if bump:
         row.version += 1

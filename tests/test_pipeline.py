@@ -93,3 +93,38 @@ def test_a_broken_notice_is_reported_and_the_rest_are_stored(settings: Settings,
     result = collect("local", store, s)
     assert result.new == 1
     assert len(result.errors) == 1 and "b.xml: broken XML" in result.errors[0]
+
+
+def test_a_rerun_skips_unchanged_files_and_reads_a_touched_one(settings: Settings, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    folder = tmp_path / "notices"
+    shutil.copytree(Path(__file__).parent / "fixtures/eforms-real", folder)
+    (tmp_path / "sources.yaml").write_text(f"sources:\n  - {{name: local, kind: ted_files, path: {folder}}}\n")
+    s = replace(settings, sources_file=tmp_path / "sources.yaml")
+    store = open_store(s)
+    first = collect("local", store, s)
+    assert (first.new, first.skipped) == (18, 0)
+    again = collect("local", store, s)
+    assert (again.new, again.unchanged, again.skipped) == (0, 0, 18)  # nothing was even read
+    touched = sorted(folder.glob("*.xml"))[0]
+    os.utime(touched, ns=(1, 1))
+    third = collect("local", store, s)
+    assert (third.unchanged, third.skipped) == (1, 17)
+
+
+def test_parallel_and_serial_ingest_store_the_same(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "sources.yaml").write_text(
+        f"sources:\n  - {{name: all, kind: ted_files, path: {Path(__file__).parent / 'fixtures/ted-real'}}}\n"
+    )
+    results = []
+    for workers in (1, 2):
+        s = replace(
+            settings, sources_file=tmp_path / "sources.yaml", database_url=f"sqlite:///{tmp_path}/w{workers}.db"
+        )
+        store = open_store(s)
+        collect("all", store, s, workers=workers)
+        results.append([(a.tender.to_dict(), a.score, a.label, a.reasons) for a in store.assessed()])
+    assert len(results[0]) == 34  # 68 files, each notice twice (legacy and eForms) under one id
+    assert results[0] == results[1]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from scrapers.notices import iter_path
 from tenders.model import Tender
-from tenders.store import Store
+from tenders.store import Store, Verdict
 
 from .conftest import FIXTURES
 
@@ -70,7 +70,7 @@ def test_a_failed_batch_leaves_no_half_written_tender(store: Store) -> None:
 def test_a_digest_claims_its_tenders_once(store: Store) -> None:
     tenders = real_tenders()[:2]
     store.upsert(tenders)
-    store.save_assessments([(t, 0.9, "suitable", []) for t in tenders], "v1")
+    store.save_verdicts([(t, Verdict(0.9, "suitable", [], "v1")) for t in tenders])
     items = list(store.assessed())
     first = store.queue_digest("s1", "s1@example.org", "sv", items)
     again = store.queue_digest("s1", "s1@example.org", "sv", items)
@@ -88,7 +88,7 @@ def test_unassessed_finds_new_changed_and_outdated(store: Store) -> None:
     t = real_tenders()[0]
     store.upsert([t])
     assert [x.id for x in store.unassessed("v1")] == [t.id]
-    store.save_assessments([(t, 0.5, "possible", [])], "v1")
+    store.save_verdicts([(t, Verdict(0.5, "possible", [], "v1"))])
     assert store.unassessed("v1") == []
     assert [x.id for x in store.unassessed("v2")] == [t.id]  # a new classifier re-judges
     store.upsert([replace(t, title="changed")])
