@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup demo test lint typecheck pytest clean
+.PHONY: setup demo test lint typecheck pytest bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -31,6 +31,12 @@ pytest: setup
 	$(VENV)/python -m pytest
 
 test: lint typecheck pytest
+
+# The benchmark; its table is printed and written to docs/benchmarks.md. PostgreSQL is measured
+# too when BENCH_POSTGRES is reachable (set it empty to skip).
+BENCH_POSTGRES ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
+bench: setup
+	$(VENV)/tender-radar bench --postgres "$(BENCH_POSTGRES)"
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

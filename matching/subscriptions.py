@@ -7,9 +7,10 @@ costs a social enterprise more than one line too many in a digest.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
@@ -63,6 +64,50 @@ class Subscriber:
             return True
         text = " ".join(filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])).lower()
         return any(k.lower() in text for k in self.keywords)
+
+
+class Scored(Protocol):
+    @property
+    def tender(self) -> Tender: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+S = TypeVar("S", bound=Scored)
+
+
+def match_all(subscribers: Sequence[Subscriber], items: Iterable[S]) -> dict[str, list[S]]:
+    """Each subscriber's matching items. An index on region codes keeps this from being
+    subscribers x tenders: a tender is tried only on the subscribers of its places (and on
+    those who want every place); ``Subscriber.wants`` stays the one rule that decides."""
+    by_region: dict[str, list[Subscriber]] = {}
+    by_country: dict[str, list[Subscriber]] = {}
+    anywhere: list[Subscriber] = []
+    for sub in subscribers:
+        if not sub.regions:
+            anywhere.append(sub)
+        for region in sub.regions:
+            by_region.setdefault(region, []).append(sub)
+            by_country.setdefault(region[:2], []).append(sub)
+    regional = [s for s in subscribers if s.regions]
+    lowest = min((s.min_score for s in subscribers), default=1.0)
+    out: dict[str, list[S]] = {s.key: [] for s in subscribers}
+    for item in items:
+        if item.score < lowest:
+            continue
+        tender = item.tender
+        places = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
+        if places:
+            candidates = {id(s): s for p in places for k in range(2, len(p) + 1) for s in by_region.get(p[:k], ())}
+        elif tender.buyer_country:
+            candidates = {id(s): s for s in by_country.get(tender.buyer_country, ())}
+        else:
+            candidates = {id(s): s for s in regional}
+        for sub in (*candidates.values(), *anywhere):
+            if sub.wants(tender, item.score):
+                out[sub.key].append(item)
+    return out
 
 
 def everything(language: str = "sv") -> Subscriber:

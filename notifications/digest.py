@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from matching.classify import rules
 from matching.subscriptions import Subscriber
@@ -164,31 +165,67 @@ def _environment() -> Environment:
     return env
 
 
+class _Blocks:
+    """Each tender's block, rendered once per language and reused in every digest it is in.
+
+    On a busy day one tender sits in hundreds of digests; rendering it once makes the
+    cost of a digest mostly the joining of its blocks.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self.cache: dict[tuple[str, str, float, str], tuple[Markup, str]] = {}
+
+    def get(self, item: Assessed, language: str) -> tuple[Markup, str]:
+        key = (item.tender.id, item.content_hash, item.score, language)
+        found = self.cache.get(key)
+        if found is None:
+            if len(self.cache) >= self.limit:
+                self.cache.clear()
+            row = _row(item, language)
+            env = _environment()
+            context = {"s": STRINGS[language], "row": row}
+            # The block comes out of an autoescaping template: it is safe HTML already.
+            html = Markup(env.get_template("tender.html").render(context))  # ruff: ignore[unsafe-markup-use]
+            found = self.cache[key] = (html, env.get_template("tender.txt").render(context))
+        return found
+
+
+_BLOCKS = _Blocks()
+
+
+def clear_block_cache() -> None:
+    _BLOCKS.cache.clear()
+
+
+def _row(item: Assessed, language: str) -> dict[str, Any]:
+    strings = STRINGS[language]
+    tender = item.tender
+    return {
+        "tender": tender,
+        "score": item.score,
+        "label": strings.get(item.label, item.label),
+        "label_code": item.label,
+        "reasons": [reason_text(r, language) for r in item.reasons if r["weight"] != 0 or "negated" in r["code"]],
+        "place": place_names(tender, language) or strings["unknown"],
+        "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
+        "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
+    }
+
+
 def render_digest(subscriber: Subscriber, items: list[Assessed]) -> RenderedDigest:
     language = subscriber.language
     strings = STRINGS[language]
     ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
-    rows = [
-        {
-            "tender": item.tender,
-            "score": item.score,
-            "label": strings.get(item.label, item.label),
-            "label_code": item.label,
-            "reasons": [reason_text(r, language) for r in item.reasons if r["weight"] != 0 or "negated" in r["code"]],
-            "place": place_names(item.tender, language) or strings["unknown"],
-            "value": money(item.tender.estimated_value, item.tender.currency, language) or strings["unknown"],
-            "deadline": (item.tender.deadline or strings["unknown"]).replace("T", " "),
-        }
-        for item in ordered
-    ]
-    n = len(rows)
+    blocks = [_BLOCKS.get(item, language) for item in ordered]
+    n = len(blocks)
     org = subscriber.organisation
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
-    context = {"s": strings, "rows": rows, "subject": subject, "org": org, "language": language}
+    context = {"s": strings, "subject": subject, "org": org, "language": language}
     env = _environment()
     return RenderedDigest(
         subject=subject,
-        html=env.get_template("digest.html").render(context),
-        text=env.get_template("digest.txt").render(context),
+        html=env.get_template("digest.html").render(context, blocks=[html for html, _ in blocks]),
+        text=env.get_template("digest.txt").render(context, blocks=[text for _, text in blocks]),
         tender_ids=tuple(item.tender.id for item in ordered),
     )

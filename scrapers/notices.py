@@ -31,10 +31,43 @@ _PARSER = etree.XMLParser(
 )
 
 
+def without_translations(data: bytes) -> bytes:
+    """A legacy TED notice without its translated forms and its translation section.
+
+    Up to 24 translations of the form make about 80 % of a legacy notice's bytes, and the
+    parser reads only the original. Cutting them out before parsing gives the same tender
+    several times faster. Nothing is cut unless the original form is there.
+    """
+    if b'CATEGORY="ORIGINAL"' not in data:
+        return data
+    pieces = []
+    at = 0
+    start = data.find(b"<TRANSLATION_SECTION>")
+    end = data.find(b"</TRANSLATION_SECTION>", start)
+    if 0 <= start < end:
+        pieces.append(data[:start])
+        at = end + len(b"</TRANSLATION_SECTION>")
+    while (mark := data.find(b'CATEGORY="TRANSLATION"', at)) >= 0:
+        open_at = data.rfind(b"<", at, mark)
+        name_end = data.find(b" ", open_at)
+        if open_at < 0 or name_end < 0 or name_end > mark:
+            break
+        close = b"</" + data[open_at + 1 : name_end] + b">"
+        close_at = data.find(close, mark)
+        if close_at < 0:
+            break
+        pieces.append(data[at:open_at])
+        at = close_at + len(close)
+    pieces.append(data[at:])
+    return b"".join(pieces)
+
+
 def parse_document(data: bytes, origin: str, source: str = "ted") -> list[Tender]:
     """One XML document -> its tenders (one for a notice, one per entry for a feed)."""
     if not data.strip():
         raise ParseError(origin, "empty file")
+    if b"<TED_EXPORT" in data[:2000]:
+        data = without_translations(data)
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:

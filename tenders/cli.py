@@ -106,6 +106,18 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
         print(f"digests are in {summary['outbox']}")
 
 
+def cmd_bench(args: argparse.Namespace, run: _Run) -> None:
+    from tenders.bench import Options
+    from tenders.bench import run as bench
+
+    opts = Options(
+        day=args.day, big=args.big, subscribers=args.subscribers, package_mb=args.package_mb,
+        repeat=args.repeat, big_repeat=args.big_repeat, pg_url=args.postgres or None,
+        output=Path(args.output) if args.output else None, workers=args.workers,
+    )  # fmt: skip
+    bench(opts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tender-radar", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=("sv", "en"), default="sv")
     p.add_argument("--text", action="store_true", help="the plain-text part instead of the HTML")
     p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("bench", help="measure ingest, reruns, memory, matching, digests, classification")
+    p.add_argument("--day", type=int, default=3700, help="notices in one day of TED")
+    p.add_argument("--big", type=int, default=50_000, help="notices in the large ingest (0: skip)")
+    p.add_argument("--subscribers", type=int, default=10_000)
+    p.add_argument("--package-mb", type=int, default=200, help="unpacked size of the streamed package (0: skip)")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--big-repeat", type=int, default=1)
+    p.add_argument("--workers", type=int, default=None, help="parse/classify processes (default: every core)")
+    p.add_argument("--postgres", default="", help="a PostgreSQL URL to measure ingest there too")
+    p.add_argument("--output", default="docs/benchmarks.md", help="where to write the table ('' for nowhere)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from matching.classify import classifier_version, classify
-from matching.subscriptions import Subscriber, load_subscribers
+from matching.subscriptions import Subscriber, load_subscribers, match_all
 from notifications.digest import render_digest
 from notifications.senders.base import Message, Sender, SendError
 from notifications.senders.outbox import OutboxSender
@@ -165,12 +165,10 @@ def match_and_queue(store: Store, subscribers: list[Subscriber], *, include_expi
         a for a in store.assessed(min_score=min((s.min_score for s in subscribers), default=1.0))
         if a.tender.notice_type != "result" and (include_expired or (a.tender.deadline or "9999")[:10] >= today)
     ]  # fmt: skip
+    matches = match_all(subscribers, candidates)
     for subscriber in subscribers:
         had = store.delivered_ids(subscriber.key)
-        items = [
-            a for a in candidates
-            if a.tender.id not in had and subscriber.wants(a.tender, a.score)
-        ]  # fmt: skip
+        items = [a for a in matches[subscriber.key] if a.tender.id not in had]
         if items and store.queue_digest(subscriber.key, subscriber.email, subscriber.language, items):
             queued += 1
             matched += len(items)

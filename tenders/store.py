@@ -25,8 +25,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
+    insert,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -409,10 +411,17 @@ class Store:
             return {key: fingerprint for key, fingerprint in rows}
 
     def save_fingerprints(self, source: str, fingerprints: dict[str, str]) -> None:
+        """Replace the fingerprints of these units in one transaction (delete, then insert many)."""
         now = utcnow()
+        keys = list(fingerprints)
         with self.session() as session, session.begin():
-            for key, fingerprint in fingerprints.items():
-                session.merge(DocumentRow(source=source, key=key, fingerprint=fingerprint, seen_at=now))
+            for start in range(0, len(keys), BATCH):
+                chunk = keys[start : start + BATCH]
+                session.execute(delete(DocumentRow).where(DocumentRow.source == source, DocumentRow.key.in_(chunk)))
+                session.execute(
+                    insert(DocumentRow),
+                    [{"source": source, "key": k, "fingerprint": fingerprints[k], "seen_at": now} for k in chunk],
+                )
 
     # -- source runs ---------------------------------------------------------------------
 

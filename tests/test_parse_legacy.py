@@ -59,3 +59,16 @@ def test_every_legacy_notice_agrees_with_its_conversion(path) -> None:
 def test_contract_award_notice_type_and_value() -> None:
     types = {parse_one(f"ted-real/legacy/{p.name}").notice_type for p in (FIXTURES / "ted-real/legacy").glob("*.xml")}
     assert {"competition", "result", "planning"} <= types
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml")), ids=lambda p: p.name)
+def test_cutting_the_translations_changes_nothing_parsed(path) -> None:
+    from lxml import etree
+
+    from scrapers.notices import without_translations
+    from scrapers.ted_legacy import parse_ted_legacy
+
+    data = path.read_bytes()
+    cut = without_translations(data)
+    assert len(cut) < len(data)
+    assert parse_ted_legacy(etree.fromstring(cut)) == parse_ted_legacy(etree.fromstring(data))

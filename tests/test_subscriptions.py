@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.subscriptions import Subscriber, SubscriberError, load_subscribers
+from matching.subscriptions import Subscriber, SubscriberError, load_subscribers, match_all
 from tenders.model import Lot, Tender
 
 from .conftest import PROJECT
@@ -62,3 +62,42 @@ def test_a_wrong_entry_is_named(tmp_path: Path, entry: str, message: str) -> Non
         load_subscribers(path)
     assert message in str(err.value)
     assert str(path) in str(err.value)
+
+
+def test_match_all_agrees_with_asking_each_subscriber() -> None:
+    import random
+    from dataclasses import dataclass
+
+    @dataclass
+    class Item:
+        tender: Tender
+        score: float
+
+    rng = random.Random(7)
+    places = ["SE312", "SE313", "SE110", "FR105", "SE3", None]
+    subs = [
+        Subscriber(
+            key=f"s{i}",
+            organisation="o",
+            email=f"s{i}@example.org",
+            regions=tuple(rng.sample(["SE312", "SE313", "SE11", "FR"], rng.randint(0, 2))),
+            cpv=tuple(rng.sample(["909", "553", "45"], rng.randint(0, 1))),
+            min_score=rng.choice([0.3, 0.6]),
+        )
+        for i in range(60)
+    ]
+    items = []
+    for i in range(200):
+        place = rng.choice(places)
+        t = Tender(
+            source="t",
+            notice_id=str(i),
+            nuts=[place] if place else [],
+            buyer_country=rng.choice(["SE", "FR", None]),
+            cpv_main=rng.choice(["90910000", "55300000", "45000000", None]),
+        )
+        items.append(Item(t, rng.random()))
+    fast = match_all(subs, items)
+    slow = {s.key: [it for it in items if s.wants(it.tender, it.score)] for s in subs}
+    assert fast == slow
+    assert sum(map(len, fast.values())) > 100  # the case is not trivially empty

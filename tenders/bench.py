@@ -1,0 +1,449 @@
+"""``tender-radar bench``: how fast, how big, how close to the limit.
+
+Inputs are built from the real notices bundled in ``tests/fixtures``, each copy given its
+own id, date, buyer and title so that nothing is cached. Every case runs several times;
+the table gives the median and the spread and is also written to ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from matching.classify import classify
+from matching.subscriptions import Subscriber, match_all
+from notifications.digest import clear_block_cache, render_digest
+from scrapers.notices import parse_document
+from scrapers.sources import NoticeFiles
+from tenders.config import PROJECT_ROOT, Settings, load_settings
+from tenders.model import Tender
+from tenders.parallel import default_workers
+from tenders.pipeline import collect, judge
+from tenders.store import Assessed, Store
+
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+SE_NUTS3 = ["SE110", "SE121", "SE122", "SE123", "SE124", "SE125", "SE211", "SE212", "SE213", "SE214", "SE221",
+            "SE224", "SE231", "SE232", "SE311", "SE312", "SE313", "SE321", "SE322", "SE331", "SE332"]  # fmt: skip
+
+
+@dataclass
+class Row:
+    case: str
+    size: str
+    runs: list[float]
+    unit: str  # what one run's throughput counts, e.g. "notices"
+    count: float  # how many of ``unit`` one run handles
+    target: str = ""
+    verdict: str = ""
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    def rate(self) -> float:
+        return self.count / self.median if self.median else float("inf")
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+def templates() -> list[bytes]:
+    """Every valid bundled notice (no INVALID_*, no registration notices)."""
+    out = []
+    for folder in ("eforms-real", "ted-real/legacy", "ted-real/eforms", "eforms-sdk"):
+        for path in sorted((FIXTURES / folder).glob("*.xml")):
+            if not path.name.startswith(("INVALID_", "X0")):
+                out.append(path.read_bytes())
+    return out
+
+
+_PUB_ID = re.compile(rb"(<efbc:NoticePublicationID[^>]*>)[^<]*")
+_NOTICE_ID = re.compile(rb'(<cbc:ID schemeName="notice-id">)[^<]*')
+_DOC_ID = re.compile(rb'DOC_ID="[^"]*"')
+_NAME = re.compile(rb"</cbc:Name>")
+_OFFICIAL = re.compile(rb"</OFFICIALNAME>")
+_PUB_DATE = re.compile(rb"(<efbc:PublicationDate>)\d{4}-\d\d-\d\d")
+_DATE_PUB = re.compile(rb"(<DATE_PUB>)\d{8}")
+
+
+def synthesize(template: bytes, i: int) -> bytes:
+    """A copy of a real notice with its own id, publication date, buyer and title."""
+    day = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"
+    mark = f" {i}".encode()
+    data = _PUB_ID.sub(rb"\g<1>" + f"{i:08d}-2026".encode(), template, count=1)
+    data = _NOTICE_ID.sub(rb"\g<1>" + f"bench-{i:08d}".encode(), data, count=1)
+    data = _DOC_ID.sub(f'DOC_ID="{i:06d}-2026"'.encode(), data, count=1)
+    data = _NAME.sub(mark + b"</cbc:Name>", data)
+    data = _OFFICIAL.sub(mark + b"</OFFICIALNAME>", data)
+    data = _PUB_DATE.sub(rb"\g<1>" + day.encode(), data)
+    return _DATE_PUB.sub(rb"\g<1>" + day.replace("-", "").encode(), data)
+
+
+def notices(n: int, seed: int = 0) -> Iterator[bytes]:
+    tpl = templates()
+    order = random.Random(seed)
+    for i in range(n):
+        yield synthesize(tpl[order.randrange(len(tpl))], seed * 1_000_000 + i)
+
+
+def write_folder(folder: Path, n: int, seed: int = 0) -> int:
+    """``n`` notices as files, in sub-folders of 1,000; returns the bytes written."""
+    total = 0
+    for i, data in enumerate(notices(n, seed)):
+        sub = folder / f"{i // 1000:03d}"
+        if i % 1000 == 0:
+            sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{i:07d}.xml").write_bytes(data)
+        total += len(data)
+    return total
+
+
+def write_package(path: Path, megabytes: int) -> tuple[int, int]:
+    """A TED-like daily package: a tar.gz holding at least ``megabytes`` MB of notices."""
+    total = count = 0
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for data in notices(10**9, seed=7):
+            info = tarfile.TarInfo(f"{count:07d}.xml")
+            info.size = len(data)
+            import io
+
+            tar.addfile(info, io.BytesIO(data))
+            total += len(data)
+            count += 1
+            if total >= megabytes * 1_000_000:
+                break
+    return count, total
+
+
+# -- timing ------------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = None) -> list[float]:
+    runs = []
+    for _ in range(repeat):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def lxml_parse_seconds(folder: Path) -> float:
+    """lxml alone on the same bytes, one core: the floor any ingest stands on."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    spent = 0.0
+    for path in sorted(folder.rglob("*.xml")):
+        data = path.read_bytes()
+        start = time.perf_counter()
+        etree.fromstring(data, parser)
+        spent += time.perf_counter() - start
+    return spent
+
+
+# -- cases -------------------------------------------------------------------------------
+
+
+class Databases:
+    """A fresh SQLite file or PostgreSQL schema for each run."""
+
+    def __init__(self, work: Path, pg_url: str | None) -> None:
+        self.work = work
+        self.pg_url = pg_url
+
+    def fresh(self, kind: str) -> Store:
+        if kind == "sqlite":
+            path = self.work / f"bench-{uuid.uuid4().hex[:8]}.sqlite"
+            store = Store(f"sqlite:///{path}")
+        else:
+            assert self.pg_url
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            engine.dispose()
+            store = Store(f"{self.pg_url}?options=-csearch_path%3D{schema}")
+        store.migrate()
+        return store
+
+    def drop(self, store: Store) -> None:
+        store.engine.dispose()
+        if store.url.startswith("sqlite"):
+            for p in self.work.glob("bench-*.sqlite*"):
+                p.unlink(missing_ok=True)
+        else:
+            from sqlalchemy import create_engine, text
+
+            schema = store.url.rsplit("%3D", 1)[1]
+            engine = create_engine(self.pg_url or "", isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
+def ingest_case(folder: Path, nbytes: int, n: int, kind: str, dbs: Databases, settings: Settings,
+                repeat: int, floor: float) -> tuple[Row, Row]:  # fmt: skip
+    source = NoticeFiles(name="bench", path=folder)
+    firsts: list[float] = []
+    reruns: list[float] = []
+    counts: dict[str, int] = {}
+    for _ in range(repeat):
+        store = dbs.fresh(kind)
+        start = time.perf_counter()
+        result = collect(source, store, settings)
+        firsts.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        again = collect(source, store, settings)
+        reruns.append(time.perf_counter() - start)
+        counts = {"new": result.new, "changed": result.changed, "errors": len(result.errors), "skipped": again.skipped}
+        dbs.drop(store)
+    mb = nbytes / 1e6
+    ingest = Row(f"ingest ({kind})", f"{n:,} notices, {mb:,.0f} MB", firsts, "notices", n, extra=counts)
+    ratio = ingest.median / floor
+    ingest.note = f"{mb / ingest.median:,.1f} MB/s; {ratio:.2f}x lxml's bare parse ({floor:.1f} s, 1 core)"
+    if kind == "sqlite":
+        ingest.target = "<= 2x lxml parse"
+        ingest.verdict = "met" if ratio <= 2 else "missed"
+    year = 870_000 / ingest.rate() / 60
+    ingest.extra["year_minutes"] = round(year, 1)
+    ingest.note += f"; a year of TED (870,000) in {year:.1f} min"
+    idle = Row(f"idle rerun ({kind})", f"{n:,} notices", reruns, "notices", n)
+    fraction = idle.median / ingest.median
+    idle.note = f"{fraction:.1%} of the first run"
+    idle.target, idle.verdict = "< 5% of first run", "met" if fraction < 0.05 else "missed"
+    return ingest, idle
+
+
+MEMORY_PROBE = """
+import json, resource, sys
+from pathlib import Path
+from tenders.store import Store
+from tenders.pipeline import collect
+from scrapers.sources import NoticeFiles
+from tenders.config import load_settings
+store = Store("sqlite:///" + sys.argv[2]); store.migrate()
+result = collect(NoticeFiles(name="package", path=Path(sys.argv[1])), store, load_settings(), workers=1)
+print(json.dumps({"new": result.new, "errors": len(result.errors),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def memory_case(work: Path, megabytes: int) -> Row:
+    package = work / "package.tar.gz"
+    count, total = write_package(package, megabytes)
+    runs, peaks = [], []
+    for i in range(2):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(package), str(work / f"mem{i}.sqlite")],
+                             capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)  # fmt: skip
+        runs.append(time.perf_counter() - start)
+        peaks.append(json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"])
+    peak = max(peaks)
+    row = Row("streaming package", f"{count:,} notices, {total / 1e6:,.0f} MB unpacked, "
+              f"{package.stat().st_size / 1e6:,.0f} MB .tar.gz", runs, "notices", count)  # fmt: skip
+    row.note = f"peak RSS {peak:,.0f} MB (whole process: parse, classify, store; 1 worker)"
+    row.target, row.verdict = "peak < 300 MB", "met" if peak < 300 else "missed"
+    row.extra["peak_mb"] = round(peak, 1)
+    return row
+
+
+def day_of_tenders(n: int) -> list[Assessed]:
+    """``n`` judged tenders; most placed in a Swedish county so that subscribers match."""
+    rng = random.Random(3)
+    out = []
+    for i, data in enumerate(notices(n, seed=5)):
+        for tender in parse_document(data, f"bench-{i}"):
+            if rng.random() < 0.7:
+                tender = replace(tender, nuts=[rng.choice(SE_NUTS3)], buyer_country="SE", deadline=None)
+            v = judge(tender)
+            out.append(Assessed(tender=tender, score=v.score, label=v.label, reasons=v.reasons, content_hash=""))
+    return out
+
+
+def subscribers(n: int) -> list[Subscriber]:
+    rng = random.Random(11)
+    sectors = ["909", "553", "555", "773", "9831", "9051", "798", "9062"]
+    words = ["städ", "cleaning", "catering", "tvätt", "grön", "kafé"]
+    out = []
+    for i in range(n):
+        regions = () if rng.random() < 0.05 else tuple(rng.sample(SE_NUTS3, rng.choice([1, 1, 2])))
+        out.append(
+            Subscriber(
+                key=f"sub-{i}",
+                organisation=f"Kooperativ {i}",
+                email=f"sub{i}@example.org",
+                language=rng.choice(["sv", "en"]),
+                regions=regions,
+                cpv=tuple(rng.sample(sectors, rng.choice([0, 0, 1, 2]))),
+                keywords=tuple(rng.sample(words, 1)) if rng.random() < 0.1 else (),
+                min_score=rng.choice([0.3, 0.5, 0.6]),
+            )
+        )
+    return out
+
+
+def matching_cases(tenders: list[Assessed], n_subs: int, repeat: int) -> list[Row]:
+    subs = subscribers(n_subs)
+    matched: dict[str, list[Assessed]] = {}
+
+    def match() -> None:
+        nonlocal matched
+        matched = {k: sorted(v, key=lambda a: -a.score) for k, v in match_all(subs, tenders).items() if v}
+
+    runs = timed(match, repeat)
+    row = Row("matching + composing", f"{n_subs:,} subscribers x {len(tenders):,} tenders", runs, "subscribers", n_subs)
+    total = sum(map(len, matched.values()))
+    row.note = f"{len(matched):,} digests, {total:,} matches"
+    row.target, row.verdict = "< 5 s", "met" if row.median < 5 else "missed"
+    by_key = {s.key: s for s in subs}
+    chosen = list(matched.items())[:2000]
+
+    def render() -> None:
+        for key, items in chosen:
+            render_digest(by_key[key], items)
+
+    runs = timed(render, repeat, setup=clear_block_cache)
+    rend = Row("rendering digests", f"{len(chosen):,} digests (HTML + text)", runs, "digests", len(chosen))
+    rend.note = f"{rend.rate():,.0f} digests/s, {sum(len(v) for _, v in chosen) / max(1, len(chosen)):.1f} tenders each"
+    rend.target, rend.verdict = ">= 1,000 digests/s", "met" if rend.rate() >= 1000 else "missed"
+    return [row, rend]
+
+
+def classification_case(tenders: list[Tender], repeat: int) -> Row:
+    runs = timed(lambda: [classify(t) for t in tenders], repeat)
+    row = Row("classification", f"{len(tenders):,} tenders", runs, "tenders", len(tenders))
+    row.note = f"{row.rate():,.0f} tenders/s, 1 core"
+    row.target, row.verdict = ">= 5,000 tenders/s", "met" if row.rate() >= 5000 else "missed"
+    return row
+
+
+def scheduler_case() -> Row | None:
+    """Written by the end-to-end scheduler test (tests/test_scheduler.py), when it has run."""
+    path = PROJECT_ROOT / "var" / "bench" / "scheduler.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    row = Row("scheduler overhead", "scrape end -> classify start", data["seconds"], "runs", 1)
+    row.note = f"asset-triggered, measured {data['when']}"
+    return row
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {default_workers()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}")  # fmt: skip
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| case | size | runs | median | spread | throughput | target | verdict | notes |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in rows:
+        spread = f"{min(r.runs):.3f}–{max(r.runs):.3f} s"
+        lines.append(f"| {r.case} | {r.size} | {len(r.runs)} | {r.median:.3f} s | {spread} | "
+                     f"{r.rate():,.0f} {r.unit}/s | {r.target} | {r.verdict} | {r.note} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+@dataclass
+class Options:
+    day: int = 3700
+    big: int = 50_000
+    subscribers: int = 10_000
+    package_mb: int = 200
+    repeat: int = 3
+    big_repeat: int = 1
+    pg_url: str | None = None
+    output: Path | None = PROJECT_ROOT / "docs" / "benchmarks.md"
+    workers: int | None = None
+
+
+def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
+    settings = load_settings()
+    settings = replace(settings, workers=opts.workers or settings.workers)
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="tender-radar-bench-"))
+    started = datetime.now(UTC)
+    try:
+        dbs = Databases(work, opts.pg_url)
+        kinds = ["sqlite"] + (["postgresql"] if opts.pg_url else [])
+        for n, repeat in ((opts.day, opts.repeat), (opts.big, opts.big_repeat)):
+            if n <= 0:
+                continue
+            folder = work / f"notices-{n}"
+            print(f"writing {n:,} notices ...", file=sys.stderr)
+            nbytes = write_folder(folder, n)
+            floor = lxml_parse_seconds(folder)
+            for kind in kinds:
+                print(f"ingest {n:,} on {kind} x{repeat} ...", file=sys.stderr)
+                rows += ingest_case(folder, nbytes, n, kind, dbs, settings, repeat, floor)
+            shutil.rmtree(folder)
+        if opts.package_mb > 0:
+            print(f"streaming a {opts.package_mb} MB package ...", file=sys.stderr)
+            rows.append(memory_case(work, opts.package_mb))
+        print("matching, digests, classification ...", file=sys.stderr)
+        day = day_of_tenders(opts.day)
+        rows += matching_cases(day, opts.subscribers, opts.repeat)
+        rows.append(classification_case([a.tender for a in day], opts.repeat))
+        sched = scheduler_case()
+        if sched:
+            rows.append(sched)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = table(rows)
+    print(text, file=out)
+    if opts.output:
+        opts.output.parent.mkdir(parents=True, exist_ok=True)
+        header = (f"# Benchmarks\n\nMeasured {started:%Y-%m-%d %H:%M} UTC with `make bench` on: {machine()}.\n"
+                  f"Workers for parse and classify: {settings.workers}. Inputs: copies of the bundled real "
+                  "notices, each with its own id, date, buyer and title.\n\n")  # fmt: skip
+        opts.output.write_text(header + text + "\n\n" + NOTES)
+    return rows
+
+
+NOTES = """## Reading the table
+
+* **ingest**: parse → normalize → classify → store, from files on disk into a fresh database, the
+  parse and classification on every core. The headline is the ratio to lxml alone parsing the
+  same bytes on one core. *A year of TED* projects the measured rate to 870,000 notices.
+* **idle rerun**: the same sources again, unchanged: every file's fingerprint (size, mtime) is
+  known, so nothing is read or parsed.
+* **streaming package**: a `.tar.gz` built like a TED daily package, read member by member
+  and ingested in one process; the peak resident memory of that whole process.
+* **matching + composing**: every subscriber's matches among one day of tenders, best first.
+* **rendering digests**: the Jinja2 HTML and text parts of each digest.
+* **scheduler overhead**: from the end of a collect run to the start of the classify run it
+  triggers through its Asset, in the end-to-end Airflow test.
+"""

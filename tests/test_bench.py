@@ -1,0 +1,35 @@
+"""A tiny run of the benchmark, so that it cannot rot. No time is asserted."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from scrapers.notices import parse_document
+from tenders.bench import Options, notices, run
+
+
+def test_synthesized_notices_are_distinct_and_parse() -> None:
+    tenders = [t for i, data in enumerate(notices(40)) for t in parse_document(data, f"n{i}")]
+    assert len(tenders) == 40
+    assert len({t.id for t in tenders}) == 40  # each copy has its own id: nothing is cached
+    assert len({t.buyer_name for t in tenders}) > 30
+
+
+def test_a_tiny_benchmark_prints_and_writes_every_case(tmp_path: Path, pg_url: str) -> None:
+    out = io.StringIO()
+    target = tmp_path / "benchmarks.md"
+    opts = Options(day=40, big=60, subscribers=30, package_mb=1, repeat=2, pg_url=pg_url, output=target, workers=2)
+    rows = run(opts, out=out)
+    cases = [r.case for r in rows]
+    assert cases[:8] == [
+        "ingest (sqlite)", "idle rerun (sqlite)", "ingest (postgresql)", "idle rerun (postgresql)",
+        "ingest (sqlite)", "idle rerun (sqlite)", "ingest (postgresql)", "idle rerun (postgresql)",
+    ]  # fmt: skip
+    assert {"streaming package", "matching + composing", "rendering digests", "classification"} <= set(cases)
+    first = rows[0]
+    assert first.extra["new"] == 40 and first.extra["errors"] == 0 and first.extra["skipped"] == 40
+    assert len(first.runs) == 2
+    text = target.read_text()
+    assert "| ingest (sqlite) | 40 notices" in text and "cores" in text
+    assert out.getvalue().startswith("| case |")
