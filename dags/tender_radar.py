@@ -10,6 +10,12 @@ Three DAGs linked by Assets, so each stage runs when the one before it produced 
   and emits `tenders://classified`.
 * **tender_radar_notify**: runs on `tenders://classified`, and every morning at 07:00 Stockholm
   time to retry digests that failed; queues each subscriber's digest and sends it.
+* **tender_radar_health** (hourly): alerts when a source has brought nothing new for longer
+  than its `expect_every`, or its last run failed; `tender-radar status` shows the same.
+
+A task that fails after its retries alerts the operators (email through the configured sender
+to `TENDER_RADAR_ALERT_EMAIL`, and a JSON POST to `TENDER_RADAR_ALERT_WEBHOOK`). Only errors a
+retry can fix are retried: an unreachable source is, a wrong configuration is not.
 
 All logic lives in `tenders.pipeline`; `tender-radar run` runs the same steps without Airflow.
 """
@@ -20,18 +26,43 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Metadata, TriggerRule, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    BaseNotifier,
+    Context,
+    CronTriggerTimetable,
+    Metadata,
+    TriggerRule,
+    dag,
+    task,
+)
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 COLLECTED = Asset(name="tenders_collected", uri="tenders://collected")
 CLASSIFIED = Asset(name="tenders_classified", uri="tenders://classified")
+
+
+class AlertOperators(BaseNotifier):
+    """Tells the operators that a task failed for good (after its retries)."""
+
+    def notify(self, context: Context) -> None:
+        from notifications.alerts import send_alert
+        from tenders.config import load_settings
+
+        ti = context["ti"]
+        text = f"DAG {ti.dag_id}, task {ti.task_id}, run {context['run_id']}: {context.get('exception')}"
+        send_alert(f"{ti.dag_id}.{ti.task_id} failed", text, load_settings())
+
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "tender-radar",
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
     "execution_timeout": timedelta(minutes=30),
+    "on_failure_callback": AlertOperators(),
 }
 START = datetime(2026, 1, 1)
 TAGS = ["tender-radar"]
@@ -56,9 +87,15 @@ def tender_radar_collect() -> None:
 
     @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
     def collect(source: str) -> dict[str, Any]:
+        from scrapers.errors import SourceError
         from tenders.pipeline import collect, open_store
 
-        return collect(source, open_store()).to_dict()
+        try:
+            return collect(source, open_store()).to_dict()
+        except SourceError as exc:
+            if exc.retryable:
+                raise  # the network or the server: Airflow retries with backoff
+            raise AirflowFailException(str(exc)) from exc  # configuration: a retry cannot fix it
 
     @task(outlets=[COLLECTED], trigger_rule=TriggerRule.ALL_DONE, retries=0)
     def announce(results: list[dict[str, Any]]) -> Iterator[Metadata]:
@@ -122,12 +159,13 @@ def tender_radar_notify() -> None:
     @task(multiple_outputs=False)
     def send(queued: dict[str, int]) -> dict[str, Any]:
         from matching.subscriptions import load_subscribers
+        from notifications.senders.configured import for_settings
         from tenders.config import load_settings
-        from tenders.pipeline import make_sender, open_store, send_due
+        from tenders.pipeline import open_store, send_due
 
         settings = load_settings()
         result = send_due(
-            open_store(settings), load_subscribers(settings.subscribers_file), make_sender(settings), settings
+            open_store(settings), load_subscribers(settings.subscribers_file), for_settings(settings), settings
         )
         if result["failed"]:
             # The failed digests stay queued for the next run; fail the task so an operator sees it.
@@ -137,6 +175,29 @@ def tender_radar_notify() -> None:
     send(queue())  # type: ignore[arg-type]  # TaskFlow passes XComArgs
 
 
+@dag(
+    dag_id="tender_radar_health",
+    schedule="@hourly",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "retries": 1, "on_failure_callback": None},
+    tags=[*TAGS, "health"],
+    doc_md=__doc__,
+)
+def tender_radar_health() -> None:
+    @task
+    def freshness() -> None:
+        from tenders.pipeline import check_freshness
+
+        bad = check_freshness()  # alerts the operators itself
+        if bad:
+            raise AirflowFailException("; ".join(f"{f.source}: {f.state}" for f in bad))
+
+    freshness()
+
+
 tender_radar_collect()
 tender_radar_classify()
 tender_radar_notify()
+tender_radar_health()

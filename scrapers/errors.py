@@ -13,12 +13,17 @@ class ParseError(Exception):
 
 
 class SourceError(Exception):
-    """A source that could not be read at all (missing path, bad configuration)."""
+    """A source that could not be read at all.
 
-    def __init__(self, source: str, reason: str) -> None:
+    ``retryable`` is true where trying again later can help (the network, a server's 5xx)
+    and false where it cannot (a missing path, a wrong configuration).
+    """
+
+    def __init__(self, source: str, reason: str, *, retryable: bool = False) -> None:
         super().__init__(f"source {source!r}: {reason}")
         self.source = source
         self.reason = reason
+        self.retryable = retryable
 
 
 class SourcesFileError(SourceError):

@@ -10,6 +10,7 @@ import hashlib
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ import yaml
 from scrapers.errors import ParseError, SourceError, SourcesFileError
 from scrapers.feed import parse_feed
 from scrapers.notices import Document, Parsed, Unit, iter_units, parse_document
+from tenders.health import parse_interval
 from tenders.model import Tender
 
 USER_AGENT = "SocialTenderRadar/0.1 (+https://github.com/social-tender-radar)"
@@ -35,11 +37,13 @@ class Source:
     """
 
     kind: ClassVar[str] = ""
+    default_expect: ClassVar[str] = "7d"  # how often it should bring something new
     name: str
     path: Path | None = None
     url: str | None = None
     description: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    expect_every: timedelta = timedelta(days=7)
 
     def units(self) -> Iterator[Unit | ParseError]:
         raise NotImplementedError
@@ -79,6 +83,7 @@ class NoticeFiles(Source):
     """TED notices on disk: one XML file, a folder of them, or a daily package (.tar.gz)."""
 
     kind: ClassVar[str] = "ted_files"
+    default_expect: ClassVar[str] = "3d"  # TED publishes Monday to Friday
 
     def units(self) -> Iterator[Unit | ParseError]:
         yield from iter_units(self._local_path())
@@ -128,7 +133,7 @@ def fetch(url: str, source: str) -> bytes:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # ruff: ignore[suspicious-url-open-usage] (scheme checked above)
             data: bytes = response.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise SourceError(source, f"cannot fetch {url}: {exc}") from exc
+        raise SourceError(source, f"cannot fetch {url}: {exc}", retryable=True) from exc
     if len(data) > MAX_BYTES:
         raise SourceError(source, f"{url} is larger than {MAX_BYTES} bytes")
     return data
@@ -159,7 +164,12 @@ def load_sources(path: Path) -> list[Source]:
         if entry.get("enabled", True) is False:
             continue
         raw_path = entry.get("path")
-        options = {k: v for k, v in entry.items() if k not in {"name", "kind", "path", "url", "description", "enabled"}}
+        reserved = {"name", "kind", "path", "url", "description", "enabled", "expect_every"}
+        options = {k: v for k, v in entry.items() if k not in reserved}
+        try:
+            expect_every = parse_interval(entry.get("expect_every") or KINDS[kind].default_expect)
+        except ValueError as exc:
+            raise SourcesFileError(where, f"expect_every: {exc}") from None
         sources.append(
             KINDS[kind](
                 name=name,
@@ -167,6 +177,7 @@ def load_sources(path: Path) -> list[Source]:
                 url=entry.get("url"),
                 description=str(entry.get("description") or ""),
                 options=options,
+                expect_every=expect_every,
             )
         )
     return sources

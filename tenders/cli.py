@@ -118,6 +118,51 @@ def cmd_bench(args: argparse.Namespace, run: _Run) -> None:
     bench(opts)
 
 
+def cmd_status(args: argparse.Namespace, run: _Run) -> None:
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store, source_freshness
+
+    settings = load_settings()
+    store = open_store(settings)
+    rows = source_freshness(settings, store)
+    if args.json:
+        out = [
+            {"source": r.source, "state": r.state, "detail": r.detail, "last_run": _iso(r.last_run),
+             "last_produced": _iso(r.last_produced), "expected_every": _every(r.expected)}
+            for r in rows
+        ]  # fmt: skip
+        print(json.dumps(out, indent=2))
+        return
+    print(f"{'source':<26} {'state':<8} {'last run':<17} {'last new':<17} {'expected':<9} detail")
+    for r in rows:
+        print(f"{r.source:<26} {r.state:<8} {_when(r.last_run):<17} {_when(r.last_produced):<17} "
+              f"{_every(r.expected):<9} {r.detail}")  # fmt: skip
+    print("\nlast runs:")
+    for run_row in store.recent_runs(args.runs):
+        unchanged = run_row.unchanged + run_row.skipped
+        print(f"  {_when(run_row.finished_at)}  {run_row.source:<26} new {run_row.new:>5}  "
+              f"changed {run_row.changed:>4}  unchanged {unchanged:>6}  errors {run_row.errors}")  # fmt: skip
+    counts = store.digest_counts()
+    print(
+        f"\ndigests: {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued, {counts.get('failed', 0)} failed"
+    )
+    if any(r.state in ("stale", "failing") for r in rows):
+        run.problems += 1  # a non-zero exit lets a cron job or a monitor notice
+
+
+def _when(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _every(delta: Any) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d" if hours % 24 == 0 and hours else f"{hours}h"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tender-radar", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=("sv", "en"), default="sv")
     p.add_argument("--text", action="store_true", help="the plain-text part instead of the HTML")
     p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("status", help="source health and the last runs (exit 1 if a source is stale or failing)")
+    p.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("bench", help="measure ingest, reruns, memory, matching, digests, classification")
     p.add_argument("--day", type=int, default=3700, help="notices in one day of TED")

@@ -39,6 +39,8 @@ class Settings:
     from_name: str
     include_expired: bool = False
     workers: int = 1
+    alert_email: str | None = None
+    alert_webhook: str | None = None
 
     @property
     def var_dir(self) -> Path:
@@ -82,6 +84,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         from_name=env.get("TENDER_RADAR_FROM_NAME") or "Social Tender Radar",
         include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
         workers=_workers(env),
+        alert_email=_optional_email(env, "TENDER_RADAR_ALERT_EMAIL"),
+        alert_webhook=_optional_url(env, "TENDER_RADAR_ALERT_WEBHOOK"),
     )
 
 
@@ -92,6 +96,20 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{name}={value!r} must be one of 1, true, yes, 0, false, no")
+
+
+def _optional_email(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    if value and ("@" not in value or " " in value):
+        raise ConfigError(f"{name}={value!r} is not an email address")
+    return value or None
+
+
+def _optional_url(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    if value and not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{name}={value!r} must be an http(s) URL")
+    return value or None
 
 
 def _workers(env: Mapping[str, str]) -> int:

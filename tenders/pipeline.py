@@ -13,14 +13,15 @@ from typing import Any
 
 from matching.classify import classifier_version, classify
 from matching.subscriptions import Subscriber, load_subscribers, match_all
+from notifications.alerts import send_alert
 from notifications.digest import render_digest
 from notifications.senders.base import Message, Sender, SendError
-from notifications.senders.outbox import OutboxSender
-from notifications.senders.sendgrid import SendGridSender
+from notifications.senders.configured import for_settings
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
 from tenders.config import Settings, load_settings
+from tenders.health import Freshness, freshness
 from tenders.model import Tender
 from tenders.parallel import ordered_map
 from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
@@ -82,7 +83,8 @@ def collect(
     """Read one source, parse and classify on every core, store tenders with their verdicts.
 
     Units whose fingerprint is unchanged are skipped. Errors are kept per document and the
-    rest goes on; a unit with an error is read again next time.
+    rest goes on; a unit with an error is read again next time. A source that could not be
+    reached at all raises its SourceError once the run is recorded, so a scheduler can retry.
     """
     settings = settings or load_settings()
     if isinstance(source, str):
@@ -95,6 +97,8 @@ def collect(
     known = store.fingerprints(source.name)
     seen: dict[str, str] = {}
     failed: set[str] = set()
+
+    unreachable: list[SourceError] = []
 
     def problem(error: ParseError | SourceError, unit: str | None = None) -> None:
         result.errors.append(str(error))
@@ -118,6 +122,7 @@ def collect(
                             yield source, document
         except SourceError as exc:
             problem(exc)
+            unreachable.append(exc)
 
     upserted = UpsertResult()
     batch: list[Tender] = []
@@ -136,7 +141,9 @@ def collect(
         upserted.add(store.upsert(batch, verdicts))
     store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})
     result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
-    store.record_run(source.name, started, upserted, result.errors)
+    store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
+    if unreachable:
+        raise unreachable[0]
     return result
 
 
@@ -175,12 +182,6 @@ def match_and_queue(store: Store, subscribers: list[Subscriber], *, include_expi
     return {"digests_queued": queued, "tenders_matched": matched}
 
 
-def make_sender(settings: Settings) -> Sender:
-    if settings.sender == "sendgrid" and settings.sendgrid_api_key:
-        return SendGridSender(settings.sendgrid_api_key, settings.sendgrid_host)
-    return OutboxSender(settings.outbox_dir)
-
-
 def send_due(store: Store, subscribers: list[Subscriber], sender: Sender, settings: Settings) -> dict[str, Any]:
     """Send every queued (or earlier failed) digest; record each outcome before the next."""
     by_key = {s.key: s for s in subscribers}
@@ -217,11 +218,16 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
     """The whole pipeline once, without a scheduler."""
     settings = settings or load_settings()
     store = open_store(settings)
-    collected = [collect(source, store, settings) for source in sources(settings)]
+    collected = []
+    for source in sources(settings):
+        try:
+            collected.append(collect(source, store, settings))
+        except SourceError as exc:  # recorded in the source's run; the other sources go on
+            collected.append(CollectResult(source=source.name, errors=[str(exc)]))
     classified = classify_new(store)
     subscribers = load_subscribers(settings.subscribers_file)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
-    delivered = send_due(store, subscribers, make_sender(settings), settings)
+    delivered = send_due(store, subscribers, for_settings(settings), settings)
     return {
         "collected": [c.to_dict() for c in collected],
         "classified": classified,
@@ -229,3 +235,17 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
         "delivered": delivered,
         "outbox": str(settings.outbox_dir) if settings.sender == "outbox" else None,
     }
+
+
+def source_freshness(settings: Settings, store: Store) -> list[Freshness]:
+    return freshness({s.name: s.expect_every for s in sources(settings)}, store)
+
+
+def check_freshness(settings: Settings | None = None) -> list[Freshness]:
+    """Alert the operators about every source gone quiet or failing; returns those sources."""
+    settings = settings or load_settings()
+    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing")]
+    if bad:
+        lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
+        send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)
+    return bad

@@ -123,6 +123,7 @@ class SourceRunRow(Base):
     new: Mapped[int] = mapped_column(Integer)
     changed: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
 
@@ -136,6 +137,14 @@ class DocumentRow(Base):
     key: Mapped[str] = mapped_column(String(1000), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(100))
     seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    source: str
+    last_run: SourceRunRow
+    last_produced: datetime | None = None
+    runs: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,20 +434,60 @@ class Store:
 
     # -- source runs ---------------------------------------------------------------------
 
-    def record_run(self, source: str, started_at: datetime, result: UpsertResult, errors: list[str]) -> None:
+    def record_run(
+        self,
+        source: str,
+        started_at: datetime,
+        result: UpsertResult,
+        errors: list[str],
+        skipped: int = 0,
+        finished_at: datetime | None = None,
+    ) -> None:
         with self.session() as session, session.begin():
             session.add(
                 SourceRunRow(
                     source=source,
                     started_at=started_at,
-                    finished_at=utcnow(),
+                    finished_at=finished_at or utcnow(),
                     new=len(result.new),
                     changed=len(result.changed),
                     unchanged=result.unchanged,
+                    skipped=skipped,
                     errors=len(errors),
                     last_error=errors[-1] if errors else None,
                 )
             )
+
+    def source_health(self) -> dict[str, SourceHealth]:
+        """Per source: its last run, and the last time it brought anything new or changed."""
+        out: dict[str, SourceHealth] = {}
+        with self.session() as session:
+            last_run = (
+                select(SourceRunRow.source, func.max(SourceRunRow.id).label("id"))
+                .group_by(SourceRunRow.source)
+                .subquery()
+            )
+            for row in session.scalars(select(SourceRunRow).join(last_run, SourceRunRow.id == last_run.c.id)):
+                out[row.source] = SourceHealth(source=row.source, last_run=row)
+            produced = session.execute(
+                select(SourceRunRow.source, func.max(SourceRunRow.finished_at))
+                .where((SourceRunRow.new + SourceRunRow.changed) > 0)
+                .group_by(SourceRunRow.source)
+            )
+            for source, when in produced:
+                out[source].last_produced = when
+            runs = session.execute(select(SourceRunRow.source, func.count()).group_by(SourceRunRow.source))
+            for source, count in runs:
+                out[source].runs = count
+        return out
+
+    def recent_runs(self, limit: int = 10) -> list[SourceRunRow]:
+        with self.session() as session:
+            return list(session.scalars(select(SourceRunRow).order_by(SourceRunRow.id.desc()).limit(limit)))
+
+    def digest_counts(self) -> dict[str, int]:
+        with self.session() as session:
+            return dict(session.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status)).all())
 
 
 def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:

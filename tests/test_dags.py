@@ -14,6 +14,7 @@ import pytest
 from .conftest import PROJECT, outbox
 
 DAGS = ("tender_radar_collect", "tender_radar_classify", "tender_radar_notify")
+ALL_DAGS = (*DAGS, "tender_radar_health")
 
 
 def airflow_env(tmp_path: Path) -> dict[str, str]:
@@ -66,7 +67,7 @@ def test_dagbag_loads_without_errors_or_io_and_every_dag_is_documented(tmp_path:
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["errors"] == {}
-    assert sorted(out["dags"]) == sorted(DAGS)
+    assert sorted(out["dags"]) == sorted(ALL_DAGS)
     for dag_id, info in out["dags"].items():
         assert "tender-radar" in info["tags"], dag_id
         assert info["doc"] and info["owner"] == "tender-radar", dag_id

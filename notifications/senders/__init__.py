@@ -1,0 +1,1 @@
+"""Senders behind one interface (``base.Sender``): the file outbox, SendGrid."""

@@ -1,0 +1,199 @@
+"""End to end with the real scheduler: `airflow standalone` on a temporary SQLite database.
+
+A triggered collect run makes the Asset-scheduled classify and notify runs happen on their
+own; a broken source fails only its own mapped task and the failure notifier fires; an
+asset event posted through Airflow's REST API (a tender pushed from outside) triggers
+classification without waiting for the next poll.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Generator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import PROJECT, outbox
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Hook:
+    """A generic alert webhook on loopback that remembers what it was sent."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alert"
+
+
+class Airflow:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return list(self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after")["dag_runs"])
+
+    def wait(self, what: str, check: Any, timeout: float = 300) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                found = check()
+            except (OSError, KeyError, ValueError):
+                found = None
+            if found:
+                return found
+            time.sleep(2)
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def standalone(tmp_path: Path) -> Generator[tuple[Airflow, Path, Hook]]:
+    hook = Hook()
+    folder = tmp_path / "radar"
+    folder.mkdir()
+    (folder / "sources.yaml").write_text(
+        "sources:\n"
+        f"  - {{name: ted-samples, kind: ted_files, path: {PROJECT / 'data/samples/ted'}}}\n"
+        f"  - {{name: dalarna, kind: feed, path: {PROJECT / 'data/samples/feeds/dalarna.xml'}, nuts: [SE312]}}\n"
+        f"  - {{name: moved-away, kind: ted_files, path: {tmp_path / 'no-such-folder'}}}\n"
+    )
+    port = free_port()
+    home = tmp_path / "airflow"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        "TENDER_RADAR_HOME": str(folder),
+        "TENDER_RADAR_SOURCES": str(folder / "sources.yaml"),
+        "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
+        "TENDER_RADAR_INCLUDE_EXPIRED": "1",
+        "TENDER_RADAR_ALERT_WEBHOOK": hook.url,
+    }
+    home.mkdir()
+    log = (tmp_path / "standalone.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "airflow"), "standalone"],
+        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    airflow = Airflow(f"http://127.0.0.1:{port}")
+    try:
+        airflow.wait("the api-server", lambda: airflow.call("GET", "/api/v2/monitor/health"), timeout=240)
+        airflow.token = airflow.call("POST", "/auth/token", {})["access_token"]
+        yield airflow, folder, hook
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+        hook.server.shutdown()
+
+
+def succeeded(runs: list[dict[str, Any]]) -> bool:
+    return bool(runs) and runs[-1]["state"] == "success"
+
+
+def test_a_scrape_triggers_classification_and_a_digest(standalone: tuple[Airflow, Path, Hook]) -> None:
+    airflow, folder, hook = standalone
+    airflow.wait(
+        "the DAGs to be parsed",
+        lambda: airflow.call("GET", "/api/v2/dags?dag_id_pattern=tender_radar")["total_entries"] == 4,
+    )
+    airflow.call("POST", "/api/v2/dags/tender_radar_collect/dagRuns", {"logical_date": None})
+
+    collect_runs = airflow.wait(
+        "the collect run",
+        lambda: (r := airflow.runs("tender_radar_collect")) and r[-1]["state"] in ("success", "failed") and r,
+    )
+    classify_runs = airflow.wait(
+        "the asset-triggered classify run", lambda: succeeded(r := airflow.runs("tender_radar_classify")) and r
+    )
+    notify_runs = airflow.wait(
+        "the asset-triggered notify run", lambda: succeeded(r := airflow.runs("tender_radar_notify")) and r
+    )
+    assert classify_runs[-1]["run_type"] == "asset_triggered"
+    assert notify_runs[-1]["run_type"] == "asset_triggered"
+
+    # The broken source failed its own mapped task, the others' tenders arrived.
+    tasks = airflow.call(
+        "GET", f"/api/v2/dags/tender_radar_collect/dagRuns/{collect_runs[-1]['dag_run_id']}/taskInstances"
+    )
+    states = {(t["task_id"], t["map_index"]): t["state"] for t in tasks["task_instances"]}
+    assert sorted(s for (task, _), s in states.items() if task == "collect") == ["failed", "success", "success"]
+    assert states["announce", -1] == "success"
+    texts = outbox(folder / "var" / "outbox")
+    assert len(texts) == 3
+    assert any("Reserved participation (BT-71)" in t for t in texts.values())
+    airflow.wait("the failure alert", lambda: hook.received)
+    assert "tender_radar_collect.collect failed" in hook.received[0]["subject"]
+    assert "moved-away" in hook.received[0]["text"]
+
+    # Scheduler overhead: the collect run's end to the classify run's start.
+    end = datetime.fromisoformat(collect_runs[-1]["end_date"])
+    start = datetime.fromisoformat(classify_runs[-1]["start_date"])
+    bench = PROJECT / "var" / "bench"
+    bench.mkdir(parents=True, exist_ok=True)
+    (bench / "scheduler.json").write_text(
+        json.dumps({"seconds": [(start - end).total_seconds()], "when": f"{datetime.now():%Y-%m-%d %H:%M}"})
+    )
+
+    # A tender pushed from outside: an asset event through the REST API triggers classification now.
+    assets = airflow.call("GET", "/api/v2/assets?uri_pattern=tenders://collected")["assets"]
+    before = len(airflow.runs("tender_radar_classify"))
+    airflow.call("POST", "/api/v2/assets/events", {"asset_id": assets[0]["id"], "extra": {"pushed_by": "coordinator"}})
+    airflow.wait("a classify run from the pushed event", lambda: len(airflow.runs("tender_radar_classify")) > before)
