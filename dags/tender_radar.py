@@ -6,8 +6,9 @@ Three DAGs linked by Assets, so each stage runs when the one before it produced 
 * **tender_radar_collect** (hourly): one mapped task per source in `sources.yaml`, so one broken
   source never fails the others; then emits `tenders://collected` with how many tenders are new
   or changed (skipped when nothing is).
-* **tender_radar_classify**: runs on `tenders://collected`; scores every new or changed tender
-  and emits `tenders://classified`.
+* **tender_radar_classify**: runs on `tenders://collected` (tenders are scored as they are
+  collected; this run scores what is left, e.g. after a classifier update, or a tender pushed
+  in from outside) and emits `tenders://classified`.
 * **tender_radar_notify**: runs on `tenders://classified`, and every morning at 07:00 Stockholm
   time to retry digests that failed; queues each subscriber's digest and sends it.
 * **tender_radar_health** (hourly): alerts when a source has brought nothing new for longer
@@ -122,11 +123,11 @@ def tender_radar_collect() -> None:
 def tender_radar_classify() -> None:
     @task(outlets=[CLASSIFIED])
     def classify() -> Iterator[Metadata]:
+        # New tenders are classified as they are collected; this judges what is left over
+        # (a new classifier version, a tender pushed in from outside) and passes the news on.
         from tenders.pipeline import classify_new, open_store
 
         counts = classify_new(open_store())
-        if not counts["classified"]:
-            raise AirflowSkipException("nothing to classify")
         yield Metadata(CLASSIFIED, extra=dict[str, Any](counts))
 
     classify()

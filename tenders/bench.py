@@ -345,7 +345,7 @@ def scheduler_case() -> Row | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    row = Row("scheduler overhead", "scrape end -> classify start", data["seconds"], "runs", 1)
+    row = Row("scheduler overhead", "asset event -> classify task start", data["seconds"], "runs", 1)
     row.note = f"asset-triggered, measured {data['when']}"
     return row
 

@@ -6,8 +6,10 @@ nothing else writes SQL. SQLite and PostgreSQL behave the same.
 
 from __future__ import annotations
 
+import fcntl
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -37,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from tenders.model import Tender, content_hash
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 7_242_424_242  # any constant: PostgreSQL advisory lock for migrations
 BATCH = 500
 
 
@@ -196,12 +200,31 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (safe to call every run)."""
+        """Bring the schema to the newest migration (safe to call every run, from many processes).
+
+        Parallel tasks open the store at the same moment; without a lock two of them would
+        both create the tables of a fresh database, and one would fail.
+        """
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self._migration_lock(), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
+
+    @contextmanager
+    def _migration_lock(self) -> Generator[None, None, None]:
+        database = make_url(self.url).database
+        if make_url(self.url).get_backend_name() != "sqlite" or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -93,3 +93,30 @@ def test_unassessed_finds_new_changed_and_outdated(store: Store) -> None:
     assert [x.id for x in store.unassessed("v2")] == [t.id]  # a new classifier re-judges
     store.upsert([replace(t, title="changed")])
     assert [x.id for x in store.unassessed("v1")] == [t.id]
+
+
+def _migrate(url: str) -> None:
+    Store(url).migrate()
+
+
+def test_many_processes_can_open_a_fresh_database_at_once(store: Store) -> None:
+    """Parallel Airflow tasks open the store at the same moment; none may fail on the schema."""
+    import multiprocessing
+
+    url = store.url
+    if url.startswith("sqlite"):
+        url = url.replace("store.sqlite", "fresh.sqlite")
+    else:  # a fresh schema on the same server
+        from sqlalchemy import create_engine, text
+
+        base, schema = url.split("?options=-csearch_path%3D")
+        fresh = schema + "_fresh"
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{fresh}"'))
+        engine.dispose()
+        url = f"{base}?options=-csearch_path%3D{fresh}"
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        pool.map(_migrate, [url] * 4)
+    assert Store(url).count() == 0
