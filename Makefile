@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest bench airflow clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -31,6 +31,10 @@ pytest: setup
 	$(VENV)/python -m pytest
 
 test: lint typecheck pytest
+
+# Airflow 3 standalone with the project's DAGs unpaused; prints the admin password.
+airflow: setup
+	scripts/airflow-standalone
 
 # The benchmark; its table is printed and written to docs/benchmarks.md. PostgreSQL is measured
 # too when BENCH_POSTGRES is reachable (set it empty to skip).

@@ -9,8 +9,9 @@ Three DAGs linked by Assets, so each stage runs when the one before it produced 
 * **tender_radar_classify**: runs on `tenders://collected` (tenders are scored as they are
   collected; this run scores what is left, e.g. after a classifier update, or a tender pushed
   in from outside) and emits `tenders://classified`.
-* **tender_radar_notify**: runs on `tenders://classified`, and every morning at 07:00 Stockholm
-  time to retry digests that failed; queues each subscriber's digest and sends it.
+* **tender_radar_notify**: runs on `tenders://classified` (a reserved contract goes out at once to
+  "instant" subscribers) and at five past every hour, which sends each daily or weekly digest at
+  its subscriber's local hour and retries the ones that failed.
 * **tender_radar_health** (hourly): alerts when a source has brought nothing new for longer
   than its `expect_every`, or its last run failed; `tender-radar status` shows the same.
 
@@ -135,9 +136,7 @@ def tender_radar_classify() -> None:
 
 @dag(
     dag_id="tender_radar_notify",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 7 * * *", timezone="Europe/Stockholm"), assets=[CLASSIFIED]
-    ),
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("5 * * * *", timezone="UTC"), assets=[CLASSIFIED]),
     start_date=START,
     catchup=False,
     max_active_runs=1,

@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from tenders.model import Tender
 
 LANGUAGES = ("sv", "en")
+FREQUENCIES = ("instant", "daily", "weekly")  # instant: reserved contracts at once, the rest daily
+RESERVED_REASONS = frozenset({"reserved_participation", "reserved_execution", "text_reserved"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -35,7 +39,31 @@ class Subscriber:
     keywords: tuple[str, ...] = ()
     min_score: float = 0.5
     org_number: str | None = None
+    frequency: str = "daily"
+    timezone: str = "Europe/Stockholm"
+    send_hour: int = 7  # local time of the daily or weekly digest (weekly: on Mondays)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def next_slot(self, now: datetime) -> datetime:
+        """When the next scheduled digest is due, as naive UTC (the store's time)."""
+        zone = ZoneInfo(self.timezone)
+        local = now.replace(tzinfo=UTC).astimezone(zone)
+        slot = local.replace(hour=self.send_hour, minute=0, second=0, microsecond=0)
+        if slot <= local:
+            slot = (local + timedelta(days=1)).replace(hour=self.send_hour, minute=0, second=0, microsecond=0)
+        if self.frequency == "weekly":
+            while slot.weekday() != 0:
+                slot = (slot + timedelta(days=1)).replace(hour=self.send_hour)
+        # Re-anchor in the zone: a slot across a DST change keeps its local hour.
+        slot = slot.replace(tzinfo=None).replace(tzinfo=zone)
+        return slot.astimezone(UTC).replace(tzinfo=None)
+
+    def urgent(self, reasons: Iterable[dict[str, Any]]) -> bool:
+        """Sent at once, not kept for the digest: a reserved contract, for an instant subscriber.
+
+        Judged on the classifier's reasons, so a reservation said only in the text counts too.
+        """
+        return self.frequency == "instant" and any(r["code"] in RESERVED_REASONS for r in reasons)
 
     def wants(self, tender: Tender, score: float) -> bool:
         return (
@@ -142,6 +170,19 @@ def load_subscribers(path: Path) -> list[Subscriber]:
             raise SubscriberError(f"{where}: 'min_score' must be a number between 0 and 1") from None
         if not 0.0 <= min_score <= 1.0:
             raise SubscriberError(f"{where}: 'min_score' must be between 0 and 1, not {min_score}")
+        frequency = str(entry.get("frequency") or "daily")
+        if frequency not in FREQUENCIES:
+            raise SubscriberError(f"{where}: 'frequency' must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
+        timezone = str(entry.get("timezone") or "Europe/Stockholm")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SubscriberError(
+                f"{where}: 'timezone' {timezone!r} is not a time zone such as Europe/Stockholm"
+            ) from None
+        send_hour = entry.get("send_hour", 7)
+        if not isinstance(send_hour, int) or not 0 <= send_hour <= 23:
+            raise SubscriberError(f"{where}: 'send_hour' must be a whole hour from 0 to 23, not {send_hour!r}")
         key = str(entry.get("key") or email.lower())
         if key in keys:
             raise SubscriberError(f"{where}: duplicate subscriber key {key!r}")
@@ -157,6 +198,9 @@ def load_subscribers(path: Path) -> list[Subscriber]:
                 keywords=tuple(str(k) for k in entry.get("keywords") or ()),
                 min_score=min_score,
                 org_number=str(entry["org_number"]) if entry.get("org_number") else None,
+                frequency=frequency,
+                timezone=timezone,
+                send_hour=send_hour,
             )
         )
     return out

@@ -94,12 +94,16 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
         print(line + (f"  errors {len(c['errors'])}" if c["errors"] else ""))
         for error in c["errors"]:
             run.problem(error)
-    cl = summary["classified"]
-    print(f"classified {cl['classified']}: {cl['suitable']} suitable, {cl['possible']} possible, "
-          f"{cl['unlikely']} unlikely")  # fmt: skip
+    labels = {k: sum(c["labels"].get(k, 0) for c in summary["collected"]) for k in ("suitable", "possible", "unlikely")}
+    again = summary["classified"]["classified"]
+    print(f"classified {sum(labels.values())} new or changed: {labels['suitable']} suitable, "
+          f"{labels['possible']} possible, {labels['unlikely']} unlikely"
+          + (f"; {again} re-classified" if again else ""))  # fmt: skip
     q, d = summary["queued"], summary["delivered"]
     print(f"digests queued {q['digests_queued']} ({q['tenders_matched']} tenders); "
           f"sent {d['sent']} via {d['sender']}, failed {d['failed']}")  # fmt: skip
+    if d.get("waiting"):
+        print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")
     for error in d["errors"]:
         run.problem(error)
     if summary["outbox"]:

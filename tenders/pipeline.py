@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from matching.classify import classifier_version, classify
@@ -36,6 +37,7 @@ class CollectResult:
     changed: int = 0
     unchanged: int = 0
     skipped: int = 0  # units (files, packages, feeds) unchanged since the last run, not read again
+    labels: dict[str, int] = field(default_factory=dict)  # the new and changed tenders, by label
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +129,14 @@ def collect(
     upserted = UpsertResult()
     batch: list[Tender] = []
     verdicts: dict[str, Verdict] = {}
+
+    def store_batch() -> None:
+        done = store.upsert(batch, verdicts)
+        for tender_id in (*done.new, *done.changed):
+            label = verdicts[tender_id].label
+            result.labels[label] = result.labels.get(label, 0) + 1
+        upserted.add(done)
+
     for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers):
         if isinstance(outcome, ParseError):
             problem(outcome, unit_key)
@@ -135,10 +145,10 @@ def collect(
             batch.append(tender)
             verdicts[tender.id] = verdict
         if len(batch) >= BATCH:
-            upserted.add(store.upsert(batch, verdicts))
+            store_batch()
             batch, verdicts = [], {}
     if batch:
-        upserted.add(store.upsert(batch, verdicts))
+        store_batch()
     store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})
     result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
     store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
@@ -160,14 +170,19 @@ def classify_new(store: Store) -> dict[str, int]:
     return counts
 
 
-def match_and_queue(store: Store, subscribers: list[Subscriber], *, include_expired: bool = False) -> dict[str, int]:
-    """Queue one digest per subscriber with the matching tenders they have not had yet.
+def match_and_queue(
+    store: Store, subscribers: list[Subscriber], *, include_expired: bool = False, now: datetime | None = None
+) -> dict[str, int]:
+    """Claim each subscriber's new matches for their next digest.
 
-    Result notices are for coordinators, not alerts; a tender whose deadline has passed
-    is of no use to a bidder, unless ``include_expired`` (the demo's old sample notices).
+    A reserved contract for an "instant" subscriber goes in a digest due now; everything
+    else joins the digest due at the subscriber's local hour (daily, or Mondays for weekly).
+    Result notices are for coordinators, not alerts; a tender whose deadline has passed is
+    of no use to a bidder, unless ``include_expired`` (the demo's old sample notices).
     """
+    now = now or utcnow()
     queued = matched = 0
-    today = utcnow().date().isoformat()
+    today = now.date().isoformat()
     candidates = [
         a for a in store.assessed(min_score=min((s.min_score for s in subscribers), default=1.0))
         if a.tender.notice_type != "result" and (include_expired or (a.tender.deadline or "9999")[:10] >= today)
@@ -176,18 +191,23 @@ def match_and_queue(store: Store, subscribers: list[Subscriber], *, include_expi
     for subscriber in subscribers:
         had = store.delivered_ids(subscriber.key)
         items = [a for a in matches[subscriber.key] if a.tender.id not in had]
-        if items and store.queue_digest(subscriber.key, subscriber.email, subscriber.language, items):
-            queued += 1
-            matched += len(items)
+        urgent = [a for a in items if subscriber.urgent(a.reasons)]
+        later = [a for a in items if not subscriber.urgent(a.reasons)]
+        for group, due in ((urgent, None), (later, subscriber.next_slot(now))):
+            if group and store.queue_digest(subscriber.key, subscriber.email, subscriber.language, group, due):
+                queued += 1
+                matched += len(group)
     return {"digests_queued": queued, "tenders_matched": matched}
 
 
-def send_due(store: Store, subscribers: list[Subscriber], sender: Sender, settings: Settings) -> dict[str, Any]:
-    """Send every queued (or earlier failed) digest; record each outcome before the next."""
+def send_due(
+    store: Store, subscribers: list[Subscriber], sender: Sender, settings: Settings, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Send every digest whose time has come (and retry failed ones); record each outcome."""
     by_key = {s.key: s for s in subscribers}
     sent = failed = 0
     errors: list[str] = []
-    for digest in store.due_digests():
+    for digest in store.due_digests(now):
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # unsubscribed since it was queued: keep it, send nothing
             continue
@@ -228,6 +248,9 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
     subscribers = load_subscribers(settings.subscribers_file)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
     delivered = send_due(store, subscribers, for_settings(settings), settings)
+    waiting = store.waiting_digests()
+    delivered["waiting"] = len(waiting)
+    delivered["next_due"] = waiting[0].due_at.isoformat(timespec="minutes") if waiting and waiting[0].due_at else None
     return {
         "collected": [c.to_dict() for c in collected],
         "classified": classified,

@@ -102,6 +102,7 @@ class DigestRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # None: as soon as possible
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -347,10 +348,19 @@ class Store:
         with self.session() as session:
             return set(session.scalars(select(DeliveryRow.tender_id).where(DeliveryRow.subscriber == subscriber)))
 
-    def queue_digest(self, subscriber: str, email: str, language: str, items: Sequence[Assessed]) -> str | None:
-        """Record a digest and claim its tenders for this subscriber, in one transaction.
+    def queue_digest(
+        self,
+        subscriber: str,
+        email: str,
+        language: str,
+        items: Sequence[Assessed],
+        due_at: datetime | None = None,
+    ) -> str | None:
+        """Claim these tenders for this subscriber in a digest due at ``due_at`` (None: now).
 
-        A tender already claimed (by an earlier digest) is left out; nothing left, no digest.
+        One transaction. A tender already claimed by an earlier digest is left out; the
+        rest join the subscriber's digest already queued for the same time, or a new one.
+        Returns the digest's id, or None when nothing was left to claim.
         """
         now = utcnow()
         with self.session() as session, session.begin():
@@ -365,38 +375,63 @@ class Store:
             fresh = [i for i in items if i.tender.id not in taken]
             if not fresh:
                 return None
-            digest_id = str(uuid.uuid4())
-            session.add(
-                DigestRow(
-                    id=digest_id,
+            digest = session.scalars(
+                select(DigestRow).where(
+                    DigestRow.subscriber == subscriber,
+                    DigestRow.status == "queued",
+                    DigestRow.due_at == due_at if due_at is not None else DigestRow.due_at.is_(None),
+                )
+            ).first()
+            if digest is None:
+                digest = DigestRow(
+                    id=str(uuid.uuid4()),
                     subscriber=subscriber,
                     email=email,
                     language=language,
-                    tender_ids=[i.tender.id for i in fresh],
+                    tender_ids=[],
                     status="queued",
                     attempts=0,
                     created_at=now,
+                    due_at=due_at,
                 )
-            )
-            session.flush()
+                session.add(digest)
+                session.flush()
+            digest.tender_ids = [*digest.tender_ids, *(i.tender.id for i in fresh)]
             for item in fresh:
                 session.add(
                     DeliveryRow(
                         subscriber=subscriber,
                         tender_id=item.tender.id,
                         content_hash=item.content_hash,
-                        digest_id=digest_id,
+                        digest_id=digest.id,
                         created_at=now,
                     )
                 )
-            return digest_id
+            return digest.id
 
-    def due_digests(self) -> list[DigestRow]:
-        """Queued digests and failed ones to retry: a failed send is never dropped."""
+    def due_digests(self, now: datetime | None = None) -> list[DigestRow]:
+        """Digests whose time has come, and failed ones to retry: a failed send is never dropped."""
+        now = now or utcnow()
         with self.session() as session:
             return list(
                 session.scalars(
-                    select(DigestRow).where(DigestRow.status.in_(("queued", "failed"))).order_by(DigestRow.created_at)
+                    select(DigestRow)
+                    .where(
+                        (DigestRow.status == "failed")
+                        | ((DigestRow.status == "queued") & (DigestRow.due_at.is_(None) | (DigestRow.due_at <= now)))
+                    )
+                    .order_by(DigestRow.created_at)
+                )
+            )
+
+    def waiting_digests(self) -> list[DigestRow]:
+        """Queued digests not yet due: they wait for their subscriber's time."""
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(DigestRow)
+                    .where(DigestRow.status == "queued", DigestRow.due_at.is_not(None))
+                    .order_by(DigestRow.due_at)
                 )
             )
 

@@ -3,42 +3,49 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
-from matching.subscriptions import Subscriber
+from matching.subscriptions import Subscriber, load_subscribers
 from notifications.senders.base import Message, SendError
+from notifications.senders.configured import for_settings
 from tenders.config import Settings
 from tenders.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
+from tenders.store import utcnow
 
 from .conftest import outbox
 
 
-def test_run_sends_each_subscriber_one_digest_and_a_rerun_sends_nothing(settings: Settings) -> None:
+def test_reserved_contracts_go_out_at_once_and_a_rerun_sends_nothing(settings: Settings) -> None:
     first = run_once(settings)
     assert sum(c["new"] for c in first["collected"]) == 11
-    assert first["delivered"]["sent"] == 3 and first["delivered"]["failed"] == 0
+    # The two "instant" subscribers get their reserved contracts now; the rest waits for 07:00.
+    assert first["delivered"]["sent"] == 2 and first["delivered"]["failed"] == 0
+    assert first["delivered"]["waiting"] == 3
     messages = outbox(settings.outbox_dir)
-    assert sorted(messages) == [
-        "info@gavle-stadkafe.example.org",
-        "kontakt@falu-aterbruk.example.org",
-        "watch@nordic-wise.example.org",
-    ]
+    assert sorted(messages) == ["kontakt@falu-aterbruk.example.org", "watch@nordic-wise.example.org"]
     eu = messages["watch@nordic-wise.example.org"]
     assert "Marché de service pour l'élaboration" in eu
     assert "Reserved participation (BT-71): Participation is reserved to sheltered workshops" in eu
+    assert "Grönyteskötsel" not in messages["kontakt@falu-aterbruk.example.org"]  # not reserved: in the daily digest
 
     second = run_once(settings)
     assert all(c["new"] == 0 and c["changed"] == 0 for c in second["collected"])
     assert second["queued"]["digests_queued"] == 0 and second["delivered"]["sent"] == 0
-    assert len(outbox(settings.outbox_dir)) == 3
+    assert len(outbox(settings.outbox_dir)) == 2
 
 
 def test_a_region_subscriber_gets_only_their_region(settings: Settings) -> None:
     run_once(settings)
+    store = open_store(settings)
+    subs = load_subscribers(settings.subscribers_file)
+    send_due(store, subs, for_settings(settings), settings, now=utcnow() + timedelta(days=8))  # every digest due
     falun = outbox(settings.outbox_dir)["kontakt@falu-aterbruk.example.org"]
     assert "Lokalvård i Falu kommuns förskolor" in falun
     assert "Gävle" not in falun and "Marché" not in falun
     assert "Ombyggnad av riksväg 70" not in falun  # unlikely, below the subscriber's minimum
+    gavle = outbox(settings.outbox_dir)["info@gavle-stadkafe.example.org"]
+    assert "Kafédrift i Gävle stadsbibliotek" in gavle and "Licenser" not in gavle
 
 
 class Flaky:
@@ -66,16 +73,20 @@ def test_a_failed_send_is_retried_on_the_next_run_and_never_doubled(settings: Se
     subs = [Subscriber(key="all", organisation="All", email="all@example.org", min_score=0.3)]
     assert match_and_queue(store, subs, include_expired=True)["digests_queued"] == 1
     sender = Flaky(failures=1)
-    assert send_due(store, subs, sender, settings)["failed"] == 1
+    later = utcnow() + timedelta(days=2)
+    assert send_due(store, subs, sender, settings, now=later)["failed"] == 1
     assert match_and_queue(store, subs, include_expired=True)["digests_queued"] == 0  # claimed, not re-queued
-    assert send_due(store, subs, sender, settings)["sent"] == 1
-    assert send_due(store, subs, sender, settings)["sent"] == 0
+    assert send_due(store, subs, sender, settings, now=later)["sent"] == 1
+    assert send_due(store, subs, sender, settings, now=later)["sent"] == 0
     (delivered,) = sender.delivered
     assert "ted:091489-2019" in delivered.text or "Marché de service" in delivered.text
 
 
 def test_expired_tenders_are_not_alerted_by_default(settings: Settings) -> None:
-    run_once(replace(settings, include_expired=False))
+    settings = replace(settings, include_expired=False)
+    run_once(settings)
+    subs = load_subscribers(settings.subscribers_file)
+    send_due(open_store(settings), subs, for_settings(settings), settings, now=utcnow() + timedelta(days=8))
     everyone = "\n".join(outbox(settings.outbox_dir).values())
     assert "Marché de service" not in everyone  # its deadline was in 2019
     assert "Lokalvård i Falu kommuns förskolor" in everyone  # no deadline given: kept
