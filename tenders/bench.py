@@ -37,7 +37,7 @@ from tenders.config import PROJECT_ROOT, Settings, load_settings
 from tenders.model import Tender
 from tenders.parallel import default_workers
 from tenders.pipeline import collect, judge
-from tenders.store import Assessed, Store
+from tenders.store import Assessed, Store, drop_schema, new_schema
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 SE_NUTS3 = ["SE110", "SE121", "SE122", "SE123", "SE124", "SE125", "SE211", "SE212", "SE213", "SE214", "SE221",
@@ -173,18 +173,10 @@ class Databases:
 
     def fresh(self, kind: str) -> Store:
         if kind == "sqlite":
-            path = self.work / f"bench-{uuid.uuid4().hex[:8]}.sqlite"
-            store = Store(f"sqlite:///{path}")
+            store = Store(f"sqlite:///{self.work / f'bench-{uuid.uuid4().hex[:8]}.sqlite'}")
         else:
             assert self.pg_url
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            engine.dispose()
-            store = Store(f"{self.pg_url}?options=-csearch_path%3D{schema}")
+            store = Store(new_schema(self.pg_url, "bench"))
         store.migrate()
         return store
 
@@ -194,13 +186,7 @@ class Databases:
             for p in self.work.glob("bench-*.sqlite*"):
                 p.unlink(missing_ok=True)
         else:
-            from sqlalchemy import create_engine, text
-
-            schema = store.url.rsplit("%3D", 1)[1]
-            engine = create_engine(self.pg_url or "", isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+            drop_schema(store.url)
 
 
 def ingest_case(folder: Path, nbytes: int, n: int, kind: str, dbs: Databases, settings: Settings,
@@ -226,14 +212,26 @@ def ingest_case(folder: Path, nbytes: int, n: int, kind: str, dbs: Databases, se
     if kind == "sqlite":
         ingest.target = "<= 2x lxml parse"
         ingest.verdict = "met" if ratio <= 2 else "missed"
-    year = 870_000 / ingest.rate() / 60
-    ingest.extra["year_minutes"] = round(year, 1)
-    ingest.note += f"; a year of TED (870,000) in {year:.1f} min"
     idle = Row(f"idle rerun ({kind})", f"{n:,} notices", reruns, "notices", n)
     fraction = idle.median / ingest.median
     idle.note = f"{fraction:.1%} of the first run"
     idle.target, idle.verdict = "< 5% of first run", "met" if fraction < 0.05 else "missed"
     return ingest, idle
+
+
+def year_of_ted(rows: list[Row]) -> list[Row]:
+    """A year of TED (870,000 notices) projected from the largest SQLite ingest: its steady rate."""
+    ingests = [r for r in rows if r.case == "ingest (sqlite)"]
+    if not ingests:
+        return []
+    biggest = max(ingests, key=lambda r: r.count)
+    runs = [870_000 * t / biggest.count for t in biggest.runs]
+    row = Row("a year of TED, projected", f"870,000 notices at the rate of the {biggest.count:,.0f} run",
+              runs, "notices", 870_000)  # fmt: skip
+    minutes = row.median / 60
+    row.note = f"{minutes:.1f} min on this machine"
+    row.target, row.verdict = "< 15 min", "met" if minutes < 15 else "missed"
+    return [row]
 
 
 MEMORY_PROBE = """
@@ -410,6 +408,7 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
                 print(f"ingest {n:,} on {kind} x{repeat} ...", file=sys.stderr)
                 rows += ingest_case(folder, nbytes, n, kind, dbs, settings, repeat, floor)
             shutil.rmtree(folder)
+        rows += year_of_ted(rows)
         if opts.package_mb > 0:
             print(f"streaming a {opts.package_mb} MB package ...", file=sys.stderr)
             rows.append(memory_case(work, opts.package_mb))
@@ -437,7 +436,10 @@ NOTES = """## Reading the table
 
 * **ingest**: parse → normalize → classify → store, from files on disk into a fresh database, the
   parse and classification on every core. The headline is the ratio to lxml alone parsing the
-  same bytes on one core. *A year of TED* projects the measured rate to 870,000 notices.
+  same bytes on one core (legacy TED notices are parsed without their translated forms, which
+  are most of their bytes and never read).
+* **a year of TED**: 870,000 notices at the rate of the largest SQLite ingest (its steady state:
+  the small run carries the start-up of the worker processes and the database).
 * **idle rerun**: the same sources again, unchanged: every file's fingerprint (size, mtime) is
   known, so nothing is read or parsed.
 * **streaming package**: a `.tar.gz` built like a TED daily package, read member by member

@@ -582,3 +582,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def new_schema(base_url: str, prefix: str) -> str:
+    """A new, empty PostgreSQL schema; returns a URL that works in it (for tests and benchmarks)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{base_url}?options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str) -> None:
+    """Drop the schema a ``new_schema`` URL points at, with everything in it."""
+    base, _, schema = url.partition("?options=-csearch_path%3D")
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tenders.config import Settings, load_settings
-from tenders.store import Store
+from tenders.model import Tender
+from tenders.store import Store, drop_schema, new_schema
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT = Path(__file__).resolve().parent.parent
@@ -22,6 +23,15 @@ PG_ADMIN_URL = os.environ.get("TENDER_RADAR_TEST_PG", "postgresql+psycopg2://pos
 
 def fixture(rel: str) -> Path:
     return FIXTURES / rel
+
+
+def parse_one(rel: str) -> Tender:
+    """The one tender in a bundled fixture notice."""
+    from scrapers.notices import iter_path
+
+    items = list(iter_path(FIXTURES / rel))
+    assert len(items) == 1 and isinstance(items[0], Tender), items
+    return items[0]
 
 
 def outbox(folder: Path) -> dict[str, str]:
@@ -78,13 +88,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         s.migrate()
         yield s
         return
-    base = request.getfixturevalue("pg_url")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    s = Store(f"{base}?options=-csearch_path%3D{schema}")
+    s = Store(new_schema(request.getfixturevalue("pg_url"), "t"))
     s.migrate()
     yield s
     s.engine.dispose()
+    drop_schema(s.url)

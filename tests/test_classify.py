@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from matching.classify import classify
-from scrapers.notices import iter_path
 from tenders.model import Lot, Tender
 
-from .conftest import fixture
+from .conftest import parse_one
 
 
 def text(title: str, description: str = "") -> Tender:
     return Tender.from_dict({"title": title, "description": description})
 
 
-def one(rel: str) -> Tender:
-    (t,) = list(iter_path(fixture(rel)))
-    assert isinstance(t, Tender)
-    return t
-
-
 def test_reserved_contract_is_suitable_and_says_which_field() -> None:
-    a = classify(one("ted-real/legacy/19-090974-001-EXP.xml"))
+    a = classify(parse_one("ted-real/legacy/19-090974-001-EXP.xml"))
     assert a.label == "suitable" and a.score > 0.9
     fields = {(r["field"], r.get("value")) for r in a.reasons}
     assert ("reserved_participation", "res-ws") in fields
@@ -91,5 +84,5 @@ def test_light_regime_social_service_is_possible() -> None:
 
 
 def test_classification_is_deterministic() -> None:
-    t = one("eforms-sdk/cn_24_maximal.xml")
+    t = parse_one("eforms-sdk/cn_24_maximal.xml")
     assert classify(t) == classify(t)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from matching.classify import classify
 from matching.subscriptions import Subscriber
 from notifications.digest import render_digest
-from scrapers.notices import iter_path
 from tenders.model import Tender
 from tenders.store import Assessed
 
-from .conftest import fixture
+from .conftest import parse_one
 
 
 def assessed(t: Tender) -> Assessed:
@@ -22,9 +21,7 @@ def sub(language: str) -> Subscriber:
 
 
 def reserved() -> Tender:
-    (t,) = list(iter_path(fixture("ted-real/legacy/19-090974-001-EXP.xml")))
-    assert isinstance(t, Tender)
-    return t
+    return parse_one("ted-real/legacy/19-090974-001-EXP.xml")
 
 
 def test_swedish_digest_lists_the_reserved_tender_with_its_reason() -> None:

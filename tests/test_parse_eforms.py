@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.notices import iter_path
-from tenders.model import Tender
-
-from .conftest import fixture
-
-
-def parse_one(rel: str) -> Tender:
-    items = list(iter_path(fixture(rel)))
-    assert len(items) == 1 and isinstance(items[0], Tender), items
-    return items[0]
+from .conftest import parse_one
 
 
 def test_real_contract_notice_with_25_lots() -> None:

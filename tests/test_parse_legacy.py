@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.notices import iter_path
-from tenders.model import Tender
-
-from .conftest import FIXTURES, fixture
+from .conftest import FIXTURES, parse_one
 
 AGREE = ("id", "notice_type", "title", "description", "language", "buyer_name", "buyer_country", "nuts",
          "cpv_main", "cpv_additional", "published", "reserved_participation", "reserved_execution")  # fmt: skip
-
-
-def parse_one(rel: str) -> Tender:
-    items = list(iter_path(fixture(rel)))
-    assert len(items) == 1 and isinstance(items[0], Tender), items
-    return items[0]
 
 
 def test_reserved_contract_for_sheltered_workshops() -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from scrapers.notices import iter_path
 from tenders.model import Tender
-from tenders.store import Store, Verdict
+from tenders.store import Store, Verdict, new_schema
 
 from .conftest import FIXTURES
 
@@ -103,19 +103,10 @@ def test_many_processes_can_open_a_fresh_database_at_once(store: Store) -> None:
     """Parallel Airflow tasks open the store at the same moment; none may fail on the schema."""
     import multiprocessing
 
-    url = store.url
-    if url.startswith("sqlite"):
-        url = url.replace("store.sqlite", "fresh.sqlite")
+    if store.url.startswith("sqlite"):
+        url = store.url.replace("store.sqlite", "fresh.sqlite")
     else:  # a fresh schema on the same server
-        from sqlalchemy import create_engine, text
-
-        base, schema = url.split("?options=-csearch_path%3D")
-        fresh = schema + "_fresh"
-        engine = create_engine(base, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{fresh}"'))
-        engine.dispose()
-        url = f"{base}?options=-csearch_path%3D{fresh}"
+        url = new_schema(store.url.partition("?")[0], "fresh")
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         pool.map(_migrate, [url] * 4)
