@@ -203,25 +203,35 @@ def match_and_queue(
 def send_due(
     store: Store, subscribers: list[Subscriber], sender: Sender, settings: Settings, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Send every digest whose time has come (and retry failed ones); record each outcome."""
+    """Send every digest whose time has come, exactly once.
+
+    Each digest is marked "sending" (committed) before the provider is called and "sent" after.
+    A digest tried before — failed, or left "sending" by a run that died between the two — is
+    first looked up at the provider: if it is there, it is recorded as sent, not sent again.
+    """
     by_key = {s.key: s for s in subscribers}
-    sent = failed = 0
+    sent = failed = recovered = 0
     errors: list[str] = []
     for digest in store.due_digests(now):
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # unsubscribed since it was queued: keep it, send nothing
             continue
-        rendered = render_digest(subscriber, store.assessed_by_ids(digest.tender_ids))
-        message = Message(
-            key=digest.id,
-            to=digest.email,
-            subject=rendered.subject,
-            html=rendered.html,
-            text=rendered.text,
-            from_email=settings.from_email,
-            from_name=settings.from_name,
-        )
         try:
+            if digest.attempts and (ref := sender.find(digest.id)):
+                store.mark_digest(digest.id, sent=True, provider_ref=ref)
+                recovered += 1
+                continue
+            rendered = render_digest(subscriber, store.assessed_by_ids(digest.tender_ids))
+            message = Message(
+                key=digest.id,
+                to=digest.email,
+                subject=rendered.subject,
+                html=rendered.html,
+                text=rendered.text,
+                from_email=settings.from_email,
+                from_name=settings.from_name,
+            )
+            store.begin_send(digest.id)
             ref = sender.send(message)
         except SendError as exc:
             failed += 1
@@ -231,7 +241,7 @@ def send_due(
             continue
         store.mark_digest(digest.id, sent=True, provider_ref=ref)
         sent += 1
-    return {"sent": sent, "failed": failed, "errors": errors, "sender": sender.name}
+    return {"sent": sent, "failed": failed, "recovered": recovered, "errors": errors, "sender": sender.name}
 
 
 def run_once(settings: Settings | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,6 +42,7 @@ from tenders.model import Tender, content_hash
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 7_242_424_242  # any constant: PostgreSQL advisory lock for migrations
 BATCH = 500
+STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to a run that died
 
 
 def utcnow() -> datetime:
@@ -97,12 +98,13 @@ class DigestRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(5))
     tender_ids: Mapped[list[Any]]
-    status: Mapped[str] = mapped_column(String(10), index=True)  # queued | sent | failed
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # None: as soon as possible
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -410,7 +412,8 @@ class Store:
             return digest.id
 
     def due_digests(self, now: datetime | None = None) -> list[DigestRow]:
-        """Digests whose time has come, and failed ones to retry: a failed send is never dropped."""
+        """Digests whose time has come, failed ones to retry (a failed send is never dropped), and
+        ones left "sending" by a run that died (for longer than ``STALE_SENDING``)."""
         now = now or utcnow()
         with self.session() as session:
             return list(
@@ -419,10 +422,18 @@ class Store:
                     .where(
                         (DigestRow.status == "failed")
                         | ((DigestRow.status == "queued") & (DigestRow.due_at.is_(None) | (DigestRow.due_at <= now)))
+                        | ((DigestRow.status == "sending") & (DigestRow.attempted_at < now - STALE_SENDING))
                     )
                     .order_by(DigestRow.created_at)
                 )
             )
+
+    def begin_send(self, digest_id: str) -> None:
+        """Mark the digest as being sent, committed before the provider is called."""
+        with self.session() as session, session.begin():
+            row = session.get(DigestRow, digest_id)
+            if row is not None:
+                row.status, row.attempted_at, row.attempts = "sending", utcnow(), row.attempts + 1
 
     def waiting_digests(self) -> list[DigestRow]:
         """Queued digests not yet due: they wait for their subscriber's time."""
@@ -460,7 +471,6 @@ class Store:
             row = session.get(DigestRow, digest_id)
             if row is None:
                 return
-            row.attempts += 1
             if sent:
                 row.status, row.sent_at, row.provider_ref, row.last_error = "sent", utcnow(), provider_ref, None
             else:

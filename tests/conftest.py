@@ -35,12 +35,14 @@ def parse_one(rel: str) -> Tender:
 
 
 def outbox(folder: Path) -> dict[str, str]:
-    """The plain-text part of every email in a file outbox, by recipient."""
-    out = {}
+    """The plain-text parts of the emails in a file outbox, by recipient (joined when several)."""
+    out: dict[str, str] = {}
     for path in sorted(folder.glob("*.eml")):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         body = msg.get_body(preferencelist=("plain",))
-        out[str(msg["To"])] = body.get_content() if body is not None else ""
+        text = body.get_content() if body is not None else ""
+        to = str(msg["To"])
+        out[to] = f"{out[to]}\n{text}" if to in out else text
     return out
 
 

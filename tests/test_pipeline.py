@@ -57,6 +57,9 @@ class Flaky:
         self.failures = failures
         self.delivered: list[Message] = []
 
+    def find(self, key: str) -> str | None:
+        return next((f"ref-{i + 1}" for i, m in enumerate(self.delivered) if m.key == key), None)
+
     def send(self, message: Message) -> str:
         if self.failures > 0:
             self.failures -= 1

@@ -46,6 +46,9 @@ def test_a_daily_digest_gathers_the_day_and_goes_out_at_its_hour(sqlite_store: S
         def __init__(self) -> None:
             self.sent: list[str] = []
 
+        def find(self, key: str) -> str | None:
+            return None
+
         def send(self, message) -> str:
             self.sent.append(message.text)
             return "ok"

@@ -45,18 +45,42 @@ def test_a_schema_violation_is_refused_and_not_retryable() -> None:
     assert err.value.retryable is False
 
 
-@pytest.mark.parametrize("mode,retryable", [("rate_limited", True), ("server_error", True), ("bad_request", False)])
-def test_errors_say_whether_a_retry_can_help(mode: str, retryable: bool) -> None:
+@pytest.mark.parametrize(
+    "mode,retryable,requests,waits",
+    [
+        ("server_error", True, 3, [0.5, 1.0]),  # retried with backoff, then left for the next run
+        ("bad_request", False, 1, []),  # a wrong request: retrying it unchanged cannot help
+    ],
+)
+def test_errors_say_whether_a_retry_can_help(mode: str, retryable: bool, requests: int, waits: list[float]) -> None:
+    slept: list[float] = []
     with fake_sendgrid(mode) as fake, pytest.raises(SendError) as err:
-        SendGridSender(API_KEY, fake.url).send(message())
+        SendGridSender(API_KEY, fake.url, sleep=slept.append).send(message())
     assert err.value.retryable is retryable
-    assert fake.invalid == [] and len(fake.requests) == 1
-    assert str(err.value).startswith(
-        f"SendGrid answered {({'rate_limited': 429, 'server_error': 500, 'bad_request': 400})[mode]}"
-    )
+    assert fake.invalid == [] and len(fake.requests) == requests
+    assert slept == waits
+    assert str(err.value).startswith(f"SendGrid answered {({'server_error': 500, 'bad_request': 400})[mode]}")
+
+
+def test_a_rate_limit_waits_for_its_reset_when_it_is_near() -> None:
+    slept: list[float] = []
+    with fake_sendgrid("rate_limited") as fake, pytest.raises(SendError) as err:
+        SendGridSender(API_KEY, fake.url, sleep=slept.append).send(message())
+    assert err.value.retryable is True
+    assert len(slept) == 2 and all(50 < s <= 60 for s in slept)  # X-RateLimit-Reset is 60 s away
+    assert len(fake.requests) == 3
+
+
+def test_a_digest_sendgrid_took_can_be_found_again() -> None:
+    with fake_sendgrid("hang") as fake:
+        sender = SendGridSender(API_KEY, fake.url, timeout=0.5, attempts=1)
+        with pytest.raises(SendError):
+            sender.send(message(key="d-1"))  # accepted, but the answer came too late
+        assert sender.find("d-1") == fake.accepted["d-1"][0]
+        assert sender.find("d-2") is None
 
 
 def test_a_hanging_server_times_out_as_retryable() -> None:
     with fake_sendgrid("hang") as fake, pytest.raises(SendError) as err:
-        SendGridSender(API_KEY, fake.url, timeout=0.5).send(message())
+        SendGridSender(API_KEY, fake.url, timeout=0.5, attempts=1).send(message())
     assert err.value.retryable is True

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from datetime import timedelta
 
 from scrapers.notices import iter_path
 from tenders.model import Tender
-from tenders.store import Store, Verdict, new_schema
+from tenders.store import Store, Verdict, new_schema, utcnow
 
 from .conftest import FIXTURES
 
@@ -78,10 +79,15 @@ def test_a_digest_claims_its_tenders_once(store: Store) -> None:
     assert first and other and again is None
     assert store.delivered_ids("s1") == {t.id for t in tenders}
     assert [d.status for d in store.due_digests()] == ["queued", "queued"]
+    store.begin_send(first)
     store.mark_digest(first, sent=False, error="timeout")
-    store.mark_digest(other, sent=True, provider_ref="abc")
+    store.begin_send(other)  # ... and the process dies before it records the outcome
     due = store.due_digests()
-    assert [(d.id, d.status, d.attempts) for d in due] == [(first, "failed", 1)]
+    assert [(d.id, d.status, d.attempts) for d in due] == [(first, "failed", 1)]  # "sending" is not stale yet
+    later = [(d.id, d.status) for d in store.due_digests(utcnow() + timedelta(minutes=11))]
+    assert later == [(first, "failed"), (other, "sending")]
+    store.mark_digest(other, sent=True, provider_ref="abc")
+    assert [d.id for d in store.due_digests(utcnow() + timedelta(minutes=11))] == [first]
 
 
 def test_unassessed_finds_new_changed_and_outdated(store: Store) -> None:

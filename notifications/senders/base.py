@@ -35,3 +35,11 @@ class Sender(Protocol):
     def send(self, message: Message) -> str:
         """Deliver ``message``; return the provider's reference for it."""
         ...
+
+    def find(self, key: str) -> str | None:
+        """The reference of message ``key`` if the provider already has it, else None.
+
+        Asked after a crash between sending and recording, so that the digest is not sent
+        twice. Raises SendError when the provider cannot tell.
+        """
+        ...

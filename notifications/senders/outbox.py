@@ -35,6 +35,10 @@ class OutboxSender:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    def find(self, key: str) -> str | None:
+        target = self.folder / f"{key}.eml"
+        return str(target) if target.exists() else None
+
     def send(self, message: Message) -> str:
         target = self.folder / f"{message.key}.eml"
         try:

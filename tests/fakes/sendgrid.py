@@ -2,14 +2,19 @@
 
 Every request body is validated against the real v3 schema (``tests/fixtures/sendgrid``,
 from sendgrid/sendgrid-oai); the answer can be set to 202, 400, 429 (with rate-limit
-headers), 500, or a hang.
+headers), 500, or a hang (which accepts the message, then answers too late), or drawn at
+random (``flaky``). Accepted messages can be searched by ``digest_id`` as with SendGrid's
+Email Activity API (``GET /v3/messages?query=unique_args['digest_id']="..."``).
 """
 
 from __future__ import annotations
 
 import json
+import random
+import re
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -45,10 +50,20 @@ def mail_send_schema() -> dict[str, Any]:
 
 @dataclass
 class FakeSendGrid:
-    mode: str = "accept"  # accept | bad_request | rate_limited | server_error | hang
+    mode: str = "accept"  # accept | bad_request | rate_limited | server_error | hang | flaky
     requests: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    accepted: dict[str, list[str]] = field(default_factory=dict)  # digest_id -> message ids, in order
     port: int = 0
+    seed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def accept(self, body: dict[str, Any]) -> str:
+        msg_id = uuid.uuid4().hex
+        digest = body["personalizations"][0].get("custom_args", {}).get("digest_id", "")
+        with self.lock:
+            self.accepted.setdefault(digest, []).append(msg_id)
+        return msg_id
 
     @property
     def url(self) -> str:
@@ -56,6 +71,8 @@ class FakeSendGrid:
 
 
 def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[BaseHTTPRequestHandler]:
+    rng = random.Random(fake.seed)
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
@@ -73,6 +90,17 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             self.end_headers()
             self.wfile.write(data)
 
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+                return self._answer(401, {"errors": [{"message": "authorization required"}]})
+            url = urllib.parse.urlsplit(self.path)
+            if url.path != "/v3/messages":
+                return self._answer(404, {"errors": [{"message": f"no route {url.path}"}]})
+            query = urllib.parse.parse_qs(url.query).get("query", [""])[0]
+            found = re.fullmatch(r"unique_args\['digest_id'\]=\"([^\"]*)\"", query)
+            ids = fake.accepted.get(found.group(1), []) if found else []
+            return self._answer(200, {"messages": [{"msg_id": i, "status": "delivered"} for i in ids[:1]]})
+
         def do_POST(self) -> None:
             if self.path != "/v3/mail/send":
                 return self._answer(404, {"errors": [{"message": f"no route {self.path}"}]})
@@ -84,25 +112,31 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             if problems:
                 fake.invalid.extend(problems)
                 return self._answer(400, {"errors": [{"message": p} for p in problems]})
-            if fake.mode == "hang":
+            mode = fake.mode
+            if mode == "flaky":
+                with fake.lock:
+                    draw = rng.random()
+                mode = "server_error" if draw < 0.2 else "rate_limited" if draw < 0.3 else "accept"
+            if mode == "hang":
+                fake.accept(body)  # SendGrid took it; the answer comes too late for the client
                 time.sleep(5)
                 return self._answer(202)
-            if fake.mode == "bad_request":
+            if mode == "bad_request":
                 return self._answer(400, {"errors": [{"message": "The from address does not match a verified Sender"}]})
-            if fake.mode == "rate_limited":
-                reset = str(int(time.time()) + 60)
+            if mode == "rate_limited":
+                reset = str(int(time.time()) + (1 if fake.mode == "flaky" else 60))
                 limits = {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
                 return self._answer(429, {"errors": [{"message": "too many requests"}]}, limits)
-            if fake.mode == "server_error":
+            if mode == "server_error":
                 return self._answer(500, {"errors": [{"message": "internal error"}]})
-            return self._answer(202, None, {"X-Message-Id": uuid.uuid4().hex})
+            return self._answer(202, None, {"X-Message-Id": fake.accept(body)})
 
     return Handler
 
 
 @contextmanager
-def fake_sendgrid(mode: str = "accept") -> Generator[FakeSendGrid]:
-    fake = FakeSendGrid(mode=mode)
+def fake_sendgrid(mode: str = "accept", seed: int = 0) -> Generator[FakeSendGrid]:
+    fake = FakeSendGrid(mode=mode, seed=seed)
     validator = jsonschema.Draft7Validator(mail_send_schema(), format_checker=jsonschema.FormatChecker())
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake, validator))
     server.daemon_threads = True
