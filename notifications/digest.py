@@ -37,6 +37,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "possible": "Möjlig",
         "unlikely": "Osannolik",
         "footer": "Du får det här brevet eftersom {org} bevakar upphandlingar i Social Tender Radar.",
+        "unsubscribe": "Avsluta prenumerationen",
         "lot": "delkontrakt",
     },
     "en": {
@@ -54,6 +55,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "possible": "Possible",
         "unlikely": "Unlikely",
         "footer": "You receive this because {org} watches public tenders with Social Tender Radar.",
+        "unsubscribe": "Unsubscribe",
         "lot": "lot",
     },
 }
@@ -165,6 +167,11 @@ def _environment() -> Environment:
     return env
 
 
+def one_line(text: str) -> str:
+    """No line breaks or control characters: a name in a subject must not start a new header."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 class _Blocks:
     """Each tender's block, rendered once per language and reused in every digest it is in.
 
@@ -213,15 +220,15 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
     }
 
 
-def render_digest(subscriber: Subscriber, items: list[Assessed]) -> RenderedDigest:
+def render_digest(subscriber: Subscriber, items: list[Assessed], unsubscribe_url: str | None = None) -> RenderedDigest:
     language = subscriber.language
     strings = STRINGS[language]
     ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
     blocks = [_BLOCKS.get(item, language) for item in ordered]
     n = len(blocks)
-    org = subscriber.organisation
+    org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
-    context = {"s": strings, "subject": subject, "org": org, "language": language}
+    context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url}
     env = _environment()
     return RenderedDigest(
         subject=subject,

@@ -167,6 +167,14 @@ def _every(delta: Any) -> str:
     return f"{hours // 24}d" if hours % 24 == 0 and hours else f"{hours}h"
 
 
+def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tender-radar", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("serve", help="the web app: unsubscribe links, the SendGrid event webhook")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="measure ingest, reruns, memory, matching, digests, classification")
     p.add_argument("--day", type=int, default=3700, help="notices in one day of TED")

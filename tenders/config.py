@@ -8,6 +8,7 @@ file outbox, so a fresh clone runs with no setup. PostgreSQL is one variable awa
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,21 @@ class Settings:
     workers: int = 1
     alert_email: str | None = None
     alert_webhook: str | None = None
+    base_url: str = "http://localhost:8000"  # where the web app answers: links in emails point here
+    secret: str | None = None
+    sendgrid_webhook_key: str | None = None  # the Event Webhook's verification key (base64 DER)
+
+    def secret_key(self) -> str:
+        """TENDER_RADAR_SECRET, or a random one kept in var/secret.key (made on first use)."""
+        if self.secret:
+            return self.secret
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()
 
     @property
     def var_dir(self) -> Path:
@@ -86,6 +102,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers=_workers(env),
         alert_email=_optional_email(env, "TENDER_RADAR_ALERT_EMAIL"),
         alert_webhook=_optional_url(env, "TENDER_RADAR_ALERT_WEBHOOK"),
+        base_url=_base_url(env),
+        secret=env.get("TENDER_RADAR_SECRET") or None,
+        sendgrid_webhook_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
     )
 
 
@@ -96,6 +115,15 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{name}={value!r} must be one of 1, true, yes, 0, false, no")
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    """Links in emails must be https (RFC 8058 for one-click unsubscribe), except on this machine."""
+    value = (env.get("TENDER_RADAR_BASE_URL") or "http://localhost:8000").strip().rstrip("/")
+    local = value.startswith(("http://localhost", "http://127.0.0.1"))
+    if not (value.startswith("https://") or local):
+        raise ConfigError(f"TENDER_RADAR_BASE_URL={value!r} must be an https URL (http only for localhost)")
+    return value
 
 
 def _optional_email(env: Mapping[str, str], name: str) -> str | None:

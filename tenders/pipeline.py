@@ -18,6 +18,7 @@ from notifications.alerts import send_alert
 from notifications.digest import render_digest
 from notifications.senders.base import Message, Sender, SendError
 from notifications.senders.configured import for_settings
+from notifications.tokens import make_token
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
@@ -210,18 +211,24 @@ def send_due(
     first looked up at the provider: if it is there, it is recorded as sent, not sent again.
     """
     by_key = {s.key: s for s in subscribers}
-    sent = failed = recovered = 0
+    sent = failed = recovered = suppressed = 0
     errors: list[str] = []
+    blocked = store.suppressed()
     for digest in store.due_digests(now):
         subscriber = by_key.get(digest.subscriber)
-        if subscriber is None:  # unsubscribed since it was queued: keep it, send nothing
+        if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
+            continue
+        if digest.email.lower() in blocked:
+            store.mark_suppressed(digest.id, blocked[digest.email.lower()])
+            suppressed += 1
             continue
         try:
             if digest.attempts and (ref := sender.find(digest.id)):
                 store.mark_digest(digest.id, sent=True, provider_ref=ref)
                 recovered += 1
                 continue
-            rendered = render_digest(subscriber, store.assessed_by_ids(digest.tender_ids))
+            unsubscribe = unsubscribe_url(settings, subscriber.key)
+            rendered = render_digest(subscriber, store.assessed_by_ids(digest.tender_ids), unsubscribe)
             message = Message(
                 key=digest.id,
                 to=digest.email,
@@ -230,6 +237,8 @@ def send_due(
                 text=rendered.text,
                 from_email=settings.from_email,
                 from_name=settings.from_name,
+                # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no page in between.
+                headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
             )
             store.begin_send(digest.id)
             ref = sender.send(message)
@@ -241,7 +250,22 @@ def send_due(
             continue
         store.mark_digest(digest.id, sent=True, provider_ref=ref)
         sent += 1
-    return {"sent": sent, "failed": failed, "recovered": recovered, "errors": errors, "sender": sender.name}
+    return {
+        "sent": sent,
+        "failed": failed,
+        "recovered": recovered,
+        "suppressed": suppressed,
+        "errors": errors,
+        "sender": sender.name,
+    }
+
+
+UNSUBSCRIBE_VALID = 180 * 24 * 3600.0  # seconds: a link in an old digest still works for half a year
+
+
+def unsubscribe_url(settings: Settings, subscriber: str) -> str:
+    token = make_token(settings.secret_key(), "unsubscribe", subscriber, valid_for=UNSUBSCRIBE_VALID)
+    return f"{settings.base_url}/unsubscribe?token={token}"
 
 
 def run_once(settings: Settings | None = None) -> dict[str, Any]:

@@ -135,6 +135,17 @@ class SourceRunRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class SuppressionRow(Base):
+    """An address that must get no more email: unsubscribed, bounced, or reported as spam."""
+
+    __tablename__ = "suppressions"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class DocumentRow(Base):
     """What each source unit (a file, a package, a feed) looked like when last read."""
 
@@ -479,6 +490,28 @@ class Store:
     def digests(self) -> list[DigestRow]:
         with self.session() as session:
             return list(session.scalars(select(DigestRow).order_by(DigestRow.created_at)))
+
+    # -- suppressions --------------------------------------------------------------------
+
+    def suppress(self, address: str, reason: str, detail: str | None = None) -> bool:
+        """Stop all email to ``address``; False if it was already suppressed (the first reason stays)."""
+        with self.session() as session, session.begin():
+            if session.get(SuppressionRow, address.strip().lower()) is not None:
+                return False
+            session.add(
+                SuppressionRow(address=address.strip().lower(), reason=reason, detail=detail, created_at=utcnow())
+            )
+            return True
+
+    def suppressed(self) -> dict[str, str]:
+        with self.session() as session:
+            return dict(session.execute(select(SuppressionRow.address, SuppressionRow.reason)).all())
+
+    def mark_suppressed(self, digest_id: str, reason: str) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(DigestRow, digest_id)
+            if row is not None:
+                row.status, row.last_error = "suppressed", reason
 
     # -- source units --------------------------------------------------------------------
 
