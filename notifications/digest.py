@@ -7,6 +7,7 @@ stored as codes with their evidence and put into words here, in the reader's lan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tenders.codelists import label
 from tenders.store import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+SOON_DAYS = 7
 
 STRINGS: dict[str, dict[str, str]] = {
     "sv": {
@@ -38,6 +40,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "unlikely": "Osannolik",
         "footer": "Du får det här brevet eftersom {org} bevakar upphandlingar i Social Tender Radar.",
         "unsubscribe": "Avsluta prenumerationen",
+        "soon": "Sista anbudsdag inom 7 dagar",
+        "new": "Nya upphandlingar",
+        "updated": "Ändrade sedan förra brevet",
         "lot": "delkontrakt",
     },
     "en": {
@@ -56,6 +61,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "unlikely": "Unlikely",
         "footer": "You receive this because {org} watches public tenders with Social Tender Radar.",
         "unsubscribe": "Unsubscribe",
+        "soon": "Deadline within 7 days",
+        "new": "New tenders",
+        "updated": "Changed since we last wrote",
         "lot": "lot",
     },
 }
@@ -220,19 +228,42 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
     }
 
 
-def render_digest(subscriber: Subscriber, items: list[Assessed], unsubscribe_url: str | None = None) -> RenderedDigest:
+def render_digest(
+    subscriber: Subscriber,
+    items: list[Assessed],
+    unsubscribe_url: str | None = None,
+    *,
+    updated: frozenset[str] = frozenset(),
+    today: date | None = None,
+) -> RenderedDigest:
+    """Sections, each best first: deadline within 7 days, new, updated (sent before, changed since)."""
     language = subscriber.language
     strings = STRINGS[language]
+    today = today or date.today()
+    soon_until = (today + timedelta(days=SOON_DAYS)).isoformat()
     ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
-    blocks = [_BLOCKS.get(item, language) for item in ordered]
-    n = len(blocks)
+    soon = [i for i in ordered if today.isoformat() <= (i.tender.deadline or "9999")[:10] <= soon_until]
+    rest = [i for i in ordered if i not in soon]
+    sections = [
+        (strings["soon"], soon),
+        (strings["new"], [i for i in rest if i.tender.id not in updated]),
+        (strings["updated"], [i for i in rest if i.tender.id in updated]),
+    ]
+    sections = [(title, group) for title, group in sections if group]
+    rendered = [(title, [_BLOCKS.get(item, language) for item in group]) for title, group in sections]
+    n = len(ordered)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
     context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url}
     env = _environment()
+    titled = len(rendered) > 1 or bool(updated) or bool(soon)  # a lone "new" section needs no heading
     return RenderedDigest(
         subject=subject,
-        html=env.get_template("digest.html").render(context, blocks=[html for html, _ in blocks]),
-        text=env.get_template("digest.txt").render(context, blocks=[text for _, text in blocks]),
-        tender_ids=tuple(item.tender.id for item in ordered),
+        html=env.get_template("digest.html").render(
+            context, sections=[(t if titled else "", [h for h, _ in b]) for t, b in rendered]
+        ),
+        text=env.get_template("digest.txt").render(
+            context, sections=[(t if titled else "", [x for _, x in b]) for t, b in rendered]
+        ),
+        tender_ids=tuple(item.tender.id for _, group in sections for item in group),
     )

@@ -190,8 +190,8 @@ def match_and_queue(
     ]  # fmt: skip
     matches = match_all(subscribers, candidates)
     for subscriber in subscribers:
-        had = store.delivered_ids(subscriber.key)
-        items = [a for a in matches[subscriber.key] if a.tender.id not in had]
+        had = store.delivered(subscriber.key)
+        items = [a for a in matches[subscriber.key] if had.get(a.tender.id) != a.content_hash]  # new or changed
         urgent = [a for a in items if subscriber.urgent(a.reasons)]
         later = [a for a in items if not subscriber.urgent(a.reasons)]
         for group, due in ((urgent, None), (later, subscriber.next_slot(now))):
@@ -228,7 +228,13 @@ def send_due(
                 recovered += 1
                 continue
             unsubscribe = unsubscribe_url(settings, subscriber.key)
-            rendered = render_digest(subscriber, store.assessed_by_ids(digest.tender_ids), unsubscribe)
+            rendered = render_digest(
+                subscriber,
+                store.assessed_by_ids(digest.tender_ids),
+                unsubscribe,
+                updated=frozenset(digest.updated_ids or ()),
+                today=(now or utcnow()).date(),
+            )
             message = Message(
                 key=digest.id,
                 to=digest.email,

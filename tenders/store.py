@@ -98,6 +98,7 @@ class DigestRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(5))
     tender_ids: Mapped[list[Any]]
+    updated_ids: Mapped[list[Any] | None]  # tenders sent before, in again because they changed
     status: Mapped[str] = mapped_column(String(10), index=True)  # queued | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -357,9 +358,16 @@ class Store:
 
     # -- deliveries ----------------------------------------------------------------------
 
-    def delivered_ids(self, subscriber: str) -> set[str]:
+    def delivered(self, subscriber: str) -> dict[str, str]:
+        """The tenders claimed for this subscriber, with their content hash when claimed."""
         with self.session() as session:
-            return set(session.scalars(select(DeliveryRow.tender_id).where(DeliveryRow.subscriber == subscriber)))
+            rows = session.execute(
+                select(DeliveryRow.tender_id, DeliveryRow.content_hash).where(DeliveryRow.subscriber == subscriber)
+            )
+            return {tender_id: digest for tender_id, digest in rows}
+
+    def delivered_ids(self, subscriber: str) -> set[str]:
+        return set(self.delivered(subscriber))
 
     def queue_digest(
         self,
@@ -377,16 +385,34 @@ class Store:
         """
         now = utcnow()
         with self.session() as session, session.begin():
-            taken = set(
-                session.scalars(
-                    select(DeliveryRow.tender_id).where(
+            claimed = {
+                row.tender_id: row
+                for row in session.scalars(
+                    select(DeliveryRow).where(
                         DeliveryRow.subscriber == subscriber,
                         DeliveryRow.tender_id.in_([i.tender.id for i in items]),
                     )
                 )
-            )
-            fresh = [i for i in items if i.tender.id not in taken]
-            if not fresh:
+            }
+            unsent = {
+                d.id
+                for d in session.scalars(
+                    select(DigestRow).where(
+                        DigestRow.id.in_({row.digest_id for row in claimed.values()}), DigestRow.status != "sent"
+                    )
+                )
+            }
+            fresh: list[Assessed] = []
+            changed: list[Assessed] = []
+            for item in items:
+                row = claimed.get(item.tender.id)
+                if row is None:
+                    fresh.append(item)
+                elif row.content_hash != item.content_hash:
+                    row.content_hash = item.content_hash
+                    if row.digest_id not in unsent:  # still queued: that digest shows the new content anyway
+                        changed.append(item)
+            if not fresh and not changed:
                 return None
             digest = session.scalars(
                 select(DigestRow).where(
@@ -409,7 +435,10 @@ class Store:
                 )
                 session.add(digest)
                 session.flush()
-            digest.tender_ids = [*digest.tender_ids, *(i.tender.id for i in fresh)]
+            digest.tender_ids = [*digest.tender_ids, *(i.tender.id for i in fresh + changed)]
+            digest.updated_ids = [*(digest.updated_ids or []), *(i.tender.id for i in changed)]
+            for item in changed:
+                claimed[item.tender.id].digest_id = digest.id
             for item in fresh:
                 session.add(
                     DeliveryRow(

@@ -49,3 +49,21 @@ def test_a_hostile_title_is_escaped_in_html() -> None:
     assert "&lt;script&gt;" in d.html
     assert "https://example.org/a?b=1&amp;c=2" in d.html
     assert '<script>alert("x")</script>' in d.text  # plain text needs no escaping
+
+
+def test_sections_deadline_soon_new_and_updated() -> None:
+    from datetime import date
+
+    soon = Tender(source="x", notice_id="soon", title="Snöröjning i Mora", deadline="2026-12-01T12:00:00+01:00")
+    fresh = Tender(source="x", notice_id="new", title="Lokalvård i Falun", deadline="2027-02-01")
+    changed = Tender(source="x", notice_id="chg", title="Tvätt för äldreboenden", deadline="2027-03-01")
+    d = render_digest(sub("sv"), [assessed(fresh), assessed(changed), assessed(soon)],
+                      updated=frozenset({"x:chg"}), today=date(2026, 11, 26))  # fmt: skip
+    text = d.text
+    assert text.index("## Sista anbudsdag inom 7 dagar") < text.index("Snöröjning i Mora")
+    assert text.index("Snöröjning i Mora") < text.index("## Nya upphandlingar") < text.index("Lokalvård i Falun")
+    assert text.index("## Ändrade sedan förra brevet") < text.index("Tvätt för äldreboenden")
+    assert d.subject == "3 nya upphandlingar för Kooperativet <Test>"
+    assert "Sista anbudsdag inom 7 dagar</h2>" in d.html
+    plain = render_digest(sub("sv"), [assessed(fresh)], today=date(2026, 11, 26))
+    assert "##" not in plain.text  # a lone "new" section needs no heading

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from matching.subscriptions import Subscriber, load_subscribers
 from notifications.senders.base import Message, SendError
 from notifications.senders.configured import for_settings
 from tenders.config import Settings
+from tenders.model import Tender
 from tenders.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
 from tenders.store import utcnow
 
@@ -142,3 +143,35 @@ def test_parallel_and_serial_ingest_store_the_same(settings: Settings, tmp_path:
         results.append([(a.tender.to_dict(), a.score, a.label, a.reasons) for a in store.assessed()])
     assert len(results[0]) == 34  # 68 files, each notice twice (legacy and eForms) under one id
     assert results[0] == results[1]
+
+
+def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> None:
+    from tenders.pipeline import judge
+
+    store = open_store(settings)
+    t = Tender(source="x", notice_id="1", title="Lokalvård i Falun", nuts=["SE312"], deadline="2027-01-31")
+    store.upsert([t], {t.id: judge(t)})
+    subs = [Subscriber(key="s", organisation="S", email="s@example.org", min_score=0.0, frequency="daily")]
+    sender = Flaky(failures=0)
+    day = timedelta(days=1)
+    now = utcnow()
+
+    def cycle(when: datetime) -> int:
+        match_and_queue(store, subs, now=when)
+        return int(send_due(store, subs, sender, settings, now=when + day)["sent"])
+
+    assert cycle(now) == 1
+    assert cycle(now + 2 * day) == 0  # unchanged: not again
+    moved = replace(t, deadline="2027-02-28")
+    store.upsert([moved], {t.id: judge(moved)})
+    assert cycle(now + 4 * day) == 1
+    assert "Ändrade sedan förra brevet" in sender.delivered[-1].text and "2027-02-28" in sender.delivered[-1].text
+    assert cycle(now + 6 * day) == 0
+    # A change while the tender waits in an unsent digest adds nothing: that digest shows the new content.
+    t2 = Tender(source="x", notice_id="2", title="Tvätt", nuts=["SE312"], deadline="2027-01-31")
+    store.upsert([t2], {t2.id: judge(t2)})
+    match_and_queue(store, subs, now=now + 8 * day)
+    store.upsert([replace(t2, title="Tvätt och textil")], {t2.id: judge(replace(t2, title="Tvätt och textil"))})
+    match_and_queue(store, subs, now=now + 8 * day)
+    assert send_due(store, subs, sender, settings, now=now + 9 * day)["sent"] == 1
+    assert "Tvätt och textil" in sender.delivered[-1].text and "Ändrade" not in sender.delivered[-1].text
