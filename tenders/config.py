@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from tenders.parallel import default_workers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SENDERS = ("outbox", "sendgrid")
+SENDERS = ("outbox", "sendgrid", "smtp")
 
 
 class ConfigError(ValueError):
@@ -45,6 +45,7 @@ class Settings:
     base_url: str = "http://localhost:8000"  # where the web app answers: links in emails point here
     secret: str | None = None
     sendgrid_webhook_key: str | None = None  # the Event Webhook's verification key (base64 DER)
+    smtp_url: str | None = None
 
     def secret_key(self) -> str:
         """TENDER_RADAR_SECRET, or a random one kept in var/secret.key (made on first use)."""
@@ -79,6 +80,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"TENDER_RADAR_SENDER={sender!r} is not one of: {', '.join(SENDERS)}")
     if sender == "sendgrid" and not api_key:
         raise ConfigError("TENDER_RADAR_SENDER=sendgrid needs SENDGRID_API_KEY")
+    smtp_url = (env.get("TENDER_RADAR_SMTP_URL") or "").strip() or None
+    if sender == "smtp" and not (smtp_url and smtp_url.startswith(("smtp://", "smtps://"))):
+        raise ConfigError("TENDER_RADAR_SENDER=smtp needs TENDER_RADAR_SMTP_URL=smtp://host:port (or smtps://)")
 
     from_email = env.get("TENDER_RADAR_FROM_EMAIL") or "alerts@example.org"
     if "@" not in from_email or " " in from_email.strip():
@@ -105,6 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_url=_base_url(env),
         secret=env.get("TENDER_RADAR_SECRET") or None,
         sendgrid_webhook_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+        smtp_url=smtp_url,
     )
 
 
