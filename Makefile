@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup demo test lint typecheck pytest bench airflow clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench airflow clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -13,6 +13,14 @@ $(UV):
 
 setup: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
+
+# Debian's Chromium, for the tests that open the HTML digest in a real browser.
+system-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi; }
 
 # The main job on the embedded defaults: SQLite under var/, the file outbox, the bundled
 # sample notices. The samples are real notices from 2019-2024, so their deadlines have
@@ -27,7 +35,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/mypy .
 
-pytest: setup
+pytest: setup system-deps
 	$(VENV)/python -m pytest
 
 test: lint typecheck pytest
