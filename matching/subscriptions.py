@@ -37,6 +37,7 @@ class Subscriber:
     regions: tuple[str, ...] = ()
     cpv: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # a tender naming any of these is left out, whatever its score
     min_score: float = 0.5
     org_number: str | None = None
     frequency: str = "daily"
@@ -71,6 +72,7 @@ class Subscriber:
             and self._in_region(tender)
             and self._in_sector(tender)
             and self._has_keyword(tender)
+            and not self._excluded(tender)
         )
 
     def _in_region(self, tender: Tender) -> bool:
@@ -88,10 +90,28 @@ class Subscriber:
         return not self.cpv or not codes or any(c.startswith(p) for c in codes for p in self.cpv)
 
     def _has_keyword(self, tender: Tender) -> bool:
-        if not self.keywords:
-            return True
-        text = " ".join(filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])).lower()
-        return any(k.lower() in text for k in self.keywords)
+        return not self.keywords or any(k.lower() in _text(tender) for k in self.keywords)
+
+    def _excluded(self, tender: Tender) -> bool:
+        return bool(self.exclude) and any(k.lower() in _text(tender) for k in self.exclude)
+
+
+def _text(tender: Tender) -> str:
+    return " ".join(filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])).lower()
+
+
+def valid_org_number(value: str) -> bool:
+    """A Swedish organisation number (NNNNNN-NNNN): ten digits, the last a Luhn check digit."""
+    digits = value.replace("-", "").strip()
+    if len(digits) == 12 and digits[:2] in ("16", "19", "20"):  # with a century prefix
+        digits = digits[2:]
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(digits[:9]):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return (10 - total % 10) % 10 == int(digits[9])
 
 
 class Scored(Protocol):
@@ -183,6 +203,9 @@ def load_subscribers(path: Path) -> list[Subscriber]:
         send_hour = entry.get("send_hour", 7)
         if not isinstance(send_hour, int) or not 0 <= send_hour <= 23:
             raise SubscriberError(f"{where}: 'send_hour' must be a whole hour from 0 to 23, not {send_hour!r}")
+        org_number = str(entry["org_number"]).strip() if entry.get("org_number") else None
+        if org_number and not valid_org_number(org_number):
+            raise SubscriberError(f"{where}: 'org_number' {org_number!r} is not a valid Swedish organisation number")
         key = str(entry.get("key") or email.lower())
         if key in keys:
             raise SubscriberError(f"{where}: duplicate subscriber key {key!r}")
@@ -197,7 +220,8 @@ def load_subscribers(path: Path) -> list[Subscriber]:
                 cpv=tuple(str(c) for c in entry.get("cpv") or ()),
                 keywords=tuple(str(k) for k in entry.get("keywords") or ()),
                 min_score=min_score,
-                org_number=str(entry["org_number"]) if entry.get("org_number") else None,
+                org_number=org_number,
+                exclude=tuple(str(k) for k in entry.get("exclude") or ()),
                 frequency=frequency,
                 timezone=timezone,
                 send_hour=send_hour,

@@ -35,6 +35,7 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by `make test` (make system-deps)")
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_the_digest_renders_in_a_real_browser(language: str) -> None:
+    assert CHROMIUM is not None
     items = []
     for tender in iter_path(PROJECT / "data" / "samples"):
         if isinstance(tender, Tender):

@@ -53,6 +53,10 @@ def test_the_bundled_subscribers_load() -> None:
         ("- {email: a@example.org, language: de}", "'language' must be one of sv, en, not 'de'"),
         ("- {email: a@example.org, min_score: 7}", "'min_score' must be between 0 and 1"),
         ("- {email: a@example.org}\n- {email: a@example.org}", "duplicate subscriber key"),
+        (
+            "- {email: a@example.org, org_number: 556036-0794}",
+            "'556036-0794' is not a valid Swedish organisation number",
+        ),
     ],
 )
 def test_a_wrong_entry_is_named(tmp_path: Path, entry: str, message: str) -> None:
@@ -101,3 +105,16 @@ def test_match_all_agrees_with_asking_each_subscriber() -> None:
     slow = {s.key: [it for it in items if s.wants(it.tender, it.score)] for s in subs}
     assert fast == slow
     assert sum(map(len, fast.values())) > 100  # the case is not trivially empty
+
+
+def test_exclude_keywords_leave_a_tender_out() -> None:
+    s = Subscriber(key="s", organisation="S", email="s@example.org", exclude=("asbest",), min_score=0.0)
+    assert s.wants(tender(title="Städning av skolor"), 0.9)
+    assert not s.wants(tender(title="Städning och asbestsanering"), 0.9)
+
+
+def test_organisation_numbers_are_checked() -> None:
+    from matching.subscriptions import valid_org_number
+
+    assert valid_org_number("556036-0793") and valid_org_number("212000-0142") and valid_org_number("16556036-0793")
+    assert not valid_org_number("556036-0794") and not valid_org_number("55603-0793") and not valid_org_number("abc")
