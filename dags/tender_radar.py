@@ -147,26 +147,22 @@ def tender_radar_classify() -> None:
 def tender_radar_notify() -> None:
     @task(multiple_outputs=False)
     def queue() -> dict[str, int]:
-        from matching.subscriptions import load_subscribers
         from tenders.config import load_settings
-        from tenders.pipeline import match_and_queue, open_store
+        from tenders.pipeline import active_subscribers, match_and_queue, open_store
 
         settings = load_settings()
-        return match_and_queue(
-            open_store(settings), load_subscribers(settings.subscribers_file), include_expired=settings.include_expired
-        )
+        store = open_store(settings)
+        return match_and_queue(store, active_subscribers(settings, store), include_expired=settings.include_expired)
 
     @task(multiple_outputs=False)
     def send(queued: dict[str, int]) -> dict[str, Any]:
-        from matching.subscriptions import load_subscribers
         from notifications.senders.configured import for_settings
         from tenders.config import load_settings
-        from tenders.pipeline import open_store, send_due
+        from tenders.pipeline import active_subscribers, open_store, send_due
 
         settings = load_settings()
-        result = send_due(
-            open_store(settings), load_subscribers(settings.subscribers_file), for_settings(settings), settings
-        )
+        store = open_store(settings)
+        result = send_due(store, active_subscribers(settings, store), for_settings(settings), settings)
         if result["failed"]:
             # The failed digests stay queued for the next run; fail the task so an operator sees it.
             raise RuntimeError(f"{result['failed']} digest(s) failed: {'; '.join(result['errors'][:3])}")

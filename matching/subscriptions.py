@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,6 +166,7 @@ def everything(language: str = "sv") -> Subscriber:
 
 
 def load_subscribers(path: Path) -> list[Subscriber]:
+    """The subscribers an operator keeps in a YAML file (``subscribers.yaml``)."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -175,56 +177,69 @@ def load_subscribers(path: Path) -> list[Subscriber]:
     out: list[Subscriber] = []
     keys: set[str] = set()
     for index, entry in enumerate(entries):
-        where = f"{path}: subscribers[{index}]"
-        if not isinstance(entry, dict):
-            raise SubscriberError(f"{where}: expected a mapping")
-        email = str(entry.get("email") or "")
-        if not _EMAIL.match(email):
-            raise SubscriberError(f"{where}: 'email' {email!r} is not an email address")
-        language = str(entry.get("language") or "sv")
-        if language not in LANGUAGES:
-            raise SubscriberError(f"{where}: 'language' must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        try:
-            min_score = float(entry.get("min_score", 0.5))
-        except (TypeError, ValueError):
-            raise SubscriberError(f"{where}: 'min_score' must be a number between 0 and 1") from None
-        if not 0.0 <= min_score <= 1.0:
-            raise SubscriberError(f"{where}: 'min_score' must be between 0 and 1, not {min_score}")
-        frequency = str(entry.get("frequency") or "daily")
-        if frequency not in FREQUENCIES:
-            raise SubscriberError(f"{where}: 'frequency' must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
-        timezone = str(entry.get("timezone") or "Europe/Stockholm")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SubscriberError(
-                f"{where}: 'timezone' {timezone!r} is not a time zone such as Europe/Stockholm"
-            ) from None
-        send_hour = entry.get("send_hour", 7)
-        if not isinstance(send_hour, int) or not 0 <= send_hour <= 23:
-            raise SubscriberError(f"{where}: 'send_hour' must be a whole hour from 0 to 23, not {send_hour!r}")
-        org_number = str(entry["org_number"]).strip() if entry.get("org_number") else None
-        if org_number and not valid_org_number(org_number):
-            raise SubscriberError(f"{where}: 'org_number' {org_number!r} is not a valid Swedish organisation number")
-        key = str(entry.get("key") or email.lower())
-        if key in keys:
-            raise SubscriberError(f"{where}: duplicate subscriber key {key!r}")
-        keys.add(key)
-        out.append(
-            Subscriber(
-                key=key,
-                organisation=str(entry.get("organisation") or email),
-                email=email,
-                language=language,
-                regions=tuple(str(r).upper() for r in entry.get("regions") or ()),
-                cpv=tuple(str(c) for c in entry.get("cpv") or ()),
-                keywords=tuple(str(k) for k in entry.get("keywords") or ()),
-                min_score=min_score,
-                org_number=org_number,
-                exclude=tuple(str(k) for k in entry.get("exclude") or ()),
-                frequency=frequency,
-                timezone=timezone,
-                send_hour=send_hour,
-            )
-        )
+        subscriber = parse_subscriber(entry, f"{path}: subscribers[{index}]")
+        if subscriber.key in keys:
+            raise SubscriberError(f"{path}: subscribers[{index}]: duplicate subscriber key {subscriber.key!r}")
+        keys.add(subscriber.key)
+        out.append(subscriber)
     return out
+
+
+def parse_subscriber(entry: Any, where: str) -> Subscriber:
+    """One subscriber from its profile (a YAML entry, a stored profile, a sign-up); errors name ``where``."""
+    if not isinstance(entry, dict):
+        raise SubscriberError(f"{where}: expected a mapping")
+    email = str(entry.get("email") or "")
+    if not _EMAIL.match(email):
+        raise SubscriberError(f"{where}: 'email' {email!r} is not an email address")
+    language = str(entry.get("language") or "sv")
+    if language not in LANGUAGES:
+        raise SubscriberError(f"{where}: 'language' must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    try:
+        min_score = float(entry.get("min_score", 0.5))
+    except (TypeError, ValueError):
+        raise SubscriberError(f"{where}: 'min_score' must be a number between 0 and 1") from None
+    if not 0.0 <= min_score <= 1.0:
+        raise SubscriberError(f"{where}: 'min_score' must be between 0 and 1, not {min_score}")
+    frequency = str(entry.get("frequency") or "daily")
+    if frequency not in FREQUENCIES:
+        raise SubscriberError(f"{where}: 'frequency' must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
+    timezone = str(entry.get("timezone") or "Europe/Stockholm")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriberError(f"{where}: 'timezone' {timezone!r} is not a time zone such as Europe/Stockholm") from None
+    send_hour = entry.get("send_hour", 7)
+    if not isinstance(send_hour, int) or not 0 <= send_hour <= 23:
+        raise SubscriberError(f"{where}: 'send_hour' must be a whole hour from 0 to 23, not {send_hour!r}")
+    org_number = str(entry["org_number"]).strip() if entry.get("org_number") else None
+    if org_number and not valid_org_number(org_number):
+        raise SubscriberError(f"{where}: 'org_number' {org_number!r} is not a valid Swedish organisation number")
+    sectors = tuple(str(x) for x in entry.get("sectors") or ())
+    known = typical_sectors()
+    unknown = [x for x in sectors if x not in known]
+    if unknown:
+        raise SubscriberError(f"{where}: unknown sector(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    cpv = tuple(str(c) for c in entry.get("cpv") or ()) + tuple(p for x in sectors for p in known[x])
+    return Subscriber(
+        key=str(entry.get("key") or email.lower()),
+        organisation=str(entry.get("organisation") or email),
+        email=email,
+        language=language,
+        regions=tuple(str(r).upper() for r in entry.get("regions") or ()),
+        cpv=cpv,
+        keywords=tuple(str(k) for k in entry.get("keywords") or ()),
+        min_score=min_score,
+        org_number=org_number,
+        exclude=tuple(str(k) for k in entry.get("exclude") or ()),
+        frequency=frequency,
+        timezone=timezone,
+        send_hour=send_hour,
+    )
+
+
+@lru_cache(maxsize=1)
+def typical_sectors() -> dict[str, tuple[str, ...]]:
+    """The social-enterprise sector taxonomy (matching/data/sectors.yaml): name -> CPV prefixes."""
+    doc = yaml.safe_load((Path(__file__).resolve().parent / "data" / "sectors.yaml").read_text(encoding="utf-8"))
+    return {name: tuple(spec["cpv"]) for name, spec in doc["typical"].items()}

@@ -175,6 +175,41 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
     uvicorn.run(create_app(), host=args.host, port=args.port)
 
 
+def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store, subscribe
+
+    settings = load_settings()
+    profile = {
+        "email": args.email, "organisation": args.organisation, "org_number": args.org_number,
+        "language": args.language, "regions": args.region, "sectors": args.sector, "cpv": args.cpv,
+        "keywords": args.keyword, "exclude": args.exclude, "min_score": args.min_score,
+        "frequency": args.frequency, "timezone": args.timezone, "send_hour": args.send_hour,
+    }  # fmt: skip
+    sub = subscribe(settings, open_store(settings), {k: v for k, v in profile.items() if v not in (None, [])})
+    print(f"{sub.key}: pending; a confirmation link was sent to {sub.email}")
+
+
+def cmd_subscribers(args: argparse.Namespace, run: _Run) -> None:
+    from tenders.config import load_settings
+    from tenders.pipeline import active_subscribers, open_store
+
+    settings = load_settings()
+    store = open_store(settings)
+    if args.export:
+        print(json.dumps(store.subscriber_data(args.export), ensure_ascii=False, indent=2))
+        return
+    if args.erase:
+        found = store.erase_subscriber(args.erase)
+        print(f"{args.erase}: {'erased' if found else 'nothing stored'}; the address stays suppressed (as a hash)")
+        return
+    for sub in active_subscribers(settings, store):
+        print(f"{sub.key:<40} active   {sub.frequency:<8} {sub.language}  {','.join(sub.regions) or 'all regions'}")
+    for row in store.signed_up():
+        if row.status != "active":
+            print(f"{row.key:<40} {row.status:<8}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tender-radar", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +236,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("subscribe", help="sign up a subscriber (double opt-in: a confirmation link is emailed)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--organisation", required=True)
+    p.add_argument("--org-number")
+    p.add_argument("--language", choices=("sv", "en"), default="sv")
+    p.add_argument("--region", action="append", default=[], help="NUTS code, e.g. SE312 (Dalarna); repeatable")
+    p.add_argument("--sector", action="append", default=[], help="e.g. cleaning, catering, grounds; repeatable")
+    p.add_argument("--cpv", action="append", default=[])
+    p.add_argument("--keyword", action="append", default=[])
+    p.add_argument("--exclude", action="append", default=[])
+    p.add_argument("--min-score", type=float)
+    p.add_argument("--frequency", choices=("instant", "daily", "weekly"))
+    p.add_argument("--timezone")
+    p.add_argument("--send-hour", type=int)
+    p.set_defaults(func=cmd_subscribe)
+
+    p = sub.add_parser("subscribers", help="list subscribers; export or erase one subscriber's data")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--export", metavar="KEY", help="print everything kept about KEY as JSON")
+    group.add_argument("--erase", metavar="KEY", help="delete KEY's data (the address stays suppressed, hashed)")
+    p.set_defaults(func=cmd_subscribers)
 
     p = sub.add_parser("serve", help="the web app: unsubscribe links, the SendGrid event webhook")
     p.add_argument("--host", default="127.0.0.1")

@@ -7,15 +7,17 @@ collect -> classify_new -> match_and_queue -> send_due.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from html import escape as html_escape
 from typing import Any
 
 from matching.classify import classifier_version, classify
-from matching.subscriptions import Subscriber, load_subscribers, match_all
+from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
 from notifications.alerts import send_alert
-from notifications.digest import render_digest
+from notifications.digest import one_line, render_digest
 from notifications.senders.base import Message, Sender, SendError
 from notifications.senders.configured import for_settings
 from notifications.tokens import make_token
@@ -26,7 +28,7 @@ from tenders.config import Settings, load_settings
 from tenders.health import Freshness, freshness
 from tenders.model import Tender
 from tenders.parallel import ordered_map
-from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
+from tenders.store import BATCH, Store, UpsertResult, Verdict, address_hash, utcnow
 
 log = logging.getLogger("tender_radar")
 
@@ -218,8 +220,9 @@ def send_due(
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
             continue
-        if digest.email.lower() in blocked:
-            store.mark_suppressed(digest.id, blocked[digest.email.lower()])
+        reason = blocked.get(digest.email.lower()) or blocked.get(address_hash(digest.email))
+        if reason:
+            store.mark_suppressed(digest.id, reason)
             suppressed += 1
             continue
         try:
@@ -285,7 +288,7 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
         except SourceError as exc:  # recorded in the source's run; the other sources go on
             collected.append(CollectResult(source=source.name, errors=[str(exc)]))
     classified = classify_new(store)
-    subscribers = load_subscribers(settings.subscribers_file)
+    subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
     delivered = send_due(store, subscribers, for_settings(settings), settings)
     waiting = store.waiting_digests()
@@ -312,3 +315,48 @@ def check_freshness(settings: Settings | None = None) -> list[Freshness]:
         lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
         send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)
     return bad
+
+
+CONFIRM_VALID = 7 * 24 * 3600.0  # seconds a confirmation link works
+
+
+def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
+    """The operator's list (subscribers.yaml) and everyone who signed up and confirmed."""
+    listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
+    keys = {s.key for s in listed}
+    confirmed = []
+    for row in store.signed_up("active"):
+        if row.key in keys:
+            log.warning("subscriber %s is in both %s and the store; the file wins", row.key, settings.subscribers_file)
+            continue
+        confirmed.append(parse_subscriber(row.profile, f"stored subscriber {row.key}"))
+    return listed + confirmed
+
+
+def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subscriber:
+    """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
+    subscriber = parse_subscriber(profile, "sign-up")
+    store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
+    token = make_token(settings.secret_key(), "confirm", subscriber.key, valid_for=CONFIRM_VALID)
+    link = f"{settings.base_url}/confirm?token={token}"
+    texts = {
+        "sv": ("Bekräfta din prenumeration på upphandlingar", "Klicka på länken för att börja få upphandlingar som "
+               "passar {org}:\n\n{link}\n\nHar du inte bett om detta kan du strunta i brevet."),
+        "en": ("Confirm your subscription to public tenders", "Open the link to start receiving tenders that suit "
+               "{org}:\n\n{link}\n\nIf you did not ask for this, ignore this email."),
+    }  # fmt: skip
+    subject, body = texts[subscriber.language]
+    text = body.format(org=one_line(subscriber.organisation), link=link)
+    for_settings(settings).send(
+        Message(
+            key=f"confirm-{uuid.uuid4()}",
+            to=subscriber.email,
+            subject=subject,
+            html="<p>" + html_escape(text).replace("\n\n", "</p><p>") + "</p>",
+            text=text,
+            from_email=settings.from_email,
+            from_name=settings.from_name,
+            categories=("confirm",),
+        )
+    )
+    return subscriber

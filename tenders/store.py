@@ -7,6 +7,7 @@ nothing else writes SQL. SQLite and PostgreSQL behave the same.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -134,6 +135,21 @@ class SourceRunRow(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriberRow(Base):
+    """A subscriber who signed up (double opt-in); the proof of consent is kept with the profile."""
+
+    __tablename__ = "subscribers"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    profile: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(12))  # pending | active | unsubscribed
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_ip: Mapped[str | None] = mapped_column(String(64))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SuppressionRow(Base):
@@ -520,6 +536,82 @@ class Store:
         with self.session() as session:
             return list(session.scalars(select(DigestRow).order_by(DigestRow.created_at)))
 
+    # -- sign-ups ------------------------------------------------------------------------
+
+    def sign_up(self, key: str, email: str, profile: dict[str, Any]) -> None:
+        """A new (or renewed) sign-up, pending until its confirmation link is used."""
+        with self.session() as session, session.begin():
+            row = session.get(SubscriberRow, key)
+            if row is None:
+                session.add(SubscriberRow(key=key, email=email, profile=profile, status="pending", created_at=utcnow()))
+            elif row.status != "active":
+                row.email, row.profile, row.status, row.unsubscribed_at = email, profile, "pending", None
+            else:
+                row.profile = profile
+
+    def confirm(self, key: str, ip: str | None) -> bool:
+        """Record the confirmation (time and IP, the proof of consent); False if there is no such sign-up."""
+        with self.session() as session, session.begin():
+            row = session.get(SubscriberRow, key)
+            if row is None:
+                return False
+            if row.status != "active":
+                row.status, row.confirmed_at, row.confirmed_ip = "active", utcnow(), ip
+            return True
+
+    def end_subscription(self, key: str) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(SubscriberRow, key)
+            if row is not None and row.status != "unsubscribed":
+                row.status, row.unsubscribed_at = "unsubscribed", utcnow()
+
+    def signed_up(self, status: str | None = None) -> list[SubscriberRow]:
+        with self.session() as session:
+            query = select(SubscriberRow).order_by(SubscriberRow.created_at)
+            if status:
+                query = query.where(SubscriberRow.status == status)
+            return list(session.scalars(query))
+
+    def subscriber_data(self, key: str) -> dict[str, Any]:
+        """Everything kept about one subscriber, for a data-access request."""
+        with self.session() as session:
+            row = session.get(SubscriberRow, key)
+            digests = session.scalars(
+                select(DigestRow).where(DigestRow.subscriber == key).order_by(DigestRow.created_at)
+            )
+            deliveries = session.scalars(select(DeliveryRow).where(DeliveryRow.subscriber == key))
+            return {
+                "key": key,
+                "sign_up": None if row is None else {
+                    "email": row.email, "profile": row.profile, "status": row.status,
+                    "created_at": when(row.created_at), "confirmed_at": when(row.confirmed_at),
+                    "confirmed_ip": row.confirmed_ip, "unsubscribed_at": when(row.unsubscribed_at),
+                },
+                "digests": [
+                    {"id": d.id, "email": d.email, "status": d.status, "created_at": when(d.created_at),
+                     "sent_at": when(d.sent_at), "tender_ids": d.tender_ids}
+                    for d in digests
+                ],
+                "tenders_sent": sorted(d.tender_id for d in deliveries),
+            }  # fmt: skip
+
+    def erase_subscriber(self, key: str) -> bool:
+        """Delete a subscriber's data; their address stays suppressed, kept only as a hash."""
+        with self.session() as session, session.begin():
+            row = session.get(SubscriberRow, key)
+            addresses = {d.email for d in session.scalars(select(DigestRow).where(DigestRow.subscriber == key))}
+            if row is not None:
+                addresses.add(row.email)
+            session.execute(delete(DeliveryRow).where(DeliveryRow.subscriber == key))
+            session.execute(delete(DigestRow).where(DigestRow.subscriber == key))
+            session.execute(delete(SubscriberRow).where(SubscriberRow.key == key))
+            for address in addresses:
+                session.execute(delete(SuppressionRow).where(SuppressionRow.address == address.lower()))
+                hashed = address_hash(address)
+                if session.get(SuppressionRow, hashed) is None:
+                    session.add(SuppressionRow(address=hashed, reason="erased", detail=None, created_at=utcnow()))
+            return row is not None or bool(addresses)
+
     # -- suppressions --------------------------------------------------------------------
 
     def suppress(self, address: str, reason: str, detail: str | None = None) -> bool:
@@ -533,8 +625,13 @@ class Store:
             return True
 
     def suppressed(self) -> dict[str, str]:
+        """Suppressed addresses -> reason. Erased subscribers appear only as ``address_hash``es."""
         with self.session() as session:
             return dict(session.execute(select(SuppressionRow.address, SuppressionRow.reason)).all())
+
+    def is_suppressed(self, address: str) -> str | None:
+        blocked = self.suppressed()
+        return blocked.get(address.strip().lower()) or blocked.get(address_hash(address))
 
     def mark_suppressed(self, digest_id: str, reason: str) -> None:
         with self.session() as session, session.begin():
@@ -673,3 +770,12 @@ def drop_schema(url: str) -> None:
     with engine.connect() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
+
+
+def address_hash(address: str) -> str:
+    """How an erased subscriber's address is remembered: enough to refuse it, not to read it."""
+    return "sha256:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,9 +1,10 @@
-"""The web app: unsubscribe pages (RFC 8058 one-click) and the SendGrid event webhook.
+"""The web app: confirmation (double opt-in), unsubscribe (RFC 8058 one-click), the SendGrid webhook.
 
-GET on an unsubscribe link shows a page with a button and changes nothing, because mail
-scanners open links; the POST (from that button, or straight from a mail client's
-one-click) unsubscribes. Bounces, spam reports and unsubscribes reported by SendGrid become
-suppressions, but only from a request whose ECDSA signature verifies.
+GET on a confirmation or unsubscribe link shows a page with a button and changes nothing,
+because mail scanners open links; the POST (from that button, or straight from a mail
+client's one-click) acts. A confirmation keeps its time and IP as the proof of consent.
+Bounces, spam reports and unsubscribes reported by SendGrid become suppressions, but only
+from a request whose ECDSA signature verifies.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, select_autoescape
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from matching.subscriptions import Subscriber, load_subscribers
+from matching.subscriptions import Subscriber, load_subscribers, parse_subscriber
 from notifications.tokens import TokenError, read_token
 from tenders.config import Settings, load_settings
 from tenders.pipeline import open_store
@@ -37,7 +38,7 @@ PAGE = Environment(autoescape=select_autoescape(default_for_string=True)).from_s
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }}</title></head>
 <body style="font-family:Arial,Helvetica,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#1f2933">
 <h1 style="font-size:1.4em;color:#0b4f6c">{{ title }}</h1><p>{{ text }}</p>
-{% if token %}<form method="post" action="/unsubscribe?token={{ token }}">
+{% if token %}<form method="post" action="{{ action }}?token={{ token }}">
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit" style="font-size:1em;padding:.5em 1.2em">{{ button }}</button></form>{% endif %}
 </body></html>"""
@@ -47,11 +48,23 @@ TEXTS = {
         "ask": ("Avsluta prenumerationen?", "{email} får inga fler upphandlingar från Social Tender Radar.", "Avsluta"),
         "done": ("Prenumerationen är avslutad", "{email} får inga fler brev från oss.", ""),
         "bad": ("Länken fungerar inte", "Länken är ogiltig eller för gammal ({why}).", ""),
+        "confirm": (
+            "Bekräfta prenumerationen",
+            "Vill {email} få upphandlingar från Social Tender Radar?",
+            "Ja, bekräfta",
+        ),
+        "confirmed": ("Tack, prenumerationen är bekräftad", "{email} får nu upphandlingar som passar.", ""),
     },
     "en": {
         "ask": ("Unsubscribe?", "{email} will get no more tenders from Social Tender Radar.", "Unsubscribe"),
         "done": ("You are unsubscribed", "{email} will get no more email from us.", ""),
         "bad": ("This link does not work", "The link is invalid or too old ({why}).", ""),
+        "confirm": (
+            "Confirm your subscription",
+            "Should {email} receive tenders from Social Tender Radar?",
+            "Yes, confirm",
+        ),
+        "confirmed": ("Thank you, you are subscribed", "{email} will now receive tenders that suit.", ""),
     },
 }
 
@@ -67,16 +80,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s: Store = state["store"]
         return s
 
-    def subscriber_for(token: str) -> Subscriber:
-        key = read_token(settings.secret_key(), token, "unsubscribe")
-        for sub in load_subscribers(settings.subscribers_file):
+    def subscriber_for(token: str, purpose: str = "unsubscribe") -> Subscriber:
+        key = read_token(settings.secret_key(), token, purpose)
+        listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
+        signed_up = [parse_subscriber(r.profile, r.key) for r in store().signed_up() if r.key == key]
+        for sub in [*listed, *signed_up]:
             if sub.key == key:
                 return sub
         raise TokenError("no such subscriber")
 
-    def page(kind: str, lang: str, status: int = 200, token: str = "", **values: str) -> HTMLResponse:
+    def page(
+        kind: str, lang: str, status: int = 200, token: str = "", action: str = "/unsubscribe", **values: str
+    ) -> HTMLResponse:
         title, text, button = TEXTS[lang][kind]
-        html = PAGE.render(lang=lang, title=title, text=text.format(**values), button=button, token=token)
+        html = PAGE.render(
+            lang=lang, title=title, text=text.format(**values), button=button, token=token, action=action
+        )
         return HTMLResponse(html, status_code=status)
 
     @app.get("/unsubscribe")
@@ -96,8 +115,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except TokenError as exc:
             return page("bad", "sv", 400, why=str(exc))
         store().suppress(sub.email, "unsubscribed", f"one-click link ({'mail client' if one_click else 'page'})")
+        store().end_subscription(sub.key)
         log.info("unsubscribed %s", sub.key)
         return page("done", sub.language, email=sub.email)
+
+    @app.get("/confirm")
+    def confirm_page(token: str = "") -> HTMLResponse:
+        try:
+            sub = subscriber_for(token, "confirm")
+        except TokenError as exc:
+            return page("bad", "sv", 400, why=str(exc))
+        return page("confirm", sub.language, token=token, action="/confirm", email=sub.email)
+
+    @app.post("/confirm")
+    async def confirm(request: Request, token: str = "") -> HTMLResponse:
+        try:
+            sub = subscriber_for(token, "confirm")
+        except TokenError as exc:
+            return page("bad", "sv", 400, why=str(exc))
+        store().confirm(sub.key, request.client.host if request.client else None)
+        return page("confirmed", sub.language, email=sub.email)
 
     @app.post("/webhooks/sendgrid")
     async def sendgrid_events(request: Request) -> Response:
