@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from tenders.codelists import codelist
 from tenders.model import Tender
 
 LANGUAGES = ("sv", "en")
@@ -39,6 +40,7 @@ class Subscriber:
     cpv: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # a tender naming any of these is left out, whatever its score
+    contacts: tuple[str, ...] = ()  # more addresses that get the same digests
     min_score: float = 0.5
     org_number: str | None = None
     frequency: str = "daily"
@@ -59,6 +61,11 @@ class Subscriber:
         # Re-anchor in the zone: a slot across a DST change keeps its local hour.
         slot = slot.replace(tzinfo=None).replace(tzinfo=zone)
         return slot.astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def addresses(self) -> str:
+        """Every address of the subscriber, as one To: value."""
+        return ", ".join((self.email, *self.contacts))
 
     def urgent(self, reasons: Iterable[dict[str, Any]]) -> bool:
         """Sent at once, not kept for the digest: a reserved contract, for an instant subscriber.
@@ -192,6 +199,10 @@ def parse_subscriber(entry: Any, where: str) -> Subscriber:
     email = str(entry.get("email") or "")
     if not _EMAIL.match(email):
         raise SubscriberError(f"{where}: 'email' {email!r} is not an email address")
+    contacts = tuple(str(c) for c in entry.get("contacts") or ())
+    for contact in contacts:
+        if not _EMAIL.match(contact):
+            raise SubscriberError(f"{where}: contact {contact!r} is not an email address")
     language = str(entry.get("language") or "sv")
     if language not in LANGUAGES:
         raise SubscriberError(f"{where}: 'language' must be one of {', '.join(LANGUAGES)}, not {language!r}")
@@ -226,12 +237,13 @@ def parse_subscriber(entry: Any, where: str) -> Subscriber:
         organisation=str(entry.get("organisation") or email),
         email=email,
         language=language,
-        regions=tuple(str(r).upper() for r in entry.get("regions") or ()),
+        regions=tuple(region_code(str(r), where) for r in entry.get("regions") or ()),
         cpv=cpv,
         keywords=tuple(str(k) for k in entry.get("keywords") or ()),
         min_score=min_score,
         org_number=org_number,
         exclude=tuple(str(k) for k in entry.get("exclude") or ()),
+        contacts=contacts,
         frequency=frequency,
         timezone=timezone,
         send_hour=send_hour,
@@ -243,3 +255,16 @@ def typical_sectors() -> dict[str, tuple[str, ...]]:
     """The social-enterprise sector taxonomy (matching/data/sectors.yaml): name -> CPV prefixes."""
     doc = yaml.safe_load((Path(__file__).resolve().parent / "data" / "sectors.yaml").read_text(encoding="utf-8"))
     return {name: tuple(spec["cpv"]) for name, spec in doc["typical"].items()}
+
+
+def region_code(region: str, where: str = "") -> str:
+    """A NUTS code as given (``SE312``), or a Swedish county by name (``Dalarna``, ``Dalarnas län``)."""
+    text = region.strip()
+    if re.fullmatch(r"[A-Za-z]{2}[0-9A-Za-z]{0,3}", text):
+        return text.upper()
+    wanted = text.lower().removesuffix(" län").removesuffix("s")
+    for code, labels in codelist("nuts_nuts-swe-lvl3").items():
+        name = labels["sv"].lower().removesuffix(" län").removesuffix("s")
+        if wanted == name:
+            return code
+    raise SubscriberError(f"{where}: region {region!r} is neither a NUTS code nor a Swedish county")

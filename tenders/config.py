@@ -46,6 +46,7 @@ class Settings:
     secret: str | None = None
     sendgrid_webhook_key: str | None = None  # the Event Webhook's verification key (base64 DER)
     smtp_url: str | None = None
+    sendgrid_sandbox: bool = False  # staging: SendGrid checks each request but delivers nothing
 
     def secret_key(self) -> str:
         """TENDER_RADAR_SECRET, or a random one kept in var/secret.key (made on first use)."""
@@ -110,6 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret=env.get("TENDER_RADAR_SECRET") or None,
         sendgrid_webhook_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         smtp_url=smtp_url,
+        sendgrid_sandbox=_flag(env, "TENDER_RADAR_SENDGRID_SANDBOX"),
     )
 
 

@@ -197,7 +197,7 @@ def match_and_queue(
         urgent = [a for a in items if subscriber.urgent(a.reasons)]
         later = [a for a in items if not subscriber.urgent(a.reasons)]
         for group, due in ((urgent, None), (later, subscriber.next_slot(now))):
-            if group and store.queue_digest(subscriber.key, subscriber.email, subscriber.language, group, due):
+            if group and store.queue_digest(subscriber.key, subscriber.addresses, subscriber.language, group, due):
                 queued += 1
                 matched += len(group)
     return {"digests_queued": queued, "tenders_matched": matched}
@@ -220,9 +220,11 @@ def send_due(
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
             continue
-        reason = blocked.get(digest.email.lower()) or blocked.get(address_hash(digest.email))
-        if reason:
-            store.mark_suppressed(digest.id, reason)
+        addresses = [a.strip() for a in digest.email.split(",") if a.strip()]
+        reasons = {a: blocked.get(a.lower()) or blocked.get(address_hash(a)) for a in addresses}
+        to = ", ".join(a for a in addresses if not reasons[a])
+        if not to:  # every address unsubscribed, bounced or erased
+            store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
             suppressed += 1
             continue
         try:
@@ -240,7 +242,7 @@ def send_due(
             )
             message = Message(
                 key=digest.id,
-                to=digest.email,
+                to=to,
                 subject=rendered.subject,
                 html=rendered.html,
                 text=rendered.text,

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError
+from notifications.senders.configured import for_settings
 from tenders.config import Settings
 from tenders.pipeline import active_subscribers, open_store, run_once, subscribe
 from tenders.store import address_hash
@@ -107,3 +108,41 @@ def test_a_wrong_sign_up_is_refused_with_a_reason(radar: Settings) -> None:
         subscribe(radar, open_store(radar), {**PROFILE, "org_number": "123456-7890"})
     assert open_store(radar).signed_up() == []
     assert not list(radar.outbox_dir.glob("*.eml"))
+
+
+def test_the_daily_digest_through_sendgrid_end_to_end(radar: Settings) -> None:
+    from datetime import timedelta
+
+    from tenders.pipeline import send_due
+    from tenders.store import utcnow
+    from tests.fakes.sendgrid import API_KEY, fake_sendgrid
+
+    with fake_sendgrid() as fake:
+        radar = replace(radar, sender="sendgrid", sendgrid_api_key=API_KEY, sendgrid_host=fake.url)
+        store = open_store(radar)
+        subscribe(radar, store, {**PROFILE, "frequency": "daily", "contacts": ["kollega@kooperativ.example.org"]})
+        confirmation = fake.requests[-1]["content"][0]["value"]
+        confirm = next(w for w in confirmation.split() if "/confirm?token=" in w).removeprefix(
+            "https://radar.example.org"
+        )
+        client = TestClient(create_app(radar))
+        client.post(confirm)
+
+        run_once(radar)  # matched, but a daily digest waits for 07:00 Stockholm time
+        assert len(fake.requests) == 1
+        subs = active_subscribers(radar, store)
+        tomorrow = utcnow() + timedelta(days=1, hours=1)
+        assert send_due(store, subs, for_settings(radar), radar, now=tomorrow)["sent"] == 1
+        digest = fake.requests[-1]
+        assert [t["email"] for t in digest["personalizations"][0]["to"]] == [
+            "ny@kooperativ.example.org", "kollega@kooperativ.example.org"]  # fmt: skip
+        assert "Lokalvård i Falu kommuns förskolor" in digest["content"][0]["value"]
+        assert digest["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert send_due(store, subs, for_settings(radar), radar, now=tomorrow)["sent"] == 0  # never twice
+
+        unsubscribe = digest["headers"]["List-Unsubscribe"].strip("<>").removeprefix("https://radar.example.org")
+        assert client.post(unsubscribe, content="List-Unsubscribe=One-Click").status_code == 200
+        run_once(radar)
+        assert send_due(store, active_subscribers(radar, store), for_settings(radar), radar,
+                        now=tomorrow + timedelta(days=1))["sent"] == 0  # fmt: skip
+        assert fake.invalid == [] and all(len(ids) == 1 for ids in fake.accepted.values())

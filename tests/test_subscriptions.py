@@ -118,3 +118,15 @@ def test_organisation_numbers_are_checked() -> None:
 
     assert valid_org_number("556036-0793") and valid_org_number("212000-0142") and valid_org_number("16556036-0793")
     assert not valid_org_number("556036-0794") and not valid_org_number("55603-0793") and not valid_org_number("abc")
+
+
+def test_regions_by_county_name_and_several_contacts(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    regions = "[Dalarnas län, Gävleborg, SE110]"
+    path.write_text(f"subscribers:\n  - {{email: a@example.org, contacts: [b@example.org], regions: {regions}}}\n")
+    (s,) = load_subscribers(path)
+    assert s.regions == ("SE312", "SE313", "SE110")
+    assert s.addresses == "a@example.org, b@example.org"
+    path.write_text("subscribers:\n  - {email: a@example.org, regions: [Narnia]}\n")
+    with pytest.raises(SubscriberError, match="'Narnia' is neither a NUTS code nor a Swedish county"):
+        load_subscribers(path)

@@ -11,7 +11,7 @@ class Message:
     """One email. ``key`` is the digest id: the same key twice is the same email."""
 
     key: str
-    to: str
+    to: str  # one address, or several separated by commas
     subject: str
     html: str
     text: str

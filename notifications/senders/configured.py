@@ -11,7 +11,7 @@ from tenders.config import Settings
 
 def for_settings(settings: Settings) -> Sender:
     if settings.sender == "sendgrid" and settings.sendgrid_api_key:
-        return SendGridSender(settings.sendgrid_api_key, settings.sendgrid_host)
+        return SendGridSender(settings.sendgrid_api_key, settings.sendgrid_host, sandbox=settings.sendgrid_sandbox)
     if settings.sender == "smtp" and settings.smtp_url:
         return SmtpSender(settings.smtp_url)
     return OutboxSender(settings.outbox_dir)

@@ -45,7 +45,7 @@ class SendGridSender:
     def build(self, message: Message) -> Mail:
         mail = Mail(
             from_email=From(message.from_email, message.from_name),
-            to_emails=To(message.to),
+            to_emails=[To(address.strip()) for address in message.to.split(",") if address.strip()],
             subject=message.subject,
         )
         mail.add_content(Content("text/plain", message.text))
