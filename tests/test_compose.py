@@ -34,9 +34,10 @@ def test_airflow_3_production_shape_with_secrets_from_the_environment() -> None:
     doc = compose()
     services = doc["services"]
     for name in ("postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                 "airflow-triggerer", "airflow-worker", "mailpit"):  # fmt: skip
+                 "airflow-triggerer", "airflow-worker", "web", "mailpit"):  # fmt: skip
         assert name in services, name
     workers = {n: s for n, s in services.items() if n.startswith("airflow-") and n != "airflow-init"}
+    assert services["web"]["command"][:2] == ["tender-radar", "serve"]
     secrets = {s["environment"]["AIRFLOW__API_AUTH__JWT_SECRET"] for s in workers.values()}
     assert secrets == {"${AIRFLOW_JWT_SECRET:?set AIRFLOW_JWT_SECRET}"}  # one shared secret, from the environment
     text = (PROJECT / "docker-compose.yml").read_text()
