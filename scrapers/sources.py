@@ -67,9 +67,6 @@ class Source:
                 except ParseError as exc:
                     yield exc
 
-    def describe(self) -> str:
-        return f"{self.name} ({self.kind}: {self.url or self.path})"
-
     def _local_path(self) -> Path:
         if self.path is None:
             raise SourceError(self.name, f"a {self.kind} source needs 'path'")

@@ -185,14 +185,15 @@ def match_and_queue(
     """
     now = now or utcnow()
     queued = matched = 0
-    today = now.date().isoformat()
-    candidates = [
-        a for a in store.assessed(min_score=min((s.min_score for s in subscribers), default=1.0))
-        if a.tender.notice_type != "result" and (include_expired or (a.tender.deadline or "9999")[:10] >= today)
-    ]  # fmt: skip
+    candidates = store.assessed(
+        min_score=min((s.min_score for s in subscribers), default=1.0),
+        open_on=None if include_expired else now.date(),
+        leave_out=("result",),
+    )
     matches = match_all(subscribers, candidates)
+    delivered = store.delivered_all()
     for subscriber in subscribers:
-        had = store.delivered(subscriber.key)
+        had = delivered.get(subscriber.key, {})
         items = [a for a in matches[subscriber.key] if had.get(a.tender.id) != a.content_hash]  # new or changed
         urgent = [a for a in items if subscriber.urgent(a.reasons)]
         later = [a for a in items if not subscriber.urgent(a.reasons)]

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -356,21 +356,19 @@ class Store:
                 if row is not None:
                     _judge(row, verdict, tender.content_hash())
 
-    def assessed(self, min_score: float = 0.0) -> Iterator[Assessed]:
+    def assessed(
+        self, min_score: float = 0.0, *, open_on: date | None = None, leave_out: Sequence[str] = ()
+    ) -> Iterator[Assessed]:
+        """Judged tenders, best first; ``open_on`` keeps those still open that day (or with no
+        deadline), ``leave_out`` drops notice types, both in SQL: the table only grows."""
+        query = select(TenderRow).where(TenderRow.score.is_not(None), TenderRow.score >= min_score)
+        if open_on is not None:
+            query = query.where(TenderRow.deadline.is_(None) | (TenderRow.deadline >= open_on.isoformat()))
+        if leave_out:
+            query = query.where(TenderRow.notice_type.not_in(list(leave_out)))
         with self.session() as session:
-            rows = session.scalars(
-                select(TenderRow)
-                .where(TenderRow.score.is_not(None), TenderRow.score >= min_score)
-                .order_by(TenderRow.score.desc(), TenderRow.id)
-            )
-            for row in rows:
-                yield Assessed(
-                    tender=Tender.from_dict(row.data),
-                    score=row.score or 0.0,
-                    label=row.label or "unlikely",
-                    reasons=list(row.reasons or []),
-                    content_hash=row.content_hash,
-                )
+            for row in session.scalars(query.order_by(TenderRow.score.desc(), TenderRow.id)):
+                yield _assessed(row)
 
     # -- deliveries ----------------------------------------------------------------------
 
@@ -381,6 +379,16 @@ class Store:
                 select(DeliveryRow.tender_id, DeliveryRow.content_hash).where(DeliveryRow.subscriber == subscriber)
             )
             return {tender_id: digest for tender_id, digest in rows}
+
+    def delivered_all(self) -> dict[str, dict[str, str]]:
+        """``delivered`` for every subscriber at once: one query, not one per subscriber."""
+        out: dict[str, dict[str, str]] = {}
+        with self.session() as session:
+            for subscriber, tender_id, digest in session.execute(
+                select(DeliveryRow.subscriber, DeliveryRow.tender_id, DeliveryRow.content_hash)
+            ):
+                out.setdefault(subscriber, {})[tender_id] = digest
+        return out
 
     def delivered_ids(self, subscriber: str) -> set[str]:
         return set(self.delivered(subscriber))
@@ -505,20 +513,7 @@ class Store:
     def assessed_by_ids(self, ids: Sequence[str]) -> list[Assessed]:
         with self.session() as session:
             rows = {r.id: r for r in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(ids))))}
-        out = []
-        for tender_id in ids:
-            row = rows.get(tender_id)
-            if row is not None:
-                out.append(
-                    Assessed(
-                        tender=Tender.from_dict(row.data),
-                        score=row.score or 0.0,
-                        label=row.label or "unlikely",
-                        reasons=list(row.reasons or []),
-                        content_hash=row.content_hash,
-                    )
-                )
-        return out
+        return [_assessed(rows[i]) for i in ids if i in rows]
 
     def mark_digest(
         self, digest_id: str, *, sent: bool, provider_ref: str | None = None, error: str | None = None
@@ -715,6 +710,16 @@ class Store:
     def digest_counts(self) -> dict[str, int]:
         with self.session() as session:
             return dict(session.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status)).all())
+
+
+def _assessed(row: TenderRow) -> Assessed:
+    return Assessed(
+        tender=Tender.from_dict(row.data),
+        score=row.score or 0.0,
+        label=row.label or "unlikely",
+        reasons=list(row.reasons or []),
+        content_hash=row.content_hash,
+    )
 
 
 def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:
