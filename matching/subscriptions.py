@@ -258,13 +258,30 @@ def typical_sectors() -> dict[str, tuple[str, ...]]:
 
 
 def region_code(region: str, where: str = "") -> str:
-    """A NUTS code as given (``SE312``), or a Swedish county by name (``Dalarna``, ``Dalarnas län``)."""
+    """A NUTS code as given (``SE312``); a Swedish county (``Dalarna``, ``Dalarnas län``); or a
+    municipality (``Falun``, ``Falu kommun``), which stands for its county: TED places a tender
+    no finer than NUTS 3."""
     text = region.strip()
-    if re.fullmatch(r"[A-Za-z]{2}[0-9A-Za-z]{0,3}", text):
-        return text.upper()
     wanted = text.lower().removesuffix(" län").removesuffix("s")
     for code, labels in codelist("nuts_nuts-swe-lvl3").items():
-        name = labels["sv"].lower().removesuffix(" län").removesuffix("s")
-        if wanted == name:
+        if wanted == labels["sv"].lower().removesuffix(" län").removesuffix("s"):
             return code
-    raise SubscriberError(f"{where}: region {region!r} is neither a NUTS code nor a Swedish county")
+    municipality = municipalities().get(_municipality_key(text))
+    if municipality:
+        return municipality
+    if re.fullmatch(r"[A-Za-z]{2}[0-9A-Za-z]{0,3}", text):  # names first: "Mora" is a place, not a code
+        return text.upper()
+    raise SubscriberError(f"{where}: region {region!r} is not a NUTS code, a Swedish county or a municipality")
+
+
+@lru_cache(maxsize=1)
+def municipalities() -> dict[str, str]:
+    """Municipality (lower-case, without "kommun") -> its county's NUTS 3 code."""
+    doc = yaml.safe_load((Path(__file__).resolve().parent / "data" / "municipalities.yaml").read_text(encoding="utf-8"))
+    return {_municipality_key(name): code for code, names in doc.items() for name in names}
+
+
+def _municipality_key(name: str) -> str:
+    key = name.strip().lower().removesuffix(" kommun")
+    # "Falu kommun", "Gävle kommun": the genitive form drops or adds a letter.
+    return {"falu": "falun", "malung-sälens": "malung-sälen"}.get(key, key)

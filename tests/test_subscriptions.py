@@ -122,11 +122,11 @@ def test_organisation_numbers_are_checked() -> None:
 
 def test_regions_by_county_name_and_several_contacts(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    regions = "[Dalarnas län, Gävleborg, SE110]"
+    regions = "[Dalarnas län, Gävleborg, SE110, Falu kommun, Mora, Göteborg]"
     path.write_text(f"subscribers:\n  - {{email: a@example.org, contacts: [b@example.org], regions: {regions}}}\n")
     (s,) = load_subscribers(path)
-    assert s.regions == ("SE312", "SE313", "SE110")
+    assert s.regions == ("SE312", "SE313", "SE110", "SE312", "SE312", "SE232")  # municipalities stand for their county
     assert s.addresses == "a@example.org, b@example.org"
     path.write_text("subscribers:\n  - {email: a@example.org, regions: [Narnia]}\n")
-    with pytest.raises(SubscriberError, match="'Narnia' is neither a NUTS code nor a Swedish county"):
+    with pytest.raises(SubscriberError, match="'Narnia' is not a NUTS code, a Swedish county or a municipality"):
         load_subscribers(path)
