@@ -113,7 +113,7 @@ def collect(
 
     def documents() -> Iterator[tuple[Source, Document]]:
         try:
-            for unit in source.units():
+            for unit in source.units(known):
                 if isinstance(unit, ParseError):
                     problem(unit)
                 elif known.get(unit.key) == unit.fingerprint:
