@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -16,10 +17,27 @@ from scrapers.sources import KINDS, load_sources
 from tenders.model import Tender
 
 from .conftest import PROJECT
+from .fakes.ted import fake_ted
 
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "ted_files": {"path": str(PROJECT / "data/samples/ted")},
-    "feed": {"path": str(PROJECT / "data/samples/feeds/dalarna.xml"), "nuts": ["SE312"], "country": "SE"},
+
+@contextmanager
+def local(options: dict[str, Any]) -> Generator[dict[str, Any]]:
+    yield options
+
+
+@contextmanager
+def on_fake_ted() -> Generator[dict[str, Any]]:
+    with fake_ted() as ted:
+        yield {"api_url": ted.url, "notice_url": ted.url, "min_interval": 0, "first_days": 5000}
+
+
+# Every kind of source, with what it needs to run here (a local server where it talks HTTP).
+EXAMPLES: dict[str, Any] = {
+    "ted_files": lambda: local({"path": str(PROJECT / "data/samples/ted")}),
+    "feed": lambda: local(
+        {"path": str(PROJECT / "data/samples/feeds/dalarna.xml"), "nuts": ["SE312"], "country": "SE"}
+    ),
+    "ted_api": on_fake_ted,
 }
 
 
@@ -29,12 +47,12 @@ def test_every_kind_has_an_example_here() -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_yields_tenders_with_its_source_and_a_stable_id(kind: str, tmp_path: Path) -> None:
-    (tmp_path / "sources.yaml").write_text(
-        "sources:\n  - " + str({"name": f"example-{kind}", "kind": kind, **EXAMPLES[kind]}).replace("'", '"') + "\n"
-    )
-    (source,) = load_sources(tmp_path / "sources.yaml")
-    first = [t for t in source.tenders() if isinstance(t, Tender)]
-    again = [t for t in source.tenders() if isinstance(t, Tender)]
+    with EXAMPLES[kind]() as options:
+        entry = {"name": f"example-{kind}", "kind": kind, **options}
+        (tmp_path / "sources.yaml").write_text("sources:\n  - " + json.dumps(entry) + "\n")
+        (source,) = load_sources(tmp_path / "sources.yaml")
+        first = [t for t in source.tenders() if isinstance(t, Tender)]
+        again = [t for t in source.tenders() if isinstance(t, Tender)]
     assert first and [t.id for t in first] == [t.id for t in again]
     assert all(t.title for t in first)
 
@@ -49,7 +67,7 @@ def test_the_bundled_sources_file_loads() -> None:
     [
         ("sources: 3", "expected a top-level 'sources:' list"),
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
-        ("sources:\n  - {name: a, kind: ftp}", "sources[0]: unknown kind 'ftp'; known kinds: feed, ted_files"),
+        ("sources:\n  - {name: a, kind: ftp}", "sources[0]: unknown kind 'ftp'; known kinds: feed, ted_api, ted_files"),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
         ("sources: [", "cannot read the sources file"),
     ],
