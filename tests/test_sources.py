@@ -31,6 +31,13 @@ def on_fake_ted() -> Generator[dict[str, Any]]:
         yield {"api_url": ted.url, "notice_url": ted.url, "min_interval": 0, "first_days": 5000}
 
 
+@contextmanager
+def on_municipal_page() -> Generator[dict[str, Any]]:
+    page = b'<html><body><div class="t"><h2><a href="/u/1">Lokalv\xc3\xa5rd</a></h2></div></body></html>'
+    with serve(page, "text/html; charset=utf-8") as url:
+        yield {"url": url, "item": "div.t", "title": "h2", "min_interval": 0}
+
+
 # Every kind of source, with what it needs to run here (a local server where it talks HTTP).
 EXAMPLES: dict[str, Any] = {
     "ted_files": lambda: local({"path": str(PROJECT / "data/samples/ted")}),
@@ -38,6 +45,7 @@ EXAMPLES: dict[str, Any] = {
         {"path": str(PROJECT / "data/samples/feeds/dalarna.xml"), "nuts": ["SE312"], "country": "SE"}
     ),
     "ted_api": on_fake_ted,
+    "html": on_municipal_page,
 }
 
 
@@ -67,7 +75,10 @@ def test_the_bundled_sources_file_loads() -> None:
     [
         ("sources: 3", "expected a top-level 'sources:' list"),
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
-        ("sources:\n  - {name: a, kind: ftp}", "sources[0]: unknown kind 'ftp'; known kinds: feed, ted_api, ted_files"),
+        (
+            "sources:\n  - {name: a, kind: ftp}",
+            "sources[0]: unknown kind 'ftp'; known kinds: feed, html, ted_api, ted_files",
+        ),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
         ("sources: [", "cannot read the sources file"),
     ],
