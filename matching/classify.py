@@ -29,6 +29,7 @@ RESERVED_EXECUTION = 0.8
 SOCIAL_OBJECTIVE_EMPLOYMENT = 0.7  # BT-775 "opp"
 SOCIAL_OBJECTIVE_OTHER = 0.35
 STRATEGIC_SOCIAL = 0.35  # BT-06 "soc-obj"
+VCSE = 0.75  # OCDS suitability.vcse: the buyer itself says the tender suits social enterprises
 LIGHT_REGIME = 0.35
 TYPICAL_SECTOR = 0.45
 TYPICAL_SECTOR_TEXT = 0.4  # a word in the title is weaker evidence than a CPV code
@@ -202,6 +203,9 @@ def _structured(tender: Tender) -> list[dict[str, Any]]:
             else:
                 reasons.append(_reason("social_objective", SOCIAL_OBJECTIVE_OTHER,
                                        field=f"{prefix}social_objectives", value=code))  # fmt: skip
+        if getattr(scope, "vcse", None) and ("vcse", "yes") not in seen:
+            seen.add(("vcse", "yes"))
+            reasons.append(_reason("vcse", VCSE, field=f"{prefix}vcse", value=True, decisive=True))
         if "soc-obj" in scope.strategic_procurement and ("sp", "soc-obj") not in seen:
             seen.add(("sp", "soc-obj"))
             reasons.append(_reason("strategic_social", STRATEGIC_SOCIAL,

@@ -11,12 +11,12 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import yaml
 from bs4 import BeautifulSoup
@@ -25,6 +25,7 @@ from scrapers.errors import ParseError, SourceError, SourcesFileError
 from scrapers.feed import parse_feed
 from scrapers.http import PoliteClient
 from scrapers.notices import Document, Parsed, Unit, iter_units, parse_document
+from scrapers.ocds import parse_ocds
 from tenders.health import parse_interval
 from tenders.model import Tender
 
@@ -203,6 +204,67 @@ class TedApi(Source):
 
 
 @dataclass
+class OcdsApi(Source):
+    """An OCDS release-package API (UK Find a Tender: ``/api/1.0/ocdsReleasePackages``).
+
+    The time since the last run is asked for in windows; a window that holds more than one
+    page is split in two rather than followed by cursor, so every request is small and a
+    failed window is retried alone. Each window is one unit; the watermark moves to the end
+    of the last window read in full.
+    """
+
+    kind: ClassVar[str] = "ocds"
+    WATERMARK: ClassVar[str] = "~updated-to"
+    MIN_WINDOW: ClassVar[timedelta] = timedelta(minutes=1)
+
+    def units(self, known: Mapping[str, str] = MappingProxyType({})) -> Iterator[Unit | ParseError]:
+        if not self.url:
+            raise SourceError(self.name, "an ocds source needs 'url' (the release-package endpoint)")
+        limit = int(self.options.get("limit", 100))
+        start = _instant(known.get(self.WATERMARK)) or datetime.now(UTC) - timedelta(
+            days=int(self.options.get("first_days", 7))
+        )
+        end = _instant(self.options.get("until")) or datetime.now(UTC)
+        pending = [(start, end)]
+        done_until = start
+        while pending:
+            low, high = pending.pop(0)
+            query = urlencode({"updatedFrom": _stamp(low), "updatedTo": _stamp(high), "limit": limit})
+            response = self.client().get(f"{self.url}?{query}")
+            try:
+                package = json.loads(response.body)
+            except ValueError as exc:
+                raise SourceError(self.name, f"{self.url} answered something else than JSON: {exc}") from None
+            more = bool((package.get("links") or {}).get("next")) or len(package.get("releases") or []) > limit
+            if more and high - low > self.MIN_WINDOW:
+                middle = low + (high - low) / 2
+                pending[:0] = [(low, middle), (middle, high)]  # keep the windows in time order
+                continue
+            key = f"{_stamp(low)}/{_stamp(high)}"
+            document = Document(origin=f"{self.url}?{query}", data=response.body, unit=key)
+            yield Unit(key=key, fingerprint=hashlib.sha256(response.body).hexdigest(),
+                       documents=partial(iter, [document]))  # fmt: skip
+            done_until = high
+        yield Unit(key=self.WATERMARK, fingerprint=_stamp(done_until), documents=lambda: iter(()))
+
+    def parse(self, document: Document) -> list[Tender]:
+        return parse_ocds(document.data, document.origin, self.name)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instant(text: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+@dataclass
 class MunicipalPage(Source):
     """A municipality's list of open tenders, read with CSS selectors declared in sources.yaml.
 
@@ -302,7 +364,7 @@ def _iso_date(text: str | None) -> str | None:
     return None
 
 
-KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (NoticeFiles, Feed, TedApi, MunicipalPage)}
+KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (NoticeFiles, Feed, TedApi, OcdsApi, MunicipalPage)}
 
 
 def load_sources(path: Path) -> list[Source]:

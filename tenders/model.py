@@ -62,6 +62,7 @@ class Tender:
     reserved_execution: bool | None = None
     strategic_procurement: list[str] = field(default_factory=list)
     social_objectives: list[str] = field(default_factory=list)
+    vcse: bool | None = None  # OCDS suitability.vcse: the buyer says it suits social enterprises
     lots: list[Lot] = field(default_factory=list)
 
     @property
@@ -118,8 +119,18 @@ _LOT_FIELDS = tuple(f.name for f in fields(Lot))
 
 
 def content_hash(data: dict[str, Any]) -> str:
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """What the notice says, hashed. Empty values are left out, so that a field added to the
+    model later (empty for every notice stored before) does not make them all look changed."""
+    canonical = json.dumps(_said(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _said(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _said(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [_said(v) for v in value]
+    return value
 
 
 def union(lists: Any) -> list[str]:

@@ -38,6 +38,14 @@ def on_municipal_page() -> Generator[dict[str, Any]]:
         yield {"url": url, "item": "div.t", "title": "h2", "min_interval": 0}
 
 
+@contextmanager
+def on_find_a_tender() -> Generator[dict[str, Any]]:
+    from .test_ocds import find_a_tender
+
+    with find_a_tender() as fts:
+        yield {"url": fts["url"], "min_interval": 0, "first_days": 40, "until": "2026-11-12T00:00:00+00:00"}
+
+
 # Every kind of source, with what it needs to run here (a local server where it talks HTTP).
 EXAMPLES: dict[str, Any] = {
     "ted_files": lambda: local({"path": str(PROJECT / "data/samples/ted")}),
@@ -46,6 +54,7 @@ EXAMPLES: dict[str, Any] = {
     ),
     "ted_api": on_fake_ted,
     "html": on_municipal_page,
+    "ocds": on_find_a_tender,
 }
 
 
@@ -77,7 +86,7 @@ def test_the_bundled_sources_file_loads() -> None:
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
         (
             "sources:\n  - {name: a, kind: ftp}",
-            "sources[0]: unknown kind 'ftp'; known kinds: feed, html, ted_api, ted_files",
+            "sources[0]: unknown kind 'ftp'; known kinds: feed, html, ocds, ted_api, ted_files",
         ),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
         ("sources: [", "cannot read the sources file"),

@@ -117,3 +117,14 @@ def test_many_processes_can_open_a_fresh_database_at_once(store: Store) -> None:
     with ctx.Pool(4) as pool:
         pool.map(_migrate, [url] * 4)
     assert Store(url).count() == 0
+
+
+def test_a_field_added_to_the_model_later_does_not_change_stored_hashes() -> None:
+    t = real_tenders()[0]
+    data = t.to_dict()
+    assert "vcse" in data and data["vcse"] is None
+    without = {k: v for k, v in data.items() if k != "vcse"}  # the same notice as stored before the field existed
+    from tenders.model import content_hash
+
+    assert content_hash(without) == content_hash(data)
+    assert content_hash({**data, "vcse": True}) != content_hash(data)
