@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -92,6 +93,33 @@ class PoliteClient:
                 self.sleep(delay)
             delay *= 2
         raise SourceError(self.source, f"cannot fetch {url}", retryable=True)
+
+    def download(self, url: str, target: Path, max_bytes: int = 2 * 1024**3) -> bool:
+        """Stream ``url`` to ``target`` (never whole in memory); False when the server has no such file."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SourceError(self.source, f"only http and https URLs are fetched, not {url!r}")
+        if not self.allowed(url):
+            raise SourceError(self.source, f"robots.txt of {parts.hostname} does not allow {url}")
+        self._pace(parts.netloc)
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # ruff: ignore[suspicious-url-open-usage]
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as raw, target.open("wb") as out:  # ruff: ignore[suspicious-url-open-usage]
+                written = 0
+                while chunk := raw.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise SourceError(self.source, f"{url} is larger than {max_bytes} bytes")
+                    out.write(chunk)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return False
+            raise SourceError(
+                self.source, f"GET {url} answered {exc.code}", retryable=exc.code == 429 or exc.code >= 500
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise SourceError(self.source, f"cannot fetch {url}: {exc}", retryable=True) from exc
+        return True
 
     def allowed(self, url: str) -> bool:
         parts = urlsplit(url)

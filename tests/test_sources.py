@@ -46,6 +46,14 @@ def on_find_a_tender() -> Generator[dict[str, Any]]:
         yield {"url": fts["url"], "min_interval": 0, "first_days": 40, "until": "2026-11-12T00:00:00+00:00"}
 
 
+@contextmanager
+def on_ted_packages() -> Generator[dict[str, Any]]:
+    from .test_ted_packages import package, ted_site
+
+    with ted_site({"202600001": package(sorted((PROJECT / "data/samples/ted").glob("*.xml")))}) as (url, _):
+        yield {"url": url, "start": "202600001", "min_interval": 0}
+
+
 # Every kind of source, with what it needs to run here (a local server where it talks HTTP).
 EXAMPLES: dict[str, Any] = {
     "ted_files": lambda: local({"path": str(PROJECT / "data/samples/ted")}),
@@ -55,6 +63,7 @@ EXAMPLES: dict[str, Any] = {
     "ted_api": on_fake_ted,
     "html": on_municipal_page,
     "ocds": on_find_a_tender,
+    "ted_packages": on_ted_packages,
 }
 
 
@@ -86,7 +95,7 @@ def test_the_bundled_sources_file_loads() -> None:
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
         (
             "sources:\n  - {name: a, kind: ftp}",
-            "sources[0]: unknown kind 'ftp'; known kinds: feed, html, ocds, ted_api, ted_files",
+            "sources[0]: unknown kind 'ftp'; known kinds: feed, html, ocds, ted_api, ted_files, ted_packages",
         ),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
         ("sources: [", "cannot read the sources file"),
