@@ -8,6 +8,7 @@ stays empty; a source may declare what its feed covers (``nuts``, ``country``,
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from typing import Any
 
@@ -17,6 +18,8 @@ from bs4 import BeautifulSoup
 from scrapers.codes import language_alpha2
 from scrapers.errors import ParseError
 from tenders.model import Tender
+
+log = logging.getLogger(__name__)
 
 
 def parse_feed(
@@ -37,8 +40,14 @@ def parse_feed(
         raise ParseError(origin, f"not an RSS/Atom feed ({problem or 'no feed element'})")
     feed_lang = language_alpha2((parsed.feed.get("language") or "")[:2] or None)
     tenders = []
-    for entry in parsed.entries:
+    for index, entry in enumerate(parsed.entries):
+        if not (entry.get("title") or entry.get("link") or entry.get("id")):
+            # An entry-level problem: this entry is left out, the feed and its other entries stand.
+            log.warning("%s: entry %d has no title, link or id; left out", origin, index)
+            continue
         tenders.append(_entry(entry, source, feed_lang, nuts or [], country, notice_type))
+    if parsed.entries and not tenders:
+        raise ParseError(origin, f"none of the feed's {len(parsed.entries)} entries has a title, link or id")
     return tenders
 
 

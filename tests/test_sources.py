@@ -156,3 +156,19 @@ def test_only_http_urls_are_fetched(tmp_path: Path) -> None:
     (source,) = load_sources(tmp_path / "s.yaml")
     with pytest.raises(SourceError, match="only http and https"):
         list(source.tenders())
+
+
+def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Path) -> None:
+    feed = (
+        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>Upphandlingar</title>'
+        "<item><title>Lokalvård i Säter</title><link>https://example.org/1</link></item>"
+        "<item><description>no title, no link, no id</description></item>"
+        "<item><title>Tvätt åt äldreboenden</title><link>https://example.org/2</link></item>"
+        "</channel></rss>"
+    ).encode("iso-8859-1")
+    with serve(feed, "application/rss+xml; charset=utf-8") as url:  # the header says UTF-8; it is not
+        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', min_interval: 0}}\n")
+        (source,) = load_sources(tmp_path / "s.yaml")
+        items = list(source.tenders())
+    assert [t.title for t in items if isinstance(t, Tender)] == ["Lokalvård i Säter", "Tvätt åt äldreboenden"]
+    assert not [i for i in items if isinstance(i, ParseError)]  # one broken entry does not fail the feed
