@@ -579,12 +579,12 @@ class Store:
                 "key": key,
                 "sign_up": None if row is None else {
                     "email": row.email, "profile": row.profile, "status": row.status,
-                    "created_at": when(row.created_at), "confirmed_at": when(row.confirmed_at),
-                    "confirmed_ip": row.confirmed_ip, "unsubscribed_at": when(row.unsubscribed_at),
+                    "created_at": _iso(row.created_at), "confirmed_at": _iso(row.confirmed_at),
+                    "confirmed_ip": row.confirmed_ip, "unsubscribed_at": _iso(row.unsubscribed_at),
                 },
                 "digests": [
-                    {"id": d.id, "email": d.email, "status": d.status, "created_at": when(d.created_at),
-                     "sent_at": when(d.sent_at), "tender_ids": d.tender_ids}
+                    {"id": d.id, "email": d.email, "status": d.status, "created_at": _iso(d.created_at),
+                     "sent_at": _iso(d.sent_at), "tender_ids": d.tender_ids}
                     for d in digests
                 ],
                 "tenders_sent": sorted(d.tender_id for d in deliveries),
@@ -782,5 +782,5 @@ def address_hash(address: str) -> str:
     return "sha256:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
-def when(moment: datetime | None) -> str | None:
+def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
