@@ -272,7 +272,9 @@ def _estimated_issue(day: date) -> int:
 
 @dataclass
 class OcdsApi(Source):
-    """An OCDS release-package API (UK Find a Tender: ``/api/1.0/ocdsReleasePackages``).
+    """An OCDS release-package API: UK Find a Tender (``/api/1.0/ocdsReleasePackages``, the
+    default parameters), or Contracts Finder (``/Published/Notices/OCDS/Search`` with
+    ``from_param: publishedFrom``, ``to_param: publishedTo``, ``limit_param: size``).
 
     The time since the last run is asked for in windows; a window that holds more than one
     page is split in two rather than followed by cursor, so every request is small and a
@@ -296,7 +298,14 @@ class OcdsApi(Source):
         done_until = start
         while pending:
             low, high = pending.pop(0)
-            query = urlencode({"updatedFrom": _stamp(low), "updatedTo": _stamp(high), "limit": limit})
+            query = urlencode(
+                {
+                    str(self.options.get("from_param", "updatedFrom")): _stamp(low),
+                    str(self.options.get("to_param", "updatedTo")): _stamp(high),
+                    str(self.options.get("limit_param", "limit")): limit,
+                    **{str(k): str(v) for k, v in (self.options.get("params") or {}).items()},
+                }
+            )
             response = self.client().get(f"{self.url}?{query}")
             try:
                 package = json.loads(response.body)

@@ -42,7 +42,9 @@ UPDATE = {**release(5, title="Grounds maintenance 5 (amended)"), "id": "r5b", "t
 
 
 @contextmanager
-def find_a_tender(limit_hits: int = 100, throttle: int = 0) -> Generator[dict[str, Any]]:
+def find_a_tender(
+    limit_hits: int = 100, throttle: int = 0, names: tuple[str, str, str] = ("updatedFrom", "updatedTo", "limit")
+) -> Generator[dict[str, Any]]:
     state: dict[str, Any] = {"requests": [], "throttle": throttle}
 
     class Handler(BaseHTTPRequestHandler):
@@ -51,7 +53,7 @@ def find_a_tender(limit_hits: int = 100, throttle: int = 0) -> Generator[dict[st
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
-            if url.path != "/api/1.0/ocdsReleasePackages":
+            if url.path not in ("/api/1.0/ocdsReleasePackages", "/Published/Notices/OCDS/Search"):
                 self.send_response(404)
                 self.end_headers()
                 return
@@ -63,9 +65,9 @@ def find_a_tender(limit_hits: int = 100, throttle: int = 0) -> Generator[dict[st
                 return
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             state["requests"].append(q)
-            low, high = (datetime.fromisoformat(q[k].replace("Z", "+00:00")) for k in ("updatedFrom", "updatedTo"))
+            low, high = (datetime.fromisoformat(q[k].replace("Z", "+00:00")) for k in names[:2])
             hits = [r for r in [*RELEASES, UPDATE] if low <= datetime.fromisoformat(r["date"]) < high]
-            limit = min(int(q["limit"]), limit_hits)
+            limit = min(int(q[names[2]]), limit_hits)
             body = {"releases": hits[:limit], "links": {"next": "https://x/cursor"} if len(hits) > limit else {}}
             data = json.dumps(body).encode()
             self.send_response(200)
@@ -124,3 +126,19 @@ def test_windows_are_split_not_cursor_followed_and_a_rerun_starts_at_the_waterma
         again = collect("fts", store, s)
         assert fts["requests"][0]["updatedFrom"] == "2026-11-11T00:00:00Z"  # from the watermark on
         assert again.new == 0
+
+
+def test_contracts_finder_is_the_same_source_with_its_own_parameter_names(settings: Settings, tmp_path: Path) -> None:
+    with find_a_tender(names=("publishedFrom", "publishedTo", "size")) as cf:
+        url = cf["url"].replace("/api/1.0/ocdsReleasePackages", "/Published/Notices/OCDS/Search")
+        (tmp_path / "s.yaml").write_text(
+            f"sources:\n  - {{name: cf, kind: ocds, url: '{url}', min_interval: 0, from_param: publishedFrom,"
+            " to_param: publishedTo, limit_param: size, params: {stages: tender}, first_days: 40,"
+            f" until: '{(BASE + timedelta(days=10)).isoformat()}'}}\n"
+        )
+        s = replace(settings, sources_file=tmp_path / "s.yaml")
+        store = open_store(s)
+        assert collect("cf", store, s).errors == []
+        assert cf["requests"][0]["stages"] == "tender" and "publishedFrom" in cf["requests"][0]
+        vcse = store.get("cf:ocds-h6vhtk-000004")
+        assert vcse is not None and vcse.vcse is True
