@@ -147,9 +147,11 @@ def cmd_status(args: argparse.Namespace, run: _Run) -> None:
         print(f"  {_when(run_row.finished_at)}  {run_row.source:<26} new {run_row.new:>5}  "
               f"changed {run_row.changed:>4}  unchanged {unchanged:>6}  errors {run_row.errors}")  # fmt: skip
     counts = store.digest_counts()
-    print(
-        f"\ndigests: {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued, {counts.get('failed', 0)} failed"
-    )
+    print(f"\ndigests: {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued, "
+          f"{counts.get('failed', 0)} failed (retried), {counts.get('held', 0)} held "
+          "(refused by the provider: fix the cause, then --release-held)")  # fmt: skip
+    if args.release_held:
+        print(f"released {store.release_held()} held digest(s) for the next run")
     if any(r.state in ("stale", "failing") for r in rows):
         run.problems += 1  # a non-zero exit lets a cron job or a monitor notice
 
@@ -234,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="source health and the last runs (exit 1 if a source is stale or failing)")
     p.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
+    p.add_argument("--release-held", action="store_true", help="put held digests back in the retry queue")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 

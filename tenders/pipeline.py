@@ -257,7 +257,7 @@ def send_due(
         except SendError as exc:
             failed += 1
             errors.append(f"digest {digest.id} to {digest.subscriber}: {exc}")
-            store.mark_digest(digest.id, sent=False, error=str(exc))
+            store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable)
             log.error("send failed: %s", exc)
             continue
         store.mark_digest(digest.id, sent=True, provider_ref=ref)

@@ -100,7 +100,7 @@ class DigestRow(Base):
     language: Mapped[str] = mapped_column(String(5))
     tender_ids: Mapped[list[Any]]
     updated_ids: Mapped[list[Any] | None]  # tenders sent before, in again because they changed
-    status: Mapped[str] = mapped_column(String(10), index=True)  # queued | sending | sent | failed
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued|sending|sent|failed|held|suppressed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(300))
@@ -516,8 +516,16 @@ class Store:
         return [_assessed(rows[i]) for i in ids if i in rows]
 
     def mark_digest(
-        self, digest_id: str, *, sent: bool, provider_ref: str | None = None, error: str | None = None
+        self,
+        digest_id: str,
+        *,
+        sent: bool,
+        provider_ref: str | None = None,
+        error: str | None = None,
+        retryable: bool = True,
     ) -> None:
+        """Record the outcome. A failure a retry cannot fix (the provider refused the request
+        itself) is held for an operator instead of being retried every hour."""
         with self.session() as session, session.begin():
             row = session.get(DigestRow, digest_id)
             if row is None:
@@ -525,7 +533,15 @@ class Store:
             if sent:
                 row.status, row.sent_at, row.provider_ref, row.last_error = "sent", utcnow(), provider_ref, None
             else:
-                row.status, row.last_error = "failed", error
+                row.status, row.last_error = ("failed" if retryable else "held"), error
+
+    def release_held(self) -> int:
+        """Held digests back to the retry queue (after the cause was fixed)."""
+        with self.session() as session, session.begin():
+            held = list(session.scalars(select(DigestRow).where(DigestRow.status == "held")))
+            for row in held:
+                row.status = "failed"
+            return len(held)
 
     def digests(self) -> list[DigestRow]:
         with self.session() as session:

@@ -175,3 +175,31 @@ def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> Non
     match_and_queue(store, subs, now=now + 8 * day)
     assert send_due(store, subs, sender, settings, now=now + 9 * day)["sent"] == 1
     assert "Tvätt och textil" in sender.delivered[-1].text and "Ändrade" not in sender.delivered[-1].text
+
+
+def test_a_digest_the_provider_refuses_is_held_not_retried_every_hour(settings: Settings) -> None:
+    from tenders.pipeline import judge
+
+    store = open_store(settings)
+    t = Tender(source="x", notice_id="1", title="Lokalvård", nuts=["SE312"])
+    store.upsert([t], {t.id: judge(t)})
+    subs = [Subscriber(key="s", organisation="S", email="s@example.org", min_score=0.0, frequency="daily")]
+
+    class Refusing:
+        name = "refusing"
+        calls = 0
+
+        def find(self, key: str) -> str | None:
+            return None
+
+        def send(self, message: Message) -> str:
+            Refusing.calls += 1
+            raise SendError("SendGrid answered 400: the from address is not verified", retryable=False)
+
+    later = utcnow() + timedelta(days=2)
+    match_and_queue(store, subs)
+    assert send_due(store, subs, Refusing(), settings, now=later)["failed"] == 1
+    assert send_due(store, subs, Refusing(), settings, now=later)["failed"] == 0 and Refusing.calls == 1
+    assert [d.status for d in store.digests()] == ["held"]
+    assert store.release_held() == 1
+    assert send_due(store, subs, Flaky(failures=0), settings, now=later)["sent"] == 1  # fixed, released, sent once
