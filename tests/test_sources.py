@@ -172,3 +172,40 @@ def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Pa
         items = list(source.tenders())
     assert [t.title for t in items if isinstance(t, Tender)] == ["Lokalvård i Säter", "Tvätt åt äldreboenden"]
     assert not [i for i in items if isinstance(i, ParseError)]  # one broken entry does not fail the feed
+
+
+def test_a_feed_that_times_out_is_named_and_the_other_sources_still_arrive(tmp_path: Path) -> None:
+    import time as _time
+
+    from tenders.config import load_settings
+    from tenders.pipeline import run_once
+
+    class Hangs(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/robots.txt":
+                self.send_response(404)
+                self.end_headers()
+                return
+            _time.sleep(3)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hangs)
+    server.daemon_threads = True
+    server.block_on_close = False
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/feed"
+    try:
+        (tmp_path / "sources.yaml").write_text(
+            f"sources:\n  - {{name: slow, kind: feed, url: '{url}', min_interval: 0, timeout: 0.5, attempts: 2}}\n"
+            f"  - {{name: samples, kind: ted_files, path: {PROJECT / 'data/samples/ted'}}}\n"
+        )
+        (tmp_path / "subscribers.yaml").write_text("subscribers: []\n")
+        summary = run_once(load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_WORKERS": "1"}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    slow, samples = summary["collected"]
+    assert samples["new"] == 6
+    assert len(slow["errors"]) == 1 and f"cannot fetch {url}" in slow["errors"][0] and "timed out" in slow["errors"][0]

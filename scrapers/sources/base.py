@@ -61,7 +61,12 @@ class Source:
     def client(self) -> PoliteClient:
         """One polite client per source run: robots.txt read once, the pace kept per host."""
         if self._client is None:
-            self._client = PoliteClient(self.name, min_interval=float(self.options.get("min_interval", 1.0)))
+            self._client = PoliteClient(
+                self.name,
+                min_interval=float(self.options.get("min_interval", 1.0)),
+                timeout=float(self.options.get("timeout", 30.0)),
+                attempts=int(self.options.get("attempts", 4)),
+            )
         return self._client
 
     def _local_path(self) -> Path:
