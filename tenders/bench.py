@@ -7,6 +7,7 @@ the table gives the median and the spread and is also written to ``docs/benchmar
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -125,8 +126,6 @@ def write_package(path: Path, megabytes: int) -> tuple[int, int]:
         for data in notices(10**9, seed=7):
             info = tarfile.TarInfo(f"{count:07d}.xml")
             info.size = len(data)
-            import io
-
             tar.addfile(info, io.BytesIO(data))
             total += len(data)
             count += 1

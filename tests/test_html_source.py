@@ -3,19 +3,16 @@ that changed its markup, an encoding that lies, a hostile title."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Generator
-from contextlib import contextmanager
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from scrapers.errors import SourceError
 from tenders.config import Settings
 from tenders.pipeline import collect, open_store
+
+from .fakes.web import site
 
 PAGE_1 = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Upphandlingar</title></head><body>
 <ul class="tenders">
@@ -27,33 +24,6 @@ PAGE_1 = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Upphandlinga
 PAGE_2 = """<html><head><meta charset="iso-8859-1"></head><body><ul class="tenders">
   <li class="tender"><h3><a href="https://other.example.org/u/103">Tvätt för äldreboenden i Gävle</a></h3></li>
 </ul></body></html>"""
-
-
-@contextmanager
-def site(pages: dict[str, tuple[str, bytes]]) -> Generator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            if self.path not in pages:
-                self.send_response(404)
-                self.end_headers()
-                return
-            kind, body = pages[self.path]
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def pages(first: str = PAGE_1) -> dict[str, tuple[str, bytes]]:

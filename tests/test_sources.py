@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Generator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +12,13 @@ import pytest
 
 from scrapers.errors import ParseError, SourceError
 from scrapers.sources import KINDS, load_sources
+from tenders.config import load_settings
 from tenders.model import Tender
+from tenders.pipeline import run_once
 
 from .conftest import PROJECT
 from .fakes.ted import fake_ted
+from .fakes.web import serve
 
 
 @contextmanager
@@ -109,28 +110,6 @@ def test_a_wrong_sources_file_is_named(tmp_path: Path, body: str, message: str) 
     assert message in str(err.value) and str(path) in str(err.value)
 
 
-@contextmanager
-def serve(body: bytes, content_type: str) -> Generator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/feed"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_feed_over_http(tmp_path: Path) -> None:
     body = (PROJECT / "data/samples/feeds/gavleborg.xml").read_bytes()
     with serve(body, "application/atom+xml") as url:
@@ -175,37 +154,13 @@ def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Pa
 
 
 def test_a_feed_that_times_out_is_named_and_the_other_sources_still_arrive(tmp_path: Path) -> None:
-    import time as _time
-
-    from tenders.config import load_settings
-    from tenders.pipeline import run_once
-
-    class Hangs(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            if self.path == "/robots.txt":
-                self.send_response(404)
-                self.end_headers()
-                return
-            _time.sleep(3)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hangs)
-    server.daemon_threads = True
-    server.block_on_close = False
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/feed"
-    try:
+    with serve(b"<rss/>", "application/rss+xml", delay=3) as url:
         (tmp_path / "sources.yaml").write_text(
             f"sources:\n  - {{name: slow, kind: feed, url: '{url}', min_interval: 0, timeout: 0.5, attempts: 2}}\n"
             f"  - {{name: samples, kind: ted_files, path: {PROJECT / 'data/samples/ted'}}}\n"
         )
         (tmp_path / "subscribers.yaml").write_text("subscribers: []\n")
         summary = run_once(load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_WORKERS": "1"}))
-    finally:
-        server.shutdown()
-        server.server_close()
     slow, samples = summary["collected"]
     assert samples["new"] == 6
     assert len(slow["errors"]) == 1 and f"cannot fetch {url}" in slow["errors"][0] and "timed out" in slow["errors"][0]
