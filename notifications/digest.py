@@ -34,6 +34,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "value": "Uppskattat värde",
         "why": "Därför",
         "link": "Läs annonsen",
+        "also": "Även på",
         "unknown": "anges inte",
         "suitable": "Lämplig",
         "possible": "Möjlig",
@@ -55,6 +56,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "value": "Estimated value",
         "why": "Why",
         "link": "Read the notice",
+        "also": "Also on",
         "unknown": "not given",
         "suitable": "Suitable",
         "possible": "Possible",
@@ -227,6 +229,7 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
         "place": place_names(tender, language) or strings["unknown"],
         "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
         "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
+        "also": [listing for listing in item.also if listing.url and listing.url != tender.url],
     }
 
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from tenders.dedupe import buyer_key, procedure_key, same_procedure
 from tenders.model import Tender, content_hash
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -76,6 +77,9 @@ class TenderRow(Base):
     reasons: Mapped[list[Any] | None]
     assessed_hash: Mapped[str | None] = mapped_column(String(64))
     classifier_version: Mapped[str | None] = mapped_column(String(40))
+    procedure_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    buyer_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    canonical_id: Mapped[str | None] = mapped_column(String(300), index=True)  # set: another tender stands for it
 
 
 class TenderHistoryRow(Base):
@@ -197,11 +201,13 @@ class UpsertResult:
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    linked: int = 0  # new notices of a procedure already stored under another id
 
     def add(self, other: UpsertResult) -> None:
         self.new += other.new
         self.changed += other.changed
         self.unchanged += other.unchanged
+        self.linked += other.linked
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +219,17 @@ class Assessed:
     label: str
     reasons: list[dict[str, Any]]
     content_hash: str
+    also: tuple[Listing, ...] = ()  # the same procedure as other sources list it
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Where else a procedure is listed: a linked notice's source, type and link."""
+
+    tender_id: str
+    source: str
+    notice_type: str
+    url: str | None
 
 
 class Store:
@@ -314,6 +331,10 @@ class Store:
                     _update_row(row, tender, data, digest, now)
                     _judge(row, verdict, digest)
                     result.changed.append(tender_id)
+            added = [row for row in session.new if isinstance(row, TenderRow)]
+            if added:
+                session.flush()
+                result.linked = _link(session, added)
         return result
 
     def get(self, tender_id: str) -> Tender | None:
@@ -361,14 +382,36 @@ class Store:
     ) -> Iterator[Assessed]:
         """Judged tenders, best first; ``open_on`` keeps those still open that day (or with no
         deadline), ``leave_out`` drops notice types, both in SQL: the table only grows."""
-        query = select(TenderRow).where(TenderRow.score.is_not(None), TenderRow.score >= min_score)
+        query = select(TenderRow).where(
+            TenderRow.score.is_not(None), TenderRow.score >= min_score, TenderRow.canonical_id.is_(None)
+        )
         if open_on is not None:
-            query = query.where(TenderRow.deadline.is_(None) | (TenderRow.deadline >= open_on.isoformat()))
+            day = open_on.isoformat()
+            linked = TenderRow.canonical_id.is_not(None)
+            extended = select(TenderRow.canonical_id).where(linked, TenderRow.deadline >= day)
+            query = query.where(TenderRow.deadline.is_(None) | (TenderRow.deadline >= day) | TenderRow.id.in_(extended))
         if leave_out:
             query = query.where(TenderRow.notice_type.not_in(list(leave_out)))
         with self.session() as session:
+            members = _members(session)
             for row in session.scalars(query.order_by(TenderRow.score.desc(), TenderRow.id)):
-                yield _assessed(row)
+                item = _assessed(row, members.get(row.id, ()))
+                if open_on is None or not item.tender.deadline or item.tender.deadline >= day:
+                    yield item
+
+    def listings(self, tender_id: str) -> tuple[Listing, ...]:
+        """Every notice of the procedure this tender belongs to, the tender itself included."""
+        with self.session() as session:
+            row = session.get(TenderRow, tender_id)
+            if row is None:
+                return ()
+            head = row.canonical_id or row.id
+            rows = session.scalars(
+                select(TenderRow)
+                .where((TenderRow.id == head) | (TenderRow.canonical_id == head))
+                .order_by(TenderRow.published, TenderRow.id)
+            )
+            return tuple(_listing(r) for r in rows)
 
     # -- deliveries ----------------------------------------------------------------------
 
@@ -513,7 +556,8 @@ class Store:
     def assessed_by_ids(self, ids: Sequence[str]) -> list[Assessed]:
         with self.session() as session:
             rows = {r.id: r for r in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(ids))))}
-        return [_assessed(rows[i]) for i in ids if i in rows]
+            members = _members(session, list(rows))
+        return [_assessed(rows[i], members.get(i, ())) for i in ids if i in rows]
 
     def mark_digest(
         self,
@@ -728,14 +772,115 @@ class Store:
             return dict(session.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status)).all())
 
 
-def _assessed(row: TenderRow) -> Assessed:
+def _assessed(row: TenderRow, members: Sequence[TenderRow] = ()) -> Assessed:
+    """The tender as its procedure stands: a later change notice of it, from any source,
+    moves the deadline, and that change alone makes it "updated" for those already told."""
+    tender = Tender.from_dict(row.data)
+    digest = row.content_hash
+    changes = sorted(
+        (m for m in members if m.notice_type in ("competition", "change") and m.deadline),
+        key=lambda m: (m.published or "", m.first_seen),
+    )
+    latest = changes[-1] if changes else None
+    if latest and latest.deadline != tender.deadline and (latest.published or "") >= (tender.published or ""):
+        tender.deadline = latest.deadline
+        digest = hashlib.sha256(f"{digest}|{tender.deadline}".encode()).hexdigest()
     return Assessed(
-        tender=Tender.from_dict(row.data),
+        tender=tender,
         score=row.score or 0.0,
         label=row.label or "unlikely",
         reasons=list(row.reasons or []),
-        content_hash=row.content_hash,
+        content_hash=digest,
+        also=tuple(_listing(m) for m in members),
     )
+
+
+def _listing(row: TenderRow) -> Listing:
+    return Listing(tender_id=row.id, source=row.source, notice_type=row.notice_type, url=row.data.get("url"))
+
+
+def _members(session: Session, heads: Sequence[str] | None = None) -> dict[str, list[TenderRow]]:
+    """Linked notices by the tender that stands for them; few next to the tenders."""
+    query = select(TenderRow).where(TenderRow.canonical_id.is_not(None))
+    if heads is not None:
+        query = query.where(TenderRow.canonical_id.in_(list(heads)))
+    out: dict[str, list[TenderRow]] = {}
+    for row in session.scalars(query.order_by(TenderRow.published, TenderRow.id)):
+        out.setdefault(str(row.canonical_id), []).append(row)
+    return out
+
+
+def _head(heads: dict[str, list[tuple[str | None, str]]], row: TenderRow) -> str | None:
+    """The tender standing for this notice's procedure id, unless the buyers say otherwise: a
+    procedure id is one buyer's, and converted notices have been seen sharing one by mistake."""
+    for buyer, head in heads.get(row.procedure_key or "", ()):
+        if buyer is None or row.buyer_key is None or buyer == row.buyer_key:
+            return head
+    return None
+
+
+def _link(session: Session, added: Sequence[TenderRow]) -> int:
+    """Link each new notice to the tender that already stands for its procedure, if any.
+
+    By procedure id first (a TED change notice, the same procedure elsewhere), else by
+    buyer, title and deadline against other sources. The earliest notice stands for the
+    procedure; links never chain.
+    """
+    linked = 0
+    new_ids = {row.id for row in added}
+    heads: dict[str, list[tuple[str | None, str]]] = {}  # procedure key -> (buyer key, the id standing for it)
+    keys = {row.procedure_key for row in added if row.procedure_key}
+    if keys:
+        existing = session.scalars(
+            select(TenderRow)
+            .where(TenderRow.procedure_key.in_(list(keys)), TenderRow.id.not_in(list(new_ids)))
+            .order_by(TenderRow.first_seen, TenderRow.id)
+        )
+        for row in existing:
+            heads.setdefault(str(row.procedure_key), []).append((row.buyer_key, row.canonical_id or row.id))
+    order = sorted(
+        added,
+        key=lambda r: (r.notice_type == "result", r.notice_type == "change", r.published or "9999", r.id),
+    )
+    unlinked = []
+    for row in order:
+        head = _head(heads, row)
+        if head is None:
+            if row.procedure_key:
+                heads.setdefault(row.procedure_key, []).append((row.buyer_key, row.id))
+            unlinked.append(row)
+        else:
+            row.canonical_id = head
+            linked += 1
+    buyers = {row.buyer_key for row in unlinked if row.buyer_key}
+    if not buyers:
+        return linked
+    candidates: dict[str, list[TenderRow]] = {}
+    sources = {row.source for row in unlinked}
+    query = select(TenderRow).where(
+        TenderRow.buyer_key.in_(list(buyers)),
+        TenderRow.canonical_id.is_(None),
+        TenderRow.notice_type != "result",
+    )
+    if len(sources) == 1:  # the usual batch: one source, and only other sources can list it again
+        query = query.where(TenderRow.source != next(iter(sources)))
+    for row in session.scalars(query.order_by(TenderRow.first_seen, TenderRow.id)):
+        candidates.setdefault(str(row.buyer_key), []).append(row)
+    targets: set[str] = set()
+    for row in unlinked:
+        if row.id in targets or not row.buyer_key:
+            continue
+        for old in candidates.get(row.buyer_key, ()):
+            if old.id != row.id and old.canonical_id is None and same_procedure(row, old):
+                row.canonical_id = old.id
+                targets.add(old.id)
+                linked += 1
+                break
+    moved = {row.id: row.canonical_id for row in unlinked if row.canonical_id}
+    for row in added:  # a notice linked by procedure id to one that has just been linked itself
+        if row.canonical_id in moved:
+            row.canonical_id = moved[row.canonical_id]
+    return linked
 
 
 def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:
@@ -759,6 +904,8 @@ def _update_row(
     row.buyer_country = tender.buyer_country
     row.published = tender.published
     row.deadline = tender.deadline
+    row.procedure_key = procedure_key(tender.procedure_id)
+    row.buyer_key = buyer_key(tender.buyer_org_id, tender.buyer_name)
     row.content_hash = digest
     row.data = data
     row.updated_at = now
