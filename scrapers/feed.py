@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 
 from scrapers.codes import language_alpha2
 from scrapers.errors import ParseError
+from scrapers.http import web_link
 from tenders.model import Tender
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def _entry(
         description=_plain(summary),
         language=language_alpha2((entry.get("language") or "")[:2] or None) or feed_lang,
         published=time.strftime("%Y-%m-%d", published) if published else None,
-        url=link,
+        url=web_link(link),
         nuts=list(nuts),
         buyer_country=country,
     )

@@ -160,3 +160,12 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def web_link(url: object) -> str | None:
+    """A link fit to show a reader: http(s) with a host. A page's ``javascript:`` or ``data:``
+    href is dropped here, once, so that no digest or web page has to remember to."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None

@@ -18,7 +18,7 @@ PAGE_1 = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Upphandlinga
 <ul class="tenders">
   <li class="tender"><h3><a href="/upphandling/101">Lokalvård i Falu kommuns förskolor</a></h3>
       <span class="date">Publicerad 24 november 2026</span><p>Reserverad enligt 4 kap. 18 § LOU.</p></li>
-  <li class="tender"><h3><a href="/upphandling/102">&lt;script&gt;alert(1)&lt;/script&gt; Snöröjning</a></h3>
+  <li class="tender"><h3><a href="javascript:alert(2)">&lt;script&gt;alert(1)&lt;/script&gt; Snöröjning</a></h3>
       <span class="date">2026-11-25</span></li>
 </ul><a class="next" href="/upphandlingar?page=2">Nästa</a></body></html>"""
 PAGE_2 = """<html><head><meta charset="iso-8859-1"></head><body><ul class="tenders">
@@ -37,7 +37,8 @@ def pages(first: str = PAGE_1) -> dict[str, tuple[str, bytes]]:
 def configure(settings: Settings, tmp_path: Path, base: str, extra: str = "") -> Settings:
     (tmp_path / "sources.yaml").write_text(
         "sources:\n  - {name: falun, kind: html, url: '" + base + "/upphandlingar', item: li.tender, title: h3,"
-        " date: .date, summary: p, next: a.next, nuts: [SE312], country: SE, min_interval: 0" + extra + "}\n"
+        " date: .date, summary: p, next: a.next, nuts: [SE312], country: SE, min_interval: 0,"
+        " terms_checked: 2026-11-27" + extra + "}\n"
     )
     return replace(settings, sources_file=tmp_path / "sources.yaml")
 
@@ -54,7 +55,8 @@ def test_pages_are_followed_and_each_item_becomes_a_tender(settings: Settings, t
         assert falun.tender.published == "2026-11-24" and falun.tender.nuts == ["SE312"]
         assert falun.label == "suitable"  # "Reserverad enligt 4 kap. 18 § LOU"
         assert "Tvätt för äldreboenden i Gävle" in tenders  # the Latin-1 page read right despite its header
-        assert "<script>alert(1)</script> Snöröjning" in tenders  # kept as text; the digest escapes it
+        hostile = tenders["<script>alert(1)</script> Snöröjning"]  # kept as text; the digest escapes it
+        assert hostile.tender.url is None  # a javascript: link is no link to show anyone
         again = collect("falun", store, s)
         assert (again.new, again.skipped) == (0, 2)  # both pages unchanged: fingerprints match
 

@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 
 from scrapers.errors import ParseError, SourceError
 from scrapers.feed import parse_feed
+from scrapers.http import web_link
 from scrapers.notices import Document, Unit, iter_units
 from scrapers.sources.base import Source
 from tenders.model import Tender
@@ -62,10 +63,15 @@ class MunicipalPage(Source):
     """A municipality's list of open tenders, read with CSS selectors declared in sources.yaml.
 
     Options: ``url`` (the list page), ``item`` (one tender), ``title``, ``link`` (default the
-    title's own ``a``), optional ``date``, ``summary``, ``next`` (the next page's link,
-    followed up to ``max_pages``), and ``empty_text`` (what the page says when it really has
-    no tenders). A page whose item selector suddenly matches nothing, without that text, is
-    reported as broken: a changed page, not a quiet week.
+    title's own ``a``), optional ``date``, ``deadline``, ``summary``, ``next`` (the next page's
+    link, followed up to ``max_pages``), and ``empty_text`` (what the page says when it really
+    has no tenders); ``buyer`` and ``buyer_org_id`` name the municipality, which lets the same
+    procedure seen on TED become one tender. A page whose item selector suddenly matches nothing,
+    without that text, is reported as broken: a changed page, not a quiet week.
+
+    ``terms_checked`` (the date someone read the site's terms of use and found that they allow
+    reading it this way) is required: scraping is what a site can forbid in words, not only in
+    robots.txt.
     """
 
     kind: ClassVar[str] = "html"
@@ -76,6 +82,12 @@ class MunicipalPage(Source):
         for option in ("item", "title"):
             if not self.options.get(option):
                 raise SourceError(self.name, f"an html source needs the CSS selector '{option}'")
+        if not _iso_date(str(self.options.get("terms_checked") or "")):
+            raise SourceError(
+                self.name,
+                "an html source needs 'terms_checked: YYYY-MM-DD': read the site's terms of use first, and never "
+                "add a site whose terms forbid harvesting",
+            )
         url: str | None = self.url
         seen: set[str] = set()
         for page in range(int(self.options.get("max_pages", 5))):
@@ -108,8 +120,9 @@ class MunicipalPage(Source):
         href = link.get("href") if link is not None else None
         return {
             "title": text(str(self.options["title"])),
-            "url": urljoin(page, str(href)) if href else None,
+            "url": web_link(urljoin(page, str(href))) if href else None,
             "date": text(self.options.get("date")),
+            "deadline": text(self.options.get("deadline")),
             "description": text(self.options.get("summary")),
         }
 
@@ -131,8 +144,10 @@ class MunicipalPage(Source):
                     description=item.get("description"),
                     url=item.get("url"),
                     published=_iso_date(item.get("date")),
+                    deadline=_iso_date(item.get("deadline")),
                     nuts=nuts,
                     buyer_name=self.options.get("buyer"),
+                    buyer_org_id=self.options.get("buyer_org_id"),
                     buyer_country=self.options.get("country"),
                     language=self.options.get("language"),
                 )
