@@ -81,6 +81,12 @@ X_ORG_NAME = _x("cac:PartyName/cbc:Name")
 X_ORG_COMPANY_ID = _x("cac:PartyLegalEntity/cbc:CompanyID/text()")
 X_ORG_COUNTRY = _x("cac:PostalAddress/cac:Country/cbc:IdentificationCode/text()")
 X_ORG_NUTS = _x("cac:PostalAddress/cbc:CountrySubentityCode/text()")
+_RESULT = f"{_EXT}/efac:NoticeResult"
+X_WINNING_TENDERS = _x(f"{_RESULT}/efac:LotResult[cbc:TenderResultCode='selec-w']/efac:LotTender/cbc:ID/text()")
+X_LOT_TENDERS = _x(f"{_RESULT}/efac:LotTender")
+X_TENDERING_PARTIES = _x(f"{_RESULT}/efac:TenderingParty")
+X_PARTY_ID = _x("efac:TenderingParty/cbc:ID/text()")
+X_TENDERERS = _x("efac:Tenderer/cbc:ID/text()")
 
 
 def parse_eforms(root: etree._Element, source: str = "ted") -> Tender:
@@ -104,6 +110,8 @@ def parse_eforms(root: etree._Element, source: str = "ted") -> Tender:
         url=f"https://ted.europa.eu/en/notice/-/detail/{pub_id}" if pub_id else None,
     )
     _fill_buyer(tender, root, lang3)
+    if tender.notice_type == "result":
+        tender.winners = _winners(root, lang3)
     if project is not None:
         _fill_project(tender, project, lang3)
         tender.strategic_procurement, tender.social_objectives = _strategic(project)
@@ -186,6 +194,23 @@ def _fill_buyer(tender: Tender, root: etree._Element, lang3: str | None) -> None
             tender.buyer_country = country_alpha2(_first(X_ORG_COUNTRY(company)))
             tender.buyer_nuts = _clean(_first(X_ORG_NUTS(company)))
             return
+
+
+def _winners(root: etree._Element, lang3: str | None) -> list[dict[str, Any]]:
+    """The organisations behind the winning tenders (BT-3202 -> OPT-310 -> OPT-300), each once."""
+    winning = {i.strip() for i in X_WINNING_TENDERS(root)}
+    parties = {p.strip() for t in X_LOT_TENDERS(root) if _clean(_first(X_ID(t))) in winning for p in X_PARTY_ID(t)}
+    orgs = [o.strip() for party in X_TENDERING_PARTIES(root) if _clean(_first(X_ID(party))) in parties
+            for o in X_TENDERERS(party)]  # fmt: skip
+    companies = {_clean(_first(X_ORG_ID(c))): c for c in X_ORGS(root)}
+    out: list[dict[str, Any]] = []
+    for org in dict.fromkeys(orgs):
+        company = companies.get(org)
+        if company is not None:
+            winner = {"org_id": _clean(_first(X_ORG_COMPANY_ID(company))), "name": _text_in(X_ORG_NAME(company), lang3)}
+            if winner not in out:  # one organisation entered twice, say once per lot it won
+                out.append(winner)
+    return out
 
 
 def _text_in(elements: list[etree._Element], lang3: str | None) -> str | None:

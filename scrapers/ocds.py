@@ -83,6 +83,7 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
         published=str(release.get("date"))[:10] if release.get("date") else None,
         reserved_participation=reserved,
         vcse=suitability.get("vcse") if isinstance(suitability.get("vcse"), bool) else None,
+        winners=_winners(release, parties),
     )
     for lot in tender.get("lots") or []:
         if isinstance(lot, dict) and lot.get("id"):
@@ -97,6 +98,23 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
                     reserved_participation=list(reserved),
                 )
             )
+    return out
+
+
+def _winners(release: dict[str, Any], parties: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The suppliers of active (or pending) awards, by their registered identifier where given."""
+    out: list[dict[str, Any]] = []
+    for award in release.get("awards") or []:
+        if not isinstance(award, dict) or award.get("status") in ("cancelled", "unsuccessful"):
+            continue
+        for supplier in award.get("suppliers") or []:
+            if not isinstance(supplier, dict):
+                continue
+            party = parties.get(supplier.get("id")) or {}
+            org_id = (party.get("identifier") or {}).get("id")
+            winner = {"org_id": str(org_id) if org_id else None, "name": supplier.get("name") or party.get("name")}
+            if winner not in out:
+                out.append(winner)
     return out
 
 

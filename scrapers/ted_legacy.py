@@ -63,6 +63,11 @@ X_OBJECT = _x(_p("OBJECT_CONTRACT"))
 X_NOTICE = _x(_p("NOTICE") + "/@TYPE")
 X_LEFTI = _x(_p("LEFTI") + "/*")
 X_PROCEDURE = _x(_p("PROCEDURE"))
+X_CONTRACTORS = _x(
+    _p("AWARD_CONTRACT", "AWARDED_CONTRACT", "CONTRACTORS", "CONTRACTOR", "ADDRESS_CONTRACTOR")
+    + " | "
+    + _p("RESULTS", "AWARDED_PRIZE", "WINNER", "ADDRESS_WINNER")  # a design contest's prize winners
+)
 
 
 def _child(el: Any, name: str) -> Any:
@@ -140,6 +145,10 @@ def parse_ted_legacy(root: etree._Element, source: str = "ted") -> Tender:
         lot.deadline = tender.deadline
     if not tender.nuts:
         tender.nuts = [n for n in X_PERF_NUTS(root) if n]
+    if tender.notice_type == "result":
+        winners = [{"org_id": _text(_child(c, "NATIONALID")), "name": _text(_child(c, "OFFICIALNAME"))}
+                   for c in X_CONTRACTORS(form)]  # fmt: skip
+        tender.winners = [w for i, w in enumerate(winners) if w not in winners[:i]]
     return tender
 
 

@@ -142,3 +142,16 @@ def test_contracts_finder_is_the_same_source_with_its_own_parameter_names(settin
         assert cf["requests"][0]["stages"] == "tender" and "publishedFrom" in cf["requests"][0]
         vcse = store.get("cf:ocds-h6vhtk-000004")
         assert vcse is not None and vcse.vcse is True
+
+
+def test_an_award_release_names_its_winners_by_registered_identifier() -> None:
+    award = {**release(7), "id": "r7c", "tag": ["award"]}
+    award["parties"] = [*award["parties"], {"id": "GB-COH-09506232", "name": "Green Hands CIC", "roles": ["supplier"],
+                                            "identifier": {"scheme": "GB-COH", "id": "09506232"}}]  # fmt: skip
+    award["awards"] = [
+        {"id": "a1", "status": "active", "suppliers": [{"id": "GB-COH-09506232", "name": "Green Hands CIC"}]},
+        {"id": "a2", "status": "cancelled", "suppliers": [{"id": "GB-X", "name": "Withdrawn Ltd"}]},
+    ]
+    [tender] = parse_ocds(json.dumps({"releases": [award]}).encode(), "pkg", "fts")
+    assert tender.notice_type == "result"
+    assert tender.winners == [{"org_id": "09506232", "name": "Green Hands CIC"}]

@@ -45,6 +45,17 @@ def test_every_legacy_notice_agrees_with_its_conversion(path) -> None:
     assert legacy.buyer_country == eforms.buyer_country
     assert legacy.reserved_participation == eforms.reserved_participation
     assert legacy.title == eforms.title
+    assert legacy.winners == eforms.winners  # who won: what award tracking counts
+
+
+def test_result_notices_name_their_winners_with_organisation_numbers() -> None:
+    paths = sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml"))
+    results = [t for t in (parse_one(f"ted-real/legacy/{p.name}") for p in paths) if t.notice_type == "result"]
+    unawarded = [t.notice_id for t in results if not t.winners]
+    assert len(results) == 19 and unawarded == ["108473-2019"]  # a design contest whose prize was not awarded
+    assert {"org_id": "39876221100298", "name": "Eiffage route mediterranée (mandataire)"} in next(
+        t.winners for t in results if t.notice_id == "404080-2018"
+    )
 
 
 def test_contract_award_notice_type_and_value() -> None:
