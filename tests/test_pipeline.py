@@ -19,7 +19,7 @@ from .conftest import outbox
 
 def test_reserved_contracts_go_out_at_once_and_a_rerun_sends_nothing(settings: Settings) -> None:
     first = run_once(settings)
-    assert sum(c["new"] for c in first["collected"]) == 11
+    assert sum(c["new"] for c in first["collected"]) == 14  # 11 notices and 3 awards
     # The two "instant" subscribers get their reserved contracts now; the rest waits for 07:00.
     assert first["delivered"]["sent"] == 2 and first["delivered"]["failed"] == 0
     assert first["delivered"]["waiting"] == 3

@@ -36,7 +36,7 @@ def on_fake_ted() -> Generator[dict[str, Any]]:
 def on_municipal_page() -> Generator[dict[str, Any]]:
     page = b'<html><body><div class="t"><h2><a href="/u/1">Lokalv\xc3\xa5rd</a></h2></div></body></html>'
     with serve(page, "text/html; charset=utf-8") as url:
-        yield {"url": url, "item": "div.t", "title": "h2", "min_interval": 0}
+        yield {"url": url, "item": "div.t", "title": "h2", "min_interval": 0, "terms_checked": "2026-11-27"}
 
 
 @contextmanager
@@ -55,6 +55,14 @@ def on_ted_packages() -> Generator[dict[str, Any]]:
         yield {"url": url, "start": "202600001", "min_interval": 0}
 
 
+UHM_COLUMNS = {
+    "procedure_id": "Upphandlings-ID", "title": "Upphandlingens namn", "buyer_name": "Upphandlande organisation",
+    "buyer_org_id": "Org.nr upphandlande organisation", "supplier_name": "Leverantör",
+    "supplier_org_id": "Org.nr leverantör", "cpv": "CPV", "date": "Avtalsdatum", "value": "Avtalsvärde",
+    "reserved": "Reserverad upphandling", "social": "Socialt hållbar upphandling",
+}  # fmt: skip
+
+
 # Every kind of source, with what it needs to run here (a local server where it talks HTTP).
 EXAMPLES: dict[str, Any] = {
     "ted_files": lambda: local({"path": str(PROJECT / "data/samples/ted")}),
@@ -65,6 +73,7 @@ EXAMPLES: dict[str, Any] = {
     "html": on_municipal_page,
     "ocds": on_find_a_tender,
     "ted_packages": on_ted_packages,
+    "award_csv": lambda: local({"path": str(PROJECT / "data/samples/awards/dalarna.csv"), "columns": UHM_COLUMNS}),
 }
 
 
@@ -86,7 +95,7 @@ def test_every_kind_yields_tenders_with_its_source_and_a_stable_id(kind: str, tm
 
 def test_the_bundled_sources_file_loads() -> None:
     names = [s.name for s in load_sources(PROJECT / "sources.yaml")]
-    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed"]
+    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed", "uhm-statistik-dalarna"]
 
 
 @pytest.mark.parametrize(
@@ -96,7 +105,8 @@ def test_the_bundled_sources_file_loads() -> None:
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
         (
             "sources:\n  - {name: a, kind: ftp}",
-            "sources[0]: unknown kind 'ftp'; known kinds: feed, html, ocds, ted_api, ted_files, ted_packages",
+            "sources[0]: unknown kind 'ftp'; known kinds: award_csv, feed, html, ocds, ted_api, ted_files, "
+            "ted_packages",
         ),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
         ("sources: [", "cannot read the sources file"),

@@ -8,13 +8,14 @@ import yaml
 
 from scrapers.errors import SourcesFileError
 from scrapers.sources.apis import OcdsApi, TedApi
+from scrapers.sources.awards import AwardCsv
 from scrapers.sources.base import Source
 from scrapers.sources.files import NoticeFiles, TedPackages
 from scrapers.sources.web import Feed, MunicipalPage
 from tenders.health import parse_interval
 
 KINDS: dict[str, type[Source]] = {
-    cls.kind: cls for cls in (NoticeFiles, TedPackages, Feed, TedApi, OcdsApi, MunicipalPage)
+    cls.kind: cls for cls in (NoticeFiles, TedPackages, Feed, TedApi, OcdsApi, MunicipalPage, AwardCsv)
 }
 
 
