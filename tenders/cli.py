@@ -91,6 +91,7 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
         return
     for c in summary["collected"]:
         line = f"{c['source']:<28} new {c['new']:>5}  changed {c['changed']:>4}  unchanged {c['unchanged']:>5}"
+        line += f"  linked {c['linked']}" if c["linked"] else ""
         print(line + (f"  errors {len(c['errors'])}" if c["errors"] else ""))
         for error in c["errors"]:
             run.problem(error)

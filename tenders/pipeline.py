@@ -40,6 +40,7 @@ class CollectResult:
     changed: int = 0
     unchanged: int = 0
     skipped: int = 0  # units (files, packages, feeds) unchanged since the last run, not read again
+    linked: int = 0  # new notices of a procedure already known from another notice or source
     labels: dict[str, int] = field(default_factory=dict)  # the new and changed tenders, by label
     errors: list[str] = field(default_factory=list)
 
@@ -154,6 +155,7 @@ def collect(
         store_batch()
     store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})
     result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
+    result.linked = upserted.linked
     store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
     if unreachable:
         raise unreachable[0]

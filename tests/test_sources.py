@@ -174,3 +174,42 @@ def test_a_feed_that_times_out_is_named_and_the_other_sources_still_arrive(tmp_p
     slow, samples = summary["collected"]
     assert samples["new"] == 6
     assert len(slow["errors"]) == 1 and f"cannot fetch {url}" in slow["errors"][0] and "timed out" in slow["errors"][0]
+
+
+def test_a_run_over_one_source_of_every_kind_stores_each_tender_once_and_a_rerun_does_no_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from contextlib import ExitStack
+
+    from tenders.cli import main
+
+    with ExitStack() as stack:
+        entries = [{"name": f"src-{kind}", "kind": kind, **stack.enter_context(EXAMPLES[kind]())} for kind in KINDS]
+        (tmp_path / "sources.yaml").write_text("sources:\n" + "".join(f"  - {json.dumps(e)}\n" for e in entries))
+        env = {
+            "TENDER_RADAR_HOME": str(tmp_path),
+            "TENDER_RADAR_SOURCES": str(tmp_path / "sources.yaml"),
+            "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
+            "TENDER_RADAR_INCLUDE_EXPIRED": "1",
+        }
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in env.items():
+                mp.setenv(key, value)
+            assert main(["run", "--json"]) == 0
+            first = {c["source"]: c for c in json.loads(capsys.readouterr().out)["collected"]}
+            assert main(["run", "--json"]) == 0
+            second = {c["source"]: c for c in json.loads(capsys.readouterr().out)["collected"]}
+            store_url = load_settings().database_url
+    assert set(first) == {e["name"] for e in entries}
+    # TED notices keep their TED id whichever TED source brings them: the package finds them already stored.
+    assert all(c["new"] + c["unchanged"] > 0 and not c["errors"] for c in first.values()), json.dumps(first, indent=1)
+    assert all(c["new"] == 0 and c["changed"] == 0 and not c["errors"] for c in second.values()), second
+    from tenders.store import Store
+
+    store = Store(store_url)
+    health = store.source_health()
+    assert set(health) == set(first) and all(h.last_run.errors == 0 for h in health.values())
+    # Every tender once: the same notices reached by files, packages and the API are stored once per source,
+    # and the procedures they share are shown once.
+    ids = [a.tender.id for a in store.assessed()]
+    assert len(ids) == len(set(ids))
