@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from matching import textmodel
 from tenders.codelists import codelist
 from tenders.model import Tender
 
@@ -37,9 +38,13 @@ SMALL_SCALE = 0.3
 DIVIDED_IN_LOTS = 0.1
 UNLIKELY_SECTOR = 0.6
 LARGE_SCALE = 0.25
+# The text model's verdict, as a score inside its label's band; an "unlikely" verdict penalises.
+MODEL_BANDS = {"suitable": (0.6, 0.35), "possible": (0.3, 0.28)}  # label -> (floor, span by probability)
+MODEL_PENALTY = 0.6
+NEGATION_WINDOW = 4  # words before a phrase in which "ej", "inte", "not", "no" ... negate it
 
 # A sentence ends at . ! ? before a capital letter ("4 kap. 18 §" stays whole), or at a line break.
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÅÄÖ\"'«(])|\n+")
+SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÅÄÖ\"'«(])|\n+")
 
 
 @dataclass(slots=True)
@@ -143,15 +148,22 @@ def _word_patterns(sectors: dict[str, dict[str, Any]]) -> dict[str, re.Pattern[s
 
 
 def classifier_version() -> str:
-    return rules().version
+    """Rules and text model together: a change to either re-judges what is stored."""
+    m = textmodel.model()
+    return f"{rules().version}+{m.version}" if m is not None else rules().version
 
 
-def classify(tender: Tender) -> Assessment:
+def classify(tender: Tender, *, text_model: textmodel.TextModel | None = None) -> Assessment:
+    """``text_model`` replaces the shipped model (the trainer's cross-validation passes its own)."""
     r = rules()
     reasons: list[dict[str, Any]] = []
     reasons += _structured(tender)
     reasons += _text(tender, r)
-    reasons += _sector_and_size(tender, r)
+    reasons += _sector_and_size(tender, r, text_model or textmodel.model())
+    if any(x["code"] == "text_model" for x in reasons):
+        # The model has read the whole text: a phrase the rules found counts again only when it decides.
+        reasons = [x for x in reasons if not (x["code"].startswith("text_") and x["code"] != "text_model"
+                                              and x["weight"] > 0 and not x.get("decisive"))]  # fmt: skip
 
     decisive = _noisy_or(x["weight"] for x in reasons if x.get("decisive"))
     positive = _noisy_or(x["weight"] for x in reasons if x["weight"] > 0)
@@ -222,18 +234,21 @@ def _text(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
     for name, text in fields:
         if not text or not _has_anchor(text, r.anchors):
             continue  # most texts say nothing of the kind: no sentence splitting, no regex
-        for sentence in _SENTENCE.split(text):
+        for sentence in SENTENCE.split(text):
             if not _has_anchor(sentence, r.anchors):
                 continue
             # Strongest group first; a sentence is positive evidence for one group at most.
             for group in r.groups:
                 if group.name in found:
                     continue
-                if group.negation is not None and group.negation.search(sentence):
+                match = group.pattern.search(sentence)
+                if (group.negation is not None and group.negation.search(sentence)) or (
+                    match and _negated(sentence, match.start())
+                ):
                     # "ej reserverad" says the opposite: evidence of nothing, but worth showing.
                     found.add(group.name)
                     reasons.append(_reason(f"text_{group.name}_negated", 0.0, field=name, quote=_quote(sentence)))
-                elif group.pattern.search(sentence):
+                elif match:
                     found.add(group.name)
                     reasons.append(_reason(f"text_{group.name}", group.weight, field=name, quote=_quote(sentence),
                                            decisive=group.decisive))  # fmt: skip
@@ -241,15 +256,24 @@ def _text(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
     return reasons
 
 
+def _negated(sentence: str, start: int) -> bool:
+    """A negation among the few words before the phrase: "är ej förbehållen skyddade verkstäder"."""
+    before = textmodel.words(sentence[:start])[-NEGATION_WINDOW:]
+    return any(word in textmodel.NEGATIONS for word in before)
+
+
 def _has_anchor(text: str, anchors: tuple[str, ...]) -> bool:
     low = text.lower()
     return any(a in low for a in anchors)
 
 
-def _sector_and_size(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
+def _sector_and_size(tender: Tender, r: _Rules, text_model: textmodel.TextModel | None) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     codes = tender.all_cpv
-    # CPV codes are the better evidence; words in the text count only when there are none.
+    # CPV codes are the better evidence; the words count only when there are none: read by the
+    # learned text model when there is one, else by the sector word lists.
+    if text_model is not None and not codes:
+        return _model_reasons(tender, text_model)
     by_code = _sector(codes, r.typical)
     by_word = None if codes else _sector_words(tender, r.typical_words)
     typical = bool(by_code or by_word)
@@ -286,6 +310,27 @@ def _sector_and_size(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
     return reasons
 
 
+def _model_reasons(tender: Tender, model: textmodel.TextModel) -> list[dict[str, Any]]:
+    """The text model's verdict on a notice that is only words, quoting the sentence that says most."""
+    fields = [(n, t) for n, t in (("title", tender.title), ("description", tender.description)) if t]
+    fields += [(f"lots[{lot.id}].{n}", t) for lot in tender.lots for n, t in (("title", lot.title),
+               ("description", lot.description)) if t]  # fmt: skip
+    sentences = [(name, part) for name, text in fields for part in SENTENCE.split(text) if part.strip()]
+    if not sentences:
+        return []
+    reading = model.read([part for _, part in sentences])
+    where, quote = sentences[reading.strongest]
+    probability = reading.probabilities[reading.label]
+    if reading.label == "unlikely":
+        weight = -round(MODEL_PENALTY * probability, 3)
+    else:
+        floor, span = MODEL_BANDS[reading.label]
+        weight = round(floor + span * probability, 3)
+    rounded = {k: round(v, 3) for k, v in reading.probabilities.items()}
+    return [_reason("text_model", weight, field=where, quote=_quote(quote))
+            | {"label": reading.label, "probabilities": rounded, "model": model.version}]  # fmt: skip
+
+
 def _sector(codes: list[str], sectors: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
     for code in codes:
         for name, spec in sectors.items():
@@ -298,7 +343,7 @@ def _sector_words(tender: Tender, words: dict[str, re.Pattern[str]]) -> tuple[st
     for field_name, text in (("title", tender.title), ("description", tender.description)):
         if not text:
             continue
-        for sentence in _SENTENCE.split(text):
+        for sentence in SENTENCE.split(text):
             for name, pattern in words.items():
                 if pattern.search(sentence):
                     return name, field_name, _quote(sentence)

@@ -90,6 +90,7 @@ REASONS: dict[str, dict[str, str]] = {
         "small_scale": "Litet kontrakt: {value}",
         "large_scale": "Stort kontrakt: {value}",
         "divided_in_lots": "Uppdelat i {value} delkontrakt",
+        "text_model": "Textmodellen bedömer texten som {model_label} ({probability} %), främst: ”{quote}”",
     },
     "en": {
         "reserved_participation": "Reserved participation (BT-71): {label}",
@@ -110,6 +111,7 @@ REASONS: dict[str, dict[str, str]] = {
         "small_scale": "Small contract: {value}",
         "large_scale": "Large contract: {value}",
         "divided_in_lots": "Divided into {value} lots",
+        "text_model": "The text model reads it as {model_label} ({probability} %), mostly: “{quote}”",
     },
 }
 CODELIST_FOR = {
@@ -137,7 +139,10 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
     evidence = f" (CPV {value})" if value and reason.get("field", "").startswith("cpv") else ""
     if reason.get("quote"):
         evidence = f" – ”{reason['quote']}”" if language == "sv" else f" – “{reason['quote']}”"
+    model_label = str(reason.get("label") or "")
     text: str = template.format(
+        model_label=STRINGS[language].get(model_label, model_label).lower(),
+        probability=round(100 * float((reason.get("probabilities") or {}).get(model_label, 0.0))),
         label=label(CODELIST_FOR[reason["code"]], str(value), language) if reason["code"] in CODELIST_FOR else "",
         quote=reason.get("quote", ""),
         value=value,

@@ -336,6 +336,27 @@ def classification_case(tenders: list[Tender], repeat: int) -> Row:
     return row
 
 
+def text_classification_case(repeat: int) -> list[Row]:
+    """Notices that are only words (RSS items, municipal pages): the learned model reads them.
+    The evaluation set's texts, repeated; and its figures, from ``tender-radar eval``."""
+    from matching.evaluate import evaluate, summary
+    from matching.labelled import hand_written, text_only
+
+    tenders = [text_only(e) for e in hand_written("evaluation")] * 40
+    runs = timed(lambda: [classify(t) for t in tenders], repeat)
+    row = Row("classification, text only", f"{len(tenders):,} tenders, learned model", runs, "tenders", len(tenders))
+    row.note = f"{row.rate():,.0f} tenders/s, 1 core"
+    row.target, row.verdict = ">= 5,000 tenders/s", "met" if row.rate() >= 5000 else "missed"
+    figures = summary(evaluate())
+    quality = Row("evaluation set", f"{figures['texts']} texts, text only", [0.0], "texts", figures["texts"])
+    s = figures["suitable"]
+    quality.note = (f"suitable precision {s['precision']:.3f} recall {s['recall']:.3f}; negation errors "
+                    f"{figures['negation_errors']}; structured fields {figures['structured']}")  # fmt: skip
+    quality.target = "precision and recall >= 0.90"
+    quality.verdict = "met" if figures["targets_met"] else "missed"
+    return [row, quality]
+
+
 def scheduler_case() -> Row | None:
     """Written by the end-to-end scheduler test (tests/test_scheduler.py), when it has run."""
     path = PROJECT_ROOT / "var" / "bench" / "scheduler.json"
@@ -415,6 +436,7 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         day = day_of_tenders(opts.day)
         rows += matching_cases(day, opts.subscribers, opts.repeat)
         rows.append(classification_case([a.tender for a in day], opts.repeat))
+        rows += text_classification_case(opts.repeat)
         sched = scheduler_case()
         if sched:
             rows.append(sched)

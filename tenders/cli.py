@@ -82,6 +82,26 @@ def cmd_preview(args: argparse.Namespace, run: _Run) -> None:
     print(rendered.text if args.text else rendered.html)
 
 
+def cmd_eval(args: argparse.Namespace, run: _Run) -> None:
+    from matching.evaluate import evaluate, render, summary
+
+    report = evaluate()
+    print(json.dumps(summary(report), indent=2) if args.json else render(report, show_mistakes=args.mistakes))
+    if not report.meets_targets():
+        run.problem("the evaluation set's targets are not met")
+
+
+def cmd_train(args: argparse.Namespace, run: _Run) -> None:
+    from matching.train import C, cross_validate, train
+
+    if args.choose_c:
+        for c in (1.0, 2.0, 4.0, 8.0, 16.0, 32.0):
+            print(f"C={c:<5} cross-validated macro F1 on the training data: {cross_validate(c):.3f}"
+                  + ("  (in use)" if c == C else ""))  # fmt: skip
+        return
+    print(json.dumps(train(), indent=2))
+
+
 def cmd_run(args: argparse.Namespace, run: _Run) -> None:
     from tenders.pipeline import run_once
 
@@ -228,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole pipeline once and print a summary")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("eval", help="measure the text-only classifier on the labelled evaluation set")
+    p.add_argument("--mistakes", action="store_true", help="list every text it got wrong")
+    p.add_argument("--json", action="store_true", help="the figures as JSON")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="train the text model from matching/data/training.yaml (needs scikit-learn)")
+    p.add_argument("--choose-c", action="store_true", help="cross-validate the regularisation on the training data")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("preview-digest", help="print the digest a subscriber matching everything would get")
     p.add_argument("paths", nargs="+", metavar="PATH")

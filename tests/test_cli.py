@@ -79,6 +79,14 @@ def test_bad_files_are_named_on_stderr_and_the_rest_still_parse(tmp_path: Path) 
     assert f"{html}: an HTML page, not a notice or a feed" in errors[2]
 
 
+def test_eval_prints_the_figures_and_says_the_targets_are_met() -> None:
+    result = cli("eval")
+    assert result.returncode == 0, result.stderr
+    for line in ("all languages:", "language sv:", "language en:", "Confusion matrix", "suitable",
+                 "Structured reserved/social fields found with a reason:", "Targets (", "): met"):  # fmt: skip
+        assert line in result.stdout
+
+
 def test_classify_files_prints_score_label_and_reasons() -> None:
     result = cli("classify", str(FIXTURES / "ted-real/legacy/19-090974-001-EXP.xml"))
     assert result.returncode == 0

@@ -1,0 +1,109 @@
+"""The learned text model: shipped and reproducible, scored here exactly as scikit-learn
+scores it, explained by a quoted sentence, and measured on the evaluation set."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from matching.classify import classifier_version, classify
+from matching.evaluate import evaluate, summary
+from matching.labelled import examples, hand_written, split_of
+from matching.textmodel import MODEL_FILE, TextModel, features, model
+from matching.train import fit, train
+from tenders.model import Tender
+
+
+def text(title: str, description: str | None = None) -> Tender:
+    return Tender(source="feed", notice_id=title[:20], title=title, description=description)
+
+
+def test_the_shipped_model_is_what_its_training_data_gives(tmp_path: Path) -> None:
+    out = tmp_path / "model.json.gz"
+    info = train(out)
+    assert out.read_bytes() == MODEL_FILE.read_bytes(), "retrain with `tender-radar train` and commit the model"
+    shipped = model()
+    assert shipped is not None and info["version"] == shipped.version
+    assert shipped.version in classifier_version()  # a new model re-judges what is stored
+
+
+def test_scoring_here_equals_scikit_learn() -> None:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    data = hand_written("training")
+    texts, labels = [e.text for e in data], [e.label for e in data]
+    vectorizer = DictVectorizer(sort=True)
+    tfidf = TfidfTransformer(sublinear_tf=True)
+    matrix = tfidf.fit_transform(vectorizer.fit_transform([features(t) for t in texts]))
+    reference = LogisticRegression(C=4.0, max_iter=10_000, class_weight="balanced", random_state=0).fit(matrix, labels)
+    ours = TextModel.from_numbers("test", fit(texts, labels, 4.0))
+    for e in hand_written("evaluation")[::7]:
+        expected = reference.predict_proba(tfidf.transform(vectorizer.transform([features(e.text)])))[0]
+        got = ours.probabilities(e.text)
+        for label, p in zip(reference.classes_, expected, strict=True):
+            assert got[str(label)] == pytest.approx(p, abs=1e-4)
+
+
+def test_a_text_only_tender_is_judged_by_the_model_with_the_sentence_that_says_most() -> None:
+    verdict = classify(text("Lokalvård av förskolor i Orsa", "Avtalet gäller 2027–2029. Cirka 900 kvm."))
+    assert verdict.label == "suitable"
+    [reason] = [r for r in verdict.reasons if r["code"] == "text_model"]
+    assert reason["field"] == "title" and reason["quote"] == "Lokalvård av förskolor i Orsa"
+    assert reason["model"] == model().version and set(reason["probabilities"]) == {"suitable", "possible", "unlikely"}  # type: ignore[union-attr]
+    motorway = classify(text("Ombyggnad av motorväg E4, etapp 3", "Ny trafikplats och två broar."))
+    assert motorway.label == "unlikely"
+
+
+def test_a_negated_reservation_does_not_make_a_tender_suitable() -> None:
+    for title in ("Upphandlingen är inte reserverad enligt 4 kap. 18 § LOU. Ny sporthall i Leksand.",
+                  "This contract is not reserved for supported businesses. New sports hall in Kendal."):  # fmt: skip
+        verdict = classify(text(title))
+        assert verdict.label != "suitable", verdict.reasons
+        assert any(r["code"] == "text_reserved_negated" for r in verdict.reasons)
+
+
+def test_a_notice_with_a_cpv_code_is_judged_by_its_code_not_the_model() -> None:
+    verdict = classify(Tender(source="ted", notice_id="1", title="Lokalvård", cpv_main="90910000"))
+    assert not any(r["code"] == "text_model" for r in verdict.reasons)
+    assert any(r["code"] == "typical_sector" and r["field"] == "cpv" for r in verdict.reasons)
+
+
+def test_the_same_text_gets_the_same_verdict_every_time() -> None:
+    item = text("Tvätt av arbetskläder åt hemtjänsten", "Små volymer, hämtning två gånger i veckan.")
+    assert len({json.dumps(classify(item).to_dict(), sort_keys=True) for _ in range(5)}) == 1
+
+
+def test_training_and_evaluation_never_share_a_text() -> None:
+    training = {e.text for e in examples("training")}
+    evaluation = examples("evaluation")
+    assert not training & {e.text for e in evaluation}
+    assert len([e for e in evaluation if e.origin == "hand"]) >= 150
+    assert all(e.why and e.label in ("suitable", "possible", "unlikely") for e in evaluation)
+    assert {e.language for e in evaluation if e.origin == "hand"} == {"sv", "en"}
+    assert all(split_of(e.id) == "evaluation" for e in evaluation if e.origin == "notice")
+
+
+def test_the_evaluation_set_meets_the_targets() -> None:
+    report = evaluate()
+    figures = summary(report)
+    assert figures["suitable"]["precision"] >= 0.9 and figures["suitable"]["recall"] >= 0.9, figures
+    assert figures["negation_errors"] == 0 and report.structured_found == report.structured_total > 30
+
+
+def test_the_model_file_is_plain_numbers() -> None:
+    data = json.loads(gzip.decompress(MODEL_FILE.read_bytes()))
+    assert set(data) == {"version", "idf", "weights", "intercept"}
+
+
+def test_a_digest_line_names_the_model_verdict_and_the_sentence() -> None:
+    from notifications.digest import reason_text
+
+    verdict = classify(text("Snöröjning av skolgårdar i Malung", "Vintrarna 2027–2029."))
+    lines = [reason_text(r, "sv") for r in verdict.reasons]
+    assert any(line.startswith("Textmodellen bedömer texten som lämplig") and "”Snöröjning av skolgårdar i Malung”"
+               in line for line in lines), lines  # fmt: skip
