@@ -6,11 +6,13 @@ stored as codes with their evidence and put into words here, in the reader's lan
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -34,6 +36,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "value": "Uppskattat värde",
         "why": "Därför",
         "link": "Läs annonsen",
+        "details": "Detaljer och skäl",
+        "relevant_q": "Relevant för er?",
+        "yes": "Ja",
+        "no": "Nej",
+        "profile": "Ändra er profil",
         "also": "Även på",
         "unknown": "anges inte",
         "suitable": "Lämplig",
@@ -56,6 +63,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "value": "Estimated value",
         "why": "Why",
         "link": "Read the notice",
+        "details": "Details and reasons",
+        "relevant_q": "Relevant to you?",
+        "yes": "Yes",
+        "no": "No",
+        "profile": "Edit your profile",
         "also": "Also on",
         "unknown": "not given",
         "suitable": "Suitable",
@@ -122,6 +134,21 @@ CODELIST_FOR = {
 }
 
 
+# A tender's block is rendered once and shared by every digest it is in; the links that are
+# the subscriber's own (feedback) are filled in per digest, or cut out where there are none.
+BASE_MARK, TOKEN_MARK = "%%TR_BASE%%", "%%TR_FEEDBACK%%"
+_LINKS = re.compile(r"<!--links-->.*?<!--/links-->|\[links\].*?\[/links\]\n?", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLinks:
+    """Where the web app answers, and this subscriber's signed feedback and profile tokens."""
+
+    base_url: str
+    feedback_token: str
+    profile_token: str
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedDigest:
     subject: str
@@ -184,6 +211,13 @@ def _environment() -> Environment:
     return env
 
 
+def _fill_links(body: str, links: DigestLinks | None) -> str:
+    if links is None:
+        return _LINKS.sub("", body)
+    body = body.replace("<!--links-->", "").replace("<!--/links-->", "").replace("[links]", "").replace("[/links]", "")
+    return body.replace(BASE_MARK, links.base_url).replace(TOKEN_MARK, links.feedback_token)
+
+
 def one_line(text: str) -> str:
     """No line breaks or control characters: a name in a subject must not start a new header."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
@@ -235,6 +269,8 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
         "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
         "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
         "also": [listing for listing in item.also if listing.url and listing.url != tender.url],
+        "page": f"{BASE_MARK}/tenders/{quote(tender.id, safe=':')}?lang={language}",
+        "feedback": f"{BASE_MARK}/feedback?token={TOKEN_MARK}&tender={quote(tender.id, safe=':')}&lang={language}",
     }
 
 
@@ -245,6 +281,7 @@ def render_digest(
     *,
     updated: frozenset[str] = frozenset(),
     today: date | None = None,
+    links: DigestLinks | None = None,
 ) -> RenderedDigest:
     """Sections, each best first: deadline within 7 days, new, updated (sent before, changed since)."""
     language = subscriber.language
@@ -264,16 +301,20 @@ def render_digest(
     n = len(ordered)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
-    context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url}
+    profile = f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
+    context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url,
+               "profile": profile}  # fmt: skip
     env = _environment()
     titled = len(rendered) > 1 or bool(updated) or bool(soon)  # a lone "new" section needs no heading
+    html = env.get_template("digest.html").render(
+        context, sections=[(t if titled else "", [h for h, _ in b]) for t, b in rendered]
+    )
+    text = env.get_template("digest.txt").render(
+        context, sections=[(t if titled else "", [x for _, x in b]) for t, b in rendered]
+    )
     return RenderedDigest(
         subject=subject,
-        html=env.get_template("digest.html").render(
-            context, sections=[(t if titled else "", [h for h, _ in b]) for t, b in rendered]
-        ),
-        text=env.get_template("digest.txt").render(
-            context, sections=[(t if titled else "", [x for _, x in b]) for t, b in rendered]
-        ),
+        html=_fill_links(html, links),
+        text=_fill_links(text, links),
         tender_ids=tuple(item.tender.id for _, group in sections for item in group),
     )

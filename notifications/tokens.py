@@ -12,6 +12,9 @@ import hashlib
 import hmac
 import time
 
+PROFILE_VALID = 365 * 24 * 3600  # the profile link in every digest
+FEEDBACK_VALID = 180 * 24 * 3600  # "relevant / not relevant" on a tender in a digest
+
 
 class TokenError(ValueError):
     """A token that is forged, damaged, for another purpose, or expired."""
@@ -39,6 +42,14 @@ def read_token(secret: str, token: str, purpose: str, *, now: float | None = Non
         return base64.urlsafe_b64decode(subject + "=" * (-len(subject) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         raise TokenError("damaged") from None
+
+
+def profile_token(secret: str, subscriber: str) -> str:
+    return make_token(secret, "profile", subscriber, valid_for=PROFILE_VALID)
+
+
+def feedback_token(secret: str, subscriber: str) -> str:
+    return make_token(secret, "feedback", subscriber, valid_for=FEEDBACK_VALID)
 
 
 def _sign(secret: str, body: str) -> str:

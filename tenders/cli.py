@@ -198,6 +198,71 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
     uvicorn.run(create_app(), host=args.host, port=args.port)
 
 
+def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
+    """Add or change a coordinator; the password comes from standard input, never the command line."""
+    import getpass
+
+    from matching.subscriptions import SubscriberError, region_code
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store
+    from tenders.reports import counties
+    from web.auth import hash_password
+
+    regions = []
+    for region in args.region:
+        try:
+            code = region_code(region, "--region")
+        except SubscriberError as exc:
+            run.problem(str(exc))
+            return
+        if code[:5] not in counties():
+            run.problem(f"--region {region!r}: not a Swedish county or municipality")
+            return
+        regions.append(code[:5])
+    if not regions and not args.admin:
+        run.problem("a coordinator needs --region (one or more counties) or --admin")
+        return
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        run.problem(str(exc))
+        return
+    open_store(load_settings()).save_coordinator(args.username, hashed, regions, is_admin=args.admin,
+                                                 language=args.language)  # fmt: skip
+    print(f"{args.username}: {'admin, all counties' if args.admin else ', '.join(regions)}")
+
+
+def cmd_register(args: argparse.Namespace, run: _Run) -> None:
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store
+    from tenders.register import RegisterError, parse_register
+
+    try:
+        entries = parse_register(Path(args.file).read_text(encoding="utf-8-sig"), args.file)
+    except (OSError, UnicodeDecodeError, RegisterError) as exc:
+        run.problem(str(exc))
+        return
+    print(f"{open_store(load_settings()).replace_register(entries)} social enterprises in the register")
+
+
+def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
+    """Subscribers' votes as labelled examples (no subscriber named): material for the next training."""
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store
+
+    store = open_store(load_settings())
+    votes = store.feedback()
+    items = {a.tender.id: a for a in store.assessed_by_ids(sorted({v.tender_id for v in votes}))}
+    for vote in votes:
+        item = items.get(vote.tender_id)
+        if item is not None:
+            t = item.tender
+            print(json.dumps({"tender_id": t.id, "relevant": vote.relevant, "title": t.title,
+                              "description": t.description, "language": t.language, "label": item.label,
+                              "score": item.score}, ensure_ascii=False))  # fmt: skip
+
+
 def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
     from tenders.config import load_settings
     from tenders.pipeline import open_store, subscribe
@@ -292,10 +357,24 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--erase", metavar="KEY", help="delete KEY's data (the address stays suppressed, hashed)")
     p.set_defaults(func=cmd_subscribers)
 
-    p = sub.add_parser("serve", help="the web app: unsubscribe links, the SendGrid event webhook")
+    p = sub.add_parser("serve", help="the web app: dashboard, subscriber pages, unsubscribe, the SendGrid webhook")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("coordinator", help="add or change a coordinator login (password on standard input)")
+    p.add_argument("username")
+    p.add_argument("--region", action="append", default=[], help="a county (or a municipality: its county); repeat")
+    p.add_argument("--admin", action="store_true", help="sees every county")
+    p.add_argument("--language", choices=("sv", "en"), default="sv")
+    p.set_defaults(func=cmd_coordinator)
+
+    p = sub.add_parser("register", help="import the register of social enterprises from CSV (replaces it)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_register)
+
+    p = sub.add_parser("feedback", help="subscribers' relevant / not relevant votes as JSON lines (labelled data)")
+    p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("bench", help="measure ingest, reruns, memory, matching, digests, classification")
     p.add_argument("--day", type=int, default=3700, help="notices in one day of TED")

@@ -15,12 +15,13 @@ from html import escape as html_escape
 from typing import Any
 
 from matching.classify import classifier_version, classify
+from matching.feedback import refine
 from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
 from notifications.alerts import send_alert
-from notifications.digest import one_line, render_digest
+from notifications.digest import DigestLinks, one_line, render_digest
 from notifications.senders.base import Message, Sender, SendError
 from notifications.senders.configured import for_settings
-from notifications.tokens import make_token
+from notifications.tokens import feedback_token, make_token, profile_token
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
@@ -194,9 +195,14 @@ def match_and_queue(
     )
     matches = match_all(subscribers, candidates)
     delivered = store.delivered_all()
+    votes: dict[str, dict[str, bool]] = {}
+    for vote in store.feedback():
+        votes.setdefault(vote.subscriber, {})[vote.tender_id] = vote.relevant
+    voted = {a.tender.id: a for a in store.assessed_by_ids(sorted({t for v in votes.values() for t in v}))}
     for subscriber in subscribers:
         had = delivered.get(subscriber.key, {})
-        items = [a for a in matches[subscriber.key] if had.get(a.tender.id) != a.content_hash]  # new or changed
+        mine = refine(subscriber, matches[subscriber.key], votes.get(subscriber.key, {}), voted)
+        items = [a for a in mine if had.get(a.tender.id) != a.content_hash]  # new or changed
         urgent = [a for a in items if subscriber.urgent(a.reasons)]
         later = [a for a in items if not subscriber.urgent(a.reasons)]
         for group, due in ((urgent, None), (later, subscriber.next_slot(now))):
@@ -242,6 +248,7 @@ def send_due(
                 unsubscribe,
                 updated=frozenset(digest.updated_ids or ()),
                 today=(now or utcnow()).date(),
+                links=digest_links(settings, subscriber.key),
             )
             message = Message(
                 key=digest.id,
@@ -275,6 +282,11 @@ def send_due(
 
 
 UNSUBSCRIBE_VALID = 180 * 24 * 3600.0  # seconds: a link in an old digest still works for half a year
+
+
+def digest_links(settings: Settings, subscriber: str) -> DigestLinks:
+    secret = settings.secret_key()
+    return DigestLinks(settings.base_url, feedback_token(secret, subscriber), profile_token(secret, subscriber))
 
 
 def unsubscribe_url(settings: Settings, subscriber: str) -> str:

@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -176,6 +177,43 @@ class DocumentRow(Base):
     key: Mapped[str] = mapped_column(String(1000), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(100))
     seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CoordinatorRow(Base):
+    """A regional coordinator's login: the counties (NUTS 3) they see; an admin sees all."""
+
+    __tablename__ = "coordinators"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    regions: Mapped[list[Any]]
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class EnterpriseRow(Base):
+    """The register of social enterprises, imported from CSV: whose wins count as theirs."""
+
+    __tablename__ = "social_enterprises"
+
+    org_number: Mapped[str] = mapped_column(String(20), primary_key=True)  # digits only
+    name: Mapped[str] = mapped_column(String(300))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    county: Mapped[str | None] = mapped_column(String(10))
+    sectors: Mapped[list[Any]]
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FeedbackRow(Base):
+    """A subscriber's "relevant" / "not relevant" on a tender from a digest."""
+
+    __tablename__ = "feedback"
+
+    subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tender_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 @dataclass(slots=True)
@@ -604,6 +642,15 @@ class Store:
             else:
                 row.profile = profile
 
+    def update_profile(self, key: str, profile: dict[str, Any]) -> bool:
+        """A subscriber's own changes; the address and the consent stay as they were."""
+        with self.session() as session, session.begin():
+            row = session.get(SubscriberRow, key)
+            if row is None:
+                return False
+            row.profile = {**profile, "key": key}
+            return True
+
     def confirm(self, key: str, ip: str | None) -> bool:
         """Record the confirmation (time and IP, the proof of consent); False if there is no such sign-up."""
         with self.session() as session, session.begin():
@@ -770,6 +817,71 @@ class Store:
     def digest_counts(self) -> dict[str, int]:
         with self.session() as session:
             return dict(session.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status)).all())
+
+    # -- coordinators, the register, feedback ------------------------------------------------
+
+    def save_coordinator(self, username: str, password_hash: str, regions: Sequence[str], *, is_admin: bool = False,
+                         language: str = "sv") -> None:  # fmt: skip
+        with self.session() as session, session.begin():
+            row = session.get(CoordinatorRow, username) or CoordinatorRow(username=username, created_at=utcnow())
+            row.password_hash, row.regions, row.is_admin, row.language = (
+                password_hash,
+                list(regions),
+                is_admin,
+                language,
+            )
+            session.add(row)
+
+    def coordinator(self, username: str) -> CoordinatorRow | None:
+        with self.session() as session:
+            return session.get(CoordinatorRow, username)
+
+    def replace_register(self, enterprises: Sequence[dict[str, Any]]) -> int:
+        """The register as the CSV says it now: one transaction, so a failed import keeps the old one."""
+        now = utcnow()
+        with self.session() as session, session.begin():
+            session.execute(delete(EnterpriseRow))
+            for e in enterprises:
+                session.add(EnterpriseRow(imported_at=now, **e))
+        return len(enterprises)
+
+    def register(self) -> list[EnterpriseRow]:
+        with self.session() as session:
+            return list(session.scalars(select(EnterpriseRow).order_by(EnterpriseRow.name)))
+
+    def save_feedback(self, subscriber: str, tender_id: str, relevant: bool) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(FeedbackRow, (subscriber, tender_id)) or FeedbackRow(subscriber=subscriber,
+                                                                                    tender_id=tender_id)  # fmt: skip
+            row.relevant, row.created_at = relevant, utcnow()
+            session.add(row)
+
+    def feedback(self, subscriber: str | None = None) -> list[FeedbackRow]:
+        query = select(FeedbackRow).order_by(FeedbackRow.created_at)
+        if subscriber is not None:
+            query = query.where(FeedbackRow.subscriber == subscriber)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def delivered_tenders(self) -> dict[str, int]:
+        """Tender id -> how many subscribers a sent digest brought it to."""
+        with self.session() as session:
+            rows = session.execute(
+                select(DeliveryRow.tender_id, func.count())
+                .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+                .where(DigestRow.status == "sent")
+                .group_by(DeliveryRow.tender_id)
+            )
+            return {tender_id: int(n) for tender_id, n in rows}
+
+    def matched_tenders(self) -> set[str]:
+        with self.session() as session:
+            return set(session.scalars(select(DeliveryRow.tender_id).distinct()))
+
+    def report_rows(self) -> Iterator[TenderRow]:
+        """Every stored tender standing for its procedure, for the coordinators' figures."""
+        with self.session() as session:
+            yield from session.scalars(select(TenderRow).where(TenderRow.canonical_id.is_(None)))
 
 
 def _assessed(row: TenderRow, members: Sequence[TenderRow] = ()) -> Assessed:

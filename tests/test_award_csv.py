@@ -33,7 +33,7 @@ def test_each_row_is_a_result_with_its_winner_and_flags(tmp_path: Path) -> None:
     assert sorted(tenders) == ["DAL-2026-014", "DAL-2026-022", "DAL-2026-031"]
     falun = tenders["DAL-2026-014"]
     assert falun.notice_type == "result" and falun.buyer_org_id == "212000-2080"
-    assert falun.winners == [{"org_id": "769630-1234", "name": "Mora Städ & Trädgård ekonomisk förening"}]
+    assert falun.winners == [{"org_id": "769630-1238", "name": "Mora Städ & Trädgård ekonomisk förening"}]
     assert falun.reserved_participation == ["res-ws"] and falun.strategic_procurement == ["soc-obj"]
     assert falun.cpv_main == "90910000" and falun.estimated_value == 1_850_000 and falun.published == "2026-03-12"
     parks = tenders["DAL-2026-022"]
@@ -55,7 +55,7 @@ def test_a_source_without_the_required_columns_is_a_configuration_error(tmp_path
 
 def test_a_row_without_organisation_numbers_fails_that_file_not_the_run(settings: Settings, tmp_path: Path) -> None:
     broken = tmp_path / "broken.csv"
-    broken.write_text(SAMPLE.read_text(encoding="utf-8").replace("769600-5555", ""), encoding="utf-8")
+    broken.write_text(SAMPLE.read_text(encoding="utf-8").replace("769600-5557", ""), encoding="utf-8")
     (tmp_path / "sources.yaml").write_text(
         "sources:\n"
         + "  - " + json.dumps({"name": "uhm", "kind": "award_csv", "path": str(broken), "columns": UHM_COLUMNS}) + "\n"

@@ -109,6 +109,7 @@ def standalone(tmp_path: Path) -> Generator[tuple[Airflow, Path, Hook]]:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
@@ -197,3 +198,11 @@ def test_a_scrape_triggers_classification_and_a_digest(standalone: tuple[Airflow
     before = len(airflow.runs("tender_radar_classify"))
     airflow.call("POST", "/api/v2/assets/events", {"asset_id": assets[0]["id"], "extra": {"pushed_by": "coordinator"}})
     airflow.wait("a classify run from the pushed event", lambda: len(airflow.runs("tender_radar_classify")) > before)
+
+    # The web app is mounted in Airflow's own api-server by the plugin: one site for operators and coordinators.
+    import urllib.request
+
+    with urllib.request.urlopen(f"{airflow.base}/tender-radar/login?lang=en", timeout=10) as response:
+        page = response.read().decode()
+    assert response.status == 200 and 'action="/tender-radar/login?lang=en"' in page
+    assert 'href="/tender-radar/static/app.css"' in page

@@ -1,4 +1,6 @@
-"""The web app: confirmation (double opt-in), unsubscribe (RFC 8058 one-click), the SendGrid webhook.
+"""The web app: the coordinators' dashboard, subscriber self-service, confirmation (double opt-in),
+unsubscribe (RFC 8058 one-click), the SendGrid webhook. Runs alone (``tender-radar serve``) or
+inside Airflow's api-server (``plugins/tender_radar.py``).
 
 GET on a confirmation or unsubscribe link shows a page with a button and changes nothing,
 because mail scanners open links; the POST (from that button, or straight from a mail
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, select_autoescape
 from sendgrid.helpers.eventwebhook import EventWebhook
 
@@ -24,8 +28,12 @@ from notifications.tokens import TokenError, read_token
 from tenders.config import Settings, load_settings
 from tenders.pipeline import open_store
 from tenders.store import Store
+from web.context import Context
+from web.dashboard import add_dashboard
+from web.selfservice import add_selfservice
 
 log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
 SUPPRESSING_EVENTS = {
     "bounce": "bounced",
     "dropped": "dropped",
@@ -135,6 +143,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return page("bad", "sv", 400, why=str(exc))
         store().confirm(sub.key, request.client.host if request.client else None)
         return page("confirmed", sub.language, email=sub.email)
+
+    ctx = Context(settings)
+    add_dashboard(app, ctx)
+    add_selfservice(app, ctx)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/")
+    def home(request: Request) -> Response:
+        return RedirectResponse(f"{ctx.base(request)}/subscribe", status_code=303)
 
     @app.post("/webhooks/sendgrid")
     async def sendgrid_events(request: Request) -> Response:

@@ -1,0 +1,157 @@
+"""What every page needs: the store, the language, the prefix the app is mounted under, the
+logged-in coordinator, CSRF checks, rendering and CSV answers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from notifications.tokens import TokenError, read_token
+from tenders.config import Settings
+from tenders.pipeline import open_store
+from tenders.store import CoordinatorRow, Store
+from web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
+from web.i18n import STRINGS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "tr_lang"
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    @property
+    def secret(self) -> str:
+        return self.settings.secret_key()
+
+    # -- who and which language ---------------------------------------------------------
+
+    def user(self, request: Request) -> CoordinatorRow | None:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            return None
+        try:
+            username = read_token(self.secret, token, "session")
+        except TokenError:
+            return None
+        return self.store.coordinator(username)
+
+    def lang(self, request: Request, user: CoordinatorRow | None = None, fallback: str | None = None) -> str:
+        for value in (
+            request.query_params.get("lang"),
+            request.cookies.get(LANG_COOKIE),
+            fallback,
+            user.language if user else None,
+        ):
+            if value in STRINGS:
+                return str(value)
+        return "sv"
+
+    @staticmethod
+    def base(request: Request) -> str:
+        return str(request.scope.get("root_path") or "").rstrip("/")
+
+    # -- forms ----------------------------------------------------------------------------
+
+    def anchor(self, request: Request) -> str:
+        """What a form's CSRF token is bound to: the session, else the pre-login cookie."""
+        return request.cookies.get(SESSION_COOKIE) or request.cookies.get(LOGIN_COOKIE) or ""
+
+    def form_ok(self, request: Request, form: Any) -> bool:
+        """The CSRF token matches and, when the browser says where the post came from, it is this site."""
+        origin = request.headers.get("origin") or request.headers.get("referer")
+        if origin and urlsplit(origin).netloc != request.url.netloc:
+            return False
+        return csrf_ok(self.secret, self.anchor(request), str(form.get("csrf") or ""))
+
+    # -- answers --------------------------------------------------------------------------
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        *,
+        title: str,
+        status: int = 200,
+        user: CoordinatorRow | None = None,
+        lang: str | None = None,
+        csrf_anchor: str | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        lang = lang or self.lang(request, user)
+        other = "en" if lang == "sv" else "sv"
+        query = dict(request.query_params)
+        query["lang"] = other
+        anchor = csrf_anchor if csrf_anchor is not None else self.anchor(request)
+        html = self.env.get_template(template).render(
+            s=STRINGS[lang],
+            lang=lang,
+            other_lang=other,
+            other_lang_query=urlencode(query),
+            base=self.base(request),
+            user=user.username if user else None,
+            csrf=csrf_token(self.secret, anchor) if anchor else "",
+            title=title,
+            **values,
+        )
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; "
+            "form-action 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.query_params.get("lang") in STRINGS:
+            response.set_cookie(LANG_COOKIE, lang, samesite="strict", path=self.cookie_path(request))
+        return response
+
+    def cookie_path(self, request: Request) -> str:
+        return self.base(request) or "/"
+
+    def secure_cookies(self) -> bool:
+        return self.settings.base_url.startswith("https://")
+
+    def login_redirect(self, request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{self.base(request)}/login?{urlencode({'next': target})}", status_code=303)
+
+    def new_login_cookie(self) -> str:
+        return secrets.token_urlsafe(24)
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return Response(
+        "\ufeff" + out.getvalue(),  # a BOM, so that Excel reads the Swedish letters right
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _cell(value: Any) -> Any:
+    """A cell that a spreadsheet would run as a formula is prefixed: tender titles come from strangers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value

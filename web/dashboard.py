@@ -1,0 +1,404 @@
+"""The coordinators' pages: login, the county map, a county's figures, source health, the register.
+
+A coordinator sees only the counties they are assigned (an admin sees all); every page and
+every CSV refuses an anonymous request (to the login page) and another county's coordinator
+(403). Forms carry a CSRF token.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tenders.register import RegisterError, parse_register
+from tenders.reports import BLIND_DAYS, CountyReport, counties, county_reports
+from tenders.store import CoordinatorRow
+from web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
+from web.charts import county_map, month_chart, municipality_tiles
+from web.context import Context, csv_response
+from web.i18n import STRINGS
+
+
+def allowed_counties(user: CoordinatorRow) -> set[str]:
+    return set(counties()) if user.is_admin else {c for c in user.regions if c in counties()}
+
+
+def add_dashboard(app: FastAPI, ctx: Context) -> None:
+    brake = Brake()
+
+    def year_of(request: Request) -> int:
+        value = request.query_params.get("year", "")
+        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else date.today().year
+
+    def years() -> list[int]:
+        this = date.today().year
+        return list(range(this, this - 8, -1))
+
+    @app.get("/login")
+    def login_page(request: Request, next: str = "") -> Response:
+        cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
+        s = STRINGS[ctx.lang(request)]
+        response = ctx.render(
+            request, "login.html", title=s["login"], next=_local(next), username="", csrf_anchor=cookie
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            cookie,
+            httponly=True,
+            samesite="strict",
+            secure=ctx.secure_cookies(),
+            path=ctx.cookie_path(request),
+            max_age=3600,
+        )
+        return response
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        s = STRINGS[ctx.lang(request)]
+        cookie = request.cookies.get(LOGIN_COOKIE, "")
+        username = str(form.get("username") or "").strip()
+        if not cookie or not ctx.form_ok(request, form):
+            return ctx.render(
+                request,
+                "login.html",
+                title=s["login"],
+                status=403,
+                error=s["bad_form"],
+                next="",
+                username=username,
+                csrf_anchor=cookie,
+            )
+        if brake.blocked(username):
+            return ctx.render(
+                request,
+                "login.html",
+                title=s["login"],
+                status=429,
+                error=s["login_blocked"],
+                next="",
+                username=username,
+                csrf_anchor=cookie,
+            )
+        user = ctx.store.coordinator(username)
+        if user is None or not verify_password(str(form.get("password") or ""), user.password_hash):
+            brake.failed(username)
+            return ctx.render(
+                request,
+                "login.html",
+                title=s["login"],
+                status=401,
+                error=s["login_failed"],
+                next=_local(str(form.get("next") or "")),
+                username=username,
+                csrf_anchor=cookie,
+            )
+        brake.succeeded(username)
+        from notifications.tokens import make_token
+
+        token = make_token(ctx.secret, "session", user.username, valid_for=SESSION_HOURS * 3600)
+        target = _local(str(form.get("next") or "")) or "/dashboard"
+        response = RedirectResponse(ctx.base(request) + target, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=ctx.secure_cookies(),
+            path=ctx.cookie_path(request),
+            max_age=SESSION_HOURS * 3600,
+        )
+        response.delete_cookie(LOGIN_COOKIE, path=ctx.cookie_path(request))
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return Response("Forbidden", status_code=403)
+        response = RedirectResponse(f"{ctx.base(request)}/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path=ctx.cookie_path(request))
+        return response
+
+    @app.get("/dashboard")
+    def overview(request: Request) -> Response:
+        user = ctx.user(request)
+        if user is None:
+            return ctx.login_redirect(request)
+        lang, year = ctx.lang(request, user), year_of(request)
+        s = STRINGS[lang]
+        allowed = allowed_counties(user)
+        reports = county_reports(ctx.store, year, sorted(allowed))
+        names = {code: n[lang] for code, n in counties().items()}
+        ordered = sorted(reports.items(), key=lambda x: names[x[0]])
+        rows: list[dict[str, Any]] = [{"code": c, "name": names[c], "f": r.totals} for c, r in ordered]
+        if request.query_params.get("format") == "csv":
+            return csv_response(
+                f"counties-{year}.csv",
+                ["county_code", "county", "seen", "social", "social_share", "reserved", "matched", "delivered", "won"],
+                [
+                    [
+                        r["code"],
+                        r["name"],
+                        r["f"].seen,
+                        r["f"].social,
+                        round(r["f"].social_share, 3),
+                        r["f"].reserved,
+                        r["f"].matched,
+                        r["f"].delivered,
+                        r["f"].won,
+                    ]
+                    for r in rows
+                ],
+            )
+        link = f"{ctx.base(request)}/dashboard/county/{{code}}?year={year}&lang={lang}"
+        svg = county_map(
+            {c: r.totals.seen for c, r in reports.items()}, {**names, "_title": s["map_title"]}, allowed, link
+        )
+        return ctx.render(
+            request,
+            "overview.html",
+            title=s["overview"],
+            user=user,
+            lang=lang,
+            year=year,
+            years=years(),
+            rows=rows,
+            map_svg=svg,
+        )
+
+    @app.get("/dashboard/county/{code}")
+    def county(request: Request, code: str) -> Response:
+        user = ctx.user(request)
+        if user is None:
+            return ctx.login_redirect(request)
+        lang, year = ctx.lang(request, user), year_of(request)
+        s = STRINGS[lang]
+        if code not in counties():
+            return ctx.render(request, "message.html", title=s["not_found"], status=404, user=user, lang=lang)
+        if code not in allowed_counties(user):
+            return ctx.render(request, "message.html", title=s["forbidden"], status=403, user=user, lang=lang)
+        days_text = request.query_params.get("days", "")
+        days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3650 else BLIND_DAYS
+        report = county_reports(ctx.store, year, [code])[code]
+        blind = report.blind_spots(date.today(), days)
+        if request.query_params.get("format") == "csv":
+            return _county_csv(report, str(request.query_params.get("table")), blind, s)
+        name = counties()[code][lang]
+        months = list(zip(s["months"].split(), [report.by_month[m] for m in range(1, 13)], strict=True))
+        chart = month_chart([(m, f.seen, f.social) for m, f in months], f"{s['progress']} {year}")
+        tiles = municipality_tiles(
+            {m: f.seen for m, f in report.by_municipality.items()}, {b for b, _ in blind}, s["blind_spots"]
+        )
+        csv_base = f"?year={year}&days={days}&lang={lang}&format=csv"
+        return ctx.render(
+            request,
+            "county.html",
+            title=f"{name} {year}",
+            user=user,
+            lang=lang,
+            year=year,
+            years=years(),
+            r=report,
+            months=months,
+            chart_svg=chart,
+            tiles_svg=tiles,
+            blind=blind,
+            days=days,
+            csv_base=csv_base,
+        )
+
+    @app.get("/dashboard/sources")
+    def sources(request: Request) -> Response:
+        user = ctx.user(request)
+        if user is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        rows = _source_rows(ctx)
+        if request.query_params.get("format") == "csv":
+            return csv_response(
+                "sources.csv",
+                ["source", "status", "last_run", "new", "changed", "errors", "last_error"],
+                [
+                    [r[k] for k in ("source", "status", "last_run", "new", "changed", "errors", "last_error")]
+                    for r in rows
+                ],
+            )
+        return ctx.render(request, "sources.html", title=STRINGS[lang]["sources"], user=user, lang=lang, rows=rows)
+
+    @app.get("/dashboard/register")
+    def register_page(request: Request) -> Response:
+        user = ctx.user(request)
+        if user is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        rows = ctx.store.register()
+        if request.query_params.get("format") == "csv":
+            return csv_response(
+                "register.csv",
+                ["name", "org_number", "municipality", "county", "sectors"],
+                [[e.name, e.org_number, e.municipality, e.county, ";".join(e.sectors)] for e in rows],
+            )
+        return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows)
+
+    @app.post("/dashboard/register")
+    async def register_import(request: Request) -> Response:
+        user = ctx.user(request)
+        if user is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        s = STRINGS[lang]
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=s["bad_form"], status=403, user=user, lang=lang)
+        upload: Any = form.get("file")
+        try:
+            raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+            entries = parse_register(raw.decode("utf-8-sig"), getattr(upload, "filename", None) or "register")
+        except (RegisterError, UnicodeDecodeError) as exc:
+            return ctx.render(
+                request,
+                "register.html",
+                title=s["register"],
+                status=400,
+                user=user,
+                lang=lang,
+                rows=ctx.store.register(),
+                error=str(exc),
+            )
+        n = ctx.store.replace_register(entries)
+        return ctx.render(
+            request,
+            "register.html",
+            title=s["register"],
+            user=user,
+            lang=lang,
+            rows=ctx.store.register(),
+            message=s["imported"].format(n=n),
+        )
+
+
+def _local(target: str) -> str:
+    """Only a path on this site: a login link must not send anyone elsewhere."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return ""
+    return target
+
+
+def _county_csv(report: CountyReport, table: str, blind: list[tuple[str, str | None]], s: dict[str, str]) -> Response:
+    code, year = report.county, report.year
+    if table == "blind":
+        return csv_response(f"{code}-{year}-blind-spots.csv", ["municipality", "last_seen"], blind)
+    if table == "municipalities":
+        return csv_response(
+            f"{code}-{year}-municipalities.csv",
+            ["municipality", "seen", "social", "reserved", "matched", "delivered", "won"],
+            [
+                [m, f.seen, f.social, f.reserved, f.matched, f.delivered, f.won]
+                for m, f in sorted(report.by_municipality.items())
+            ],
+        )
+    if table == "reserved":
+        return csv_response(
+            f"{code}-{year}-reserved.csv",
+            ["id", "title", "buyer", "municipality", "published", "deadline", "score", "url"],
+            [
+                [t[k] for k in ("id", "title", "buyer", "municipality", "published", "deadline", "score", "url")]
+                for t in report.reserved_tenders
+            ],
+        )
+    if table == "wins":
+        return csv_response(
+            f"{code}-{year}-won-by-social-enterprises.csv",
+            [
+                "enterprise",
+                "org_number",
+                "tender_id",
+                "title",
+                "buyer",
+                "municipality",
+                "published",
+                "value",
+                "currency",
+                "url",
+            ],
+            [
+                [
+                    w.enterprise,
+                    w.org_number,
+                    w.tender_id,
+                    w.title,
+                    w.buyer,
+                    w.municipality,
+                    w.published,
+                    w.value,
+                    w.currency,
+                    w.url,
+                ]
+                for w in report.wins
+            ],
+        )
+    months = s["months"].split()
+    return csv_response(
+        f"{code}-{year}-months.csv",
+        ["month", "seen", "social", "social_share", "reserved", "matched", "delivered", "won"],
+        [
+            [
+                f"{year}-{m:02d} ({months[m - 1]})",
+                f.seen,
+                f.social,
+                round(f.social_share, 3),
+                f.reserved,
+                f.matched,
+                f.delivered,
+                f.won,
+            ]
+            for m, f in report.by_month.items()
+        ]
+        + [
+            [
+                "total",
+                report.totals.seen,
+                report.totals.social,
+                round(report.totals.social_share, 3),
+                report.totals.reserved,
+                report.totals.matched,
+                report.totals.delivered,
+                report.totals.won,
+            ]
+        ],
+    )
+
+
+def _source_rows(ctx: Context) -> list[dict[str, Any]]:
+    """Per source: its freshness (``tender-radar status``), its last run and last error."""
+    from scrapers.errors import SourcesFileError
+    from tenders.health import freshness
+    from tenders.pipeline import source_freshness
+
+    try:
+        states = source_freshness(ctx.settings, ctx.store)
+    except SourcesFileError:
+        states = freshness({}, ctx.store)  # the file is broken: still show what ran
+    health = ctx.store.source_health()
+    rows = []
+    for state in states:
+        run = health[state.source].last_run if state.source in health else None
+        rows.append(
+            {
+                "source": state.source,
+                "status": state.state,
+                "last_run": run.finished_at.isoformat(sep=" ", timespec="minutes") if run else "",
+                "new": run.new if run else 0,
+                "changed": run.changed if run else 0,
+                "errors": run.errors if run else 0,
+                "last_error": (run.last_error if run and run.errors else "") or "",
+                "detail": state.detail,
+            }
+        )
+    return rows

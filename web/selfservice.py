@@ -1,0 +1,322 @@
+"""Pages for social enterprises, no password: subscribe, the profile and feedback by signed
+links from the emails, and a public page per tender with the reasons for its score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from matching.classify import rules
+from matching.subscriptions import SubscriberError, parse_subscriber
+from notifications.digest import STRINGS as DIGEST_STRINGS
+from notifications.digest import money, place_names, reason_text
+from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
+from tenders.pipeline import subscribe
+from web.auth import LOGIN_COOKIE
+from web.context import Context
+from web.i18n import STRINGS
+
+
+def add_selfservice(app: FastAPI, ctx: Context) -> None:
+    def with_form_cookie(request: Request, response: Response, cookie: str) -> Response:
+        response.set_cookie(
+            LOGIN_COOKIE,
+            cookie,
+            httponly=True,
+            samesite="strict",
+            secure=ctx.secure_cookies(),
+            path=ctx.cookie_path(request),
+            max_age=3600,
+        )
+        return response
+
+    def form_page(
+        request: Request,
+        lang: str,
+        *,
+        title: str,
+        values: dict[str, Any],
+        action: str,
+        editing: bool,
+        status: int = 200,
+        problems: list[str] | None = None,
+        intro: str = "",
+        unsubscribe: str = "",
+    ) -> Response:
+        cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
+        sectors = [(code, spec.get(lang, code)) for code, spec in rules().typical.items()]
+        response = ctx.render(
+            request,
+            "profile_form.html",
+            title=title,
+            lang=lang,
+            status=status,
+            v=values,
+            action=action,
+            editing=editing,
+            sectors=sectors,
+            problems=problems or [],
+            intro=intro,
+            unsubscribe=unsubscribe,
+            csrf_anchor=cookie,
+        )
+        return with_form_cookie(request, response, cookie)
+
+    @app.get("/subscribe")
+    def subscribe_page(request: Request) -> Response:
+        lang = ctx.lang(request)
+        s = STRINGS[lang]
+        values = _values({"language": lang, "frequency": "daily", "min_score": 0.5})
+        return form_page(
+            request,
+            lang,
+            title=s["subscribe"],
+            values=values,
+            intro=s["subscribe_intro"],
+            action=f"{ctx.base(request)}/subscribe?lang={lang}",
+            editing=False,
+        )
+
+    @app.post("/subscribe")
+    async def subscribe_post(request: Request) -> Response:
+        lang = ctx.lang(request)
+        s = STRINGS[lang]
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=s["bad_form"], status=403, lang=lang)
+        profile = _profile(form)
+        try:
+            subscriber = subscribe(ctx.settings, ctx.store, profile)
+        except SubscriberError as exc:
+            return form_page(
+                request,
+                lang,
+                title=s["subscribe"],
+                values=_values(profile),
+                status=400,
+                problems=[str(exc).removeprefix("sign-up: ")],
+                editing=False,
+                action=f"{ctx.base(request)}/subscribe?lang={lang}",
+            )
+        return ctx.render(
+            request,
+            "message.html",
+            title=s["subscribe"],
+            lang=lang,
+            message=s["sent_confirm"].format(email=subscriber.email),
+        )
+
+    def signed_subscriber(request: Request, purpose: str) -> tuple[str, dict[str, Any] | None, str | None]:
+        """(key, the stored profile or None when listed in subscribers.yaml, an error)."""
+        try:
+            key = read_token(ctx.secret, request.query_params.get("token", ""), purpose)
+        except TokenError as exc:
+            return "", None, str(exc)
+        for row in ctx.store.signed_up():
+            if row.key == key:
+                return key, {**row.profile, "email": row.email}, None
+        return key, None, None
+
+    @app.get("/profile")
+    def profile_page(request: Request) -> Response:
+        key, profile, error = signed_subscriber(request, "profile")
+        lang = ctx.lang(request, fallback=(profile or {}).get("language"))
+        s = STRINGS[lang]
+        if error:
+            return ctx.render(
+                request,
+                "message.html",
+                title=s["profile"],
+                status=400,
+                lang=lang,
+                error=s["bad_link"].format(why=error),
+            )
+        if profile is None:
+            return ctx.render(request, "message.html", title=s["profile"], lang=lang, body=s["profile_listed"])
+        token = request.query_params.get("token", "")
+        leave = make_token(ctx.secret, "unsubscribe", key, valid_for=PROFILE_VALID)
+        unsubscribe = f"{ctx.base(request)}/unsubscribe?token={leave}"
+        return form_page(
+            request,
+            lang,
+            title=f"{s['profile']}: {profile.get('organisation', '')}",
+            values=_values(profile),
+            editing=True,
+            unsubscribe=unsubscribe,
+            action=f"{ctx.base(request)}/profile?token={token}&lang={lang}",
+        )
+
+    @app.post("/profile")
+    async def profile_post(request: Request) -> Response:
+        key, profile, error = signed_subscriber(request, "profile")
+        lang = ctx.lang(request, fallback=(profile or {}).get("language"))
+        s = STRINGS[lang]
+        form = await request.form()
+        if error or profile is None or not ctx.form_ok(request, form):
+            why = (
+                s["bad_link"].format(why=error) if error else s["profile_listed"] if profile is None else s["bad_form"]
+            )
+            return ctx.render(
+                request, "message.html", title=s["profile"], status=403 if not error else 400, lang=lang, error=why
+            )
+        changes = _profile(form)
+        updated = {**profile, **{k: v for k, v in changes.items() if k not in ("organisation", "email", "org_number")}}
+        for name in ("sectors", "keywords", "exclude", "regions"):
+            updated[name] = changes.get(name, [])
+        token = request.query_params.get("token", "")
+        action = f"{ctx.base(request)}/profile?token={token}&lang={lang}"
+        try:
+            parse_subscriber({**updated, "key": key}, "profile")
+        except SubscriberError as exc:
+            return form_page(
+                request,
+                lang,
+                title=s["profile"],
+                values=_values(updated),
+                status=400,
+                editing=True,
+                problems=[str(exc).removeprefix("profile: ")],
+                action=action,
+            )
+        updated.pop("email", None)
+        ctx.store.update_profile(key, updated)
+        lang = str(updated.get("language") or lang)
+        return form_page(
+            request,
+            lang,
+            title=STRINGS[lang]["profile"],
+            values=_values(updated),
+            editing=True,
+            action=action,
+            intro=STRINGS[lang]["profile_saved"],
+        )
+
+    def feedback_target(request: Request) -> tuple[str, Any, str | None]:
+        try:
+            key = read_token(ctx.secret, request.query_params.get("token", ""), "feedback")
+        except TokenError as exc:
+            return "", None, str(exc)
+        found = ctx.store.assessed_by_ids([request.query_params.get("tender", "")])
+        return key, found[0].tender if found else None, None if found else "no such tender"
+
+    @app.get("/feedback")
+    def feedback_page(request: Request) -> Response:
+        _, tender, error = feedback_target(request)
+        lang = ctx.lang(request)
+        s = STRINGS[lang]
+        if error:
+            return ctx.render(
+                request,
+                "message.html",
+                title=s["feedback_q"],
+                status=400,
+                lang=lang,
+                error=s["bad_link"].format(why=error),
+            )
+        cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
+        action = f"{ctx.base(request)}/feedback?{request.url.query}"
+        response = ctx.render(
+            request,
+            "feedback.html",
+            title=s["feedback_q"],
+            lang=lang,
+            tender=tender,
+            action=action,
+            preset=request.query_params.get("relevant", ""),
+            csrf_anchor=cookie,
+        )
+        return with_form_cookie(request, response, cookie)
+
+    @app.post("/feedback")
+    async def feedback_post(request: Request) -> Response:
+        key, tender, error = feedback_target(request)
+        lang = ctx.lang(request)
+        s = STRINGS[lang]
+        form = await request.form()
+        if error or not ctx.form_ok(request, form) or form.get("relevant") not in ("0", "1"):
+            return ctx.render(
+                request,
+                "message.html",
+                title=s["feedback_q"],
+                status=400,
+                lang=lang,
+                error=s["bad_link"].format(why=error) if error else s["bad_form"],
+            )
+        ctx.store.save_feedback(key, tender.id, form.get("relevant") == "1")
+        return ctx.render(
+            request,
+            "message.html",
+            title=s["feedback_saved"],
+            lang=lang,
+            link=f"{ctx.base(request)}/tenders/{tender.id}?lang={lang}",
+            link_text=tender.title or tender.id,
+        )
+
+    @app.get("/tenders/{tender_id:path}")
+    def tender_page(request: Request, tender_id: str) -> Response:
+        lang = ctx.lang(request)
+        s = STRINGS[lang]
+        found = ctx.store.assessed_by_ids([tender_id])
+        if not found:
+            return ctx.render(request, "message.html", title=s["not_found"], status=404, lang=lang)
+        item = found[0]
+        t = item.tender
+        label = DIGEST_STRINGS[lang].get(item.label, item.label)
+        return ctx.render(
+            request,
+            "tender.html",
+            title=t.title or t.id,
+            lang=lang,
+            t=t,
+            a=item,
+            label=label,
+            reasons=[reason_text(r, lang) for r in item.reasons],
+            place=place_names(t, lang),
+            value=money(t.estimated_value, t.currency, lang),
+            listings=ctx.store.listings(t.id),
+        )
+
+
+def _split(value: Any) -> list[str]:
+    return [part.strip() for part in str(value or "").split(",") if part.strip()]
+
+
+def _profile(form: Any) -> dict[str, Any]:
+    """A profile from a posted form: lists from comma-separated fields, the score from 0–100."""
+    score = str(form.get("min_score") or "").strip()
+    profile: dict[str, Any] = {
+        "organisation": str(form.get("organisation") or "").strip(),
+        "email": str(form.get("email") or "").strip(),
+        "org_number": str(form.get("org_number") or "").strip() or None,
+        "regions": _split(form.get("regions")),
+        "sectors": [str(x) for x in form.getlist("sectors")],
+        "keywords": _split(form.get("keywords")),
+        "exclude": _split(form.get("exclude")),
+        "frequency": str(form.get("frequency") or "daily"),
+        "language": str(form.get("language") or "sv"),
+    }
+    if score:
+        try:
+            profile["min_score"] = float(score) / 100
+        except ValueError:
+            profile["min_score"] = score  # parse_subscriber names it
+    return {k: v for k, v in profile.items() if v not in (None, "")}
+
+
+def _values(profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile as the form shows it."""
+    score = profile.get("min_score", 0.5)
+    return {
+        "organisation": profile.get("organisation", ""),
+        "email": profile.get("email", ""),
+        "org_number": profile.get("org_number") or "",
+        "regions": ", ".join(profile.get("regions") or []),
+        "sectors": list(profile.get("sectors") or []),
+        "keywords": ", ".join(profile.get("keywords") or []),
+        "exclude": ", ".join(profile.get("exclude") or []),
+        "min_score": round(float(score) * 100) if isinstance(score, int | float) else score,
+        "frequency": profile.get("frequency", "daily"),
+        "language": profile.get("language", "sv"),
+    }
