@@ -180,7 +180,6 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
                 problems=[str(exc).removeprefix("profile: ")],
                 action=action,
             )
-        updated.pop("email", None)
         ctx.store.update_profile(key, updated)
         lang = str(updated.get("language") or lang)
         return form_page(
