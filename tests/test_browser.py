@@ -1,0 +1,198 @@
+"""The dashboard and the self-service pages in real headless Chromium (Debian's, driven by Selenium),
+as a coordinator and a social enterprise would use them; axe-core checks each main page, and
+screenshots land in test-artifacts/ for review."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenders.config import Settings
+
+from .conftest import PROJECT, outbox
+from .dashboard_site import PASSWORDS, build
+
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Debian's chromium and chromium-driver are installed by `make test` (make system-deps)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    import uvicorn
+
+    from web.app import create_app
+
+    port = free_port()
+    home = tmp_path_factory.mktemp("browser")
+    settings = build(home)
+    settings = replace(settings, base_url=f"http://localhost:{port}")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://localhost:{port}", settings
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1700",
+                     "--disable-gpu", "--lang=sv"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.implicitly_wait(3)
+    yield driver
+    driver.quit()
+
+
+def shot(driver: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.execute_script("window.scrollTo(0, 0)")
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(900, int(height)), 6000))
+    path = ARTIFACTS / f"web-{name}.png"
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000, f"{path} looks empty"
+
+
+def axe(driver: Any) -> list[str]:
+    """axe-core's WCAG 2 A/AA violations on the open page (contrast, labels, names, landmarks...)."""
+    import axe_selenium_python
+
+    source = Path(axe_selenium_python.__file__).parent / "node_modules/axe-core/axe.min.js"
+    driver.execute_script(source.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}}).then(r => done(r.violations));"
+    )
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]})" for v in result]
+
+
+def test_a_coordinator_logs_in_with_the_keyboard_and_reads_dalarna(server: tuple[str, Settings], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, _ = server
+    browser.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})  # lets axe-core in; the app allows no script
+    browser.get(f"{base}/dashboard/county/SE312?year=2026")
+    assert "/login" in browser.current_url  # refused, sent to log in
+    assert axe(browser) == []
+    shot(browser, "login")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"  # the skip link comes first
+    focused = []
+    for _ in range(8):
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        focused.append(browser.switch_to.active_element.get_attribute("id") or "")
+        if focused[-1] == "password":
+            break
+    assert focused[-2:] == ["username", "password"]
+    browser.find_element(By.ID, "username").send_keys("anna")
+    browser.find_element(By.ID, "password").send_keys(PASSWORDS["anna"] + Keys.ENTER)
+    assert browser.current_url.endswith("/dashboard/county/SE312?year=2026")  # back where they were going
+    figures = {name: browser.find_element(By.ID, f"fig-{name}").text for name in ("seen", "share", "reserved", "won")}
+    assert figures == {"seen": "4", "share": "75 %", "reserved": "2", "won": "2"}
+    blind = browser.find_element(By.ID, "blind-spots").text
+    assert "Orsa" in blind and "Älvdalen" in blind
+    assert "<script>" in browser.find_element(By.ID, "reserved").find_element(By.XPATH, "following::table").text
+    assert browser.execute_script("return window.__xss === undefined")
+    assert axe(browser) == []
+    shot(browser, "county-dalarna")
+
+    browser.get(f"{base}/dashboard?year=2026")
+    assert axe(browser) == []
+    shot(browser, "overview")
+    browser.find_element(By.CSS_SELECTOR, "#tile-SE312").click()
+    assert "/dashboard/county/SE312" in browser.current_url
+
+    browser.get(f"{base}/dashboard/county/SE313?year=2026")  # Gävleborg: not hers
+    assert "Du har inte tillgång till det här länet" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.get(f"{base}/dashboard/sources")
+    assert axe(browser) == []
+    shot(browser, "sources")
+
+
+def test_an_enterprise_subscribes_confirms_edits_says_not_relevant_and_leaves(
+    server: tuple[str, Settings], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from notifications.tokens import feedback_token, profile_token
+    from tenders.pipeline import open_store
+
+    base, settings = server
+    browser.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})
+    browser.get(f"{base}/subscribe?lang=sv")
+    assert axe(browser) == []
+    shot(browser, "subscribe")
+    browser.find_element(By.ID, "organisation").send_keys("Leksands Arbetskooperativ")
+    browser.find_element(By.ID, "email").send_keys("hej@leksand-koop.example.org")
+    browser.find_element(By.ID, "regions").send_keys("Leksand")
+    browser.find_element(By.CSS_SELECTOR, "input[name=sectors][value=cleaning]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    assert "hej@leksand-koop.example.org" in browser.find_element(By.CSS_SELECTOR, ".message").text
+
+    mail = outbox(settings.outbox_dir)["hej@leksand-koop.example.org"]
+    confirm = re.search(r"http://localhost:\d+/confirm\?token=\S+", mail)
+    assert confirm
+    browser.get(confirm.group(0))
+    browser.find_element(By.TAG_NAME, "button").click()
+    assert "bekräftad" in browser.find_element(By.TAG_NAME, "h1").text
+    store = open_store(settings)
+    [me] = [r for r in store.signed_up("active") if r.email == "hej@leksand-koop.example.org"]
+
+    browser.get(f"{base}/profile?token={profile_token(settings.secret_key(), me.key)}")
+    assert axe(browser) == []
+    shot(browser, "profile")
+    keywords = browser.find_element(By.ID, "keywords")
+    keywords.send_keys("fönsterputs")
+    browser.find_element(By.CSS_SELECTOR, "input[name=frequency][value=weekly]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    assert "Profilen är sparad" in browser.page_source
+    assert store.signed_up("active")[0].profile["frequency"] == "weekly"
+
+    browser.get(f"{base}/feedback?token={feedback_token(settings.secret_key(), me.key)}&tender=mora-page:1")
+    assert axe(browser) == []
+    browser.find_element(By.CSS_SELECTOR, "button[value='0']").click()
+    assert [(f.tender_id, f.relevant) for f in store.feedback(me.key)] == [("mora-page:1", False)]
+
+    browser.get(f"{base}/tenders/mora-page:1")
+    assert "Reserverat" in browser.page_source or "reservation" in browser.page_source
+    assert axe(browser) == []
+    shot(browser, "tender")
+
+    browser.get(f"{base}/profile?token={profile_token(settings.secret_key(), me.key)}")
+    browser.find_element(By.LINK_TEXT, "Avsluta prenumerationen").click()
+    browser.find_element(By.TAG_NAME, "button").click()
+    assert "avslutad" in browser.find_element(By.TAG_NAME, "h1").text
+    assert store.signed_up("unsubscribed")[0].key == me.key
