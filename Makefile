@@ -28,6 +28,7 @@ system-deps:
 # passed: the demo asks to include expired tenders (a real run leaves them out).
 demo: setup
 	TENDER_RADAR_INCLUDE_EXPIRED=1 $(VENV)/tender-radar run
+	$(VENV)/tender-radar register data/samples/register/social-enterprises.csv
 
 lint: setup
 	$(VENV)/ruff check .
