@@ -1,6 +1,6 @@
 """The web app: the coordinators' dashboard, subscriber self-service, confirmation (double opt-in),
 unsubscribe (RFC 8058 one-click), the SendGrid webhook. Runs alone (``tender-radar serve``) or
-inside Airflow's api-server (``plugins/tender_radar.py``).
+inside Airflow's api-server (``plugins/tender_radar_web.py``).
 
 GET on a confirmation or unsubscribe link shows a page with a button and changes nothing,
 because mail scanners open links; the POST (from that button, or straight from a mail
