@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -63,7 +65,7 @@ def test_subscribe_confirm_edit_feedback_and_unsubscribe(site: Settings) -> None
 
     # A digest for them carries the links; "not relevant" from it is stored.
     match_and_queue(store, [me], include_expired=True, now=utcnow())
-    send_due(store, [me], _Memory(), site, now=utcnow() + __import__("datetime").timedelta(days=8))
+    send_due(store, [me], _Memory(), site, now=utcnow() + timedelta(days=8))
     message = _Memory.sent[-1]
     assert "/profile?token=" in message.text and "/tenders/" in message.text
     feedback = link(message.text, "/feedback")
@@ -81,7 +83,7 @@ def test_subscribe_confirm_edit_feedback_and_unsubscribe(site: Settings) -> None
 
 class _Memory:
     name = "memory"
-    sent: list = []  # ruff: ignore[mutable-class-default] - a test double
+    sent: list[Any] = []  # ruff: ignore[mutable-class-default] - a test double
 
     def find(self, key: str) -> str | None:
         return None
