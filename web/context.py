@@ -123,6 +123,12 @@ class Context:
             response.set_cookie(LANG_COOKIE, lang, samesite="strict", path=self.cookie_path(request))
         return response
 
+    def with_form_cookie(self, request: Request, response: Response, cookie: str) -> Response:
+        """The random cookie a form's CSRF token is bound to before anyone has logged in."""
+        response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="strict", secure=self.secure_cookies(),
+                            path=self.cookie_path(request), max_age=3600)  # fmt: skip
+        return response
+
     def cookie_path(self, request: Request) -> str:
         return self.base(request) or "/"
 

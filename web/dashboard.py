@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from notifications.tokens import make_token
 from tenders.register import RegisterError, parse_register
 from tenders.reports import BLIND_DAYS, CountyReport, counties, county_reports
 from tenders.store import CoordinatorRow
@@ -45,16 +46,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         response = ctx.render(
             request, "login.html", title=s["login"], next=_local(next), username="", csrf_anchor=cookie
         )
-        response.set_cookie(
-            LOGIN_COOKIE,
-            cookie,
-            httponly=True,
-            samesite="strict",
-            secure=ctx.secure_cookies(),
-            path=ctx.cookie_path(request),
-            max_age=3600,
-        )
-        return response
+        return ctx.with_form_cookie(request, response, cookie)
 
     @app.post("/login")
     async def login(request: Request) -> Response:
@@ -62,43 +54,20 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         s = STRINGS[ctx.lang(request)]
         cookie = request.cookies.get(LOGIN_COOKIE, "")
         username = str(form.get("username") or "").strip()
+
+        def refused(status: int, error: str) -> Response:
+            return ctx.render(request, "login.html", title=s["login"], status=status, error=error, username=username,
+                              next=_local(str(form.get("next") or "")), csrf_anchor=cookie)  # fmt: skip
+
         if not cookie or not ctx.form_ok(request, form):
-            return ctx.render(
-                request,
-                "login.html",
-                title=s["login"],
-                status=403,
-                error=s["bad_form"],
-                next="",
-                username=username,
-                csrf_anchor=cookie,
-            )
+            return refused(403, s["bad_form"])
         if brake.blocked(username):
-            return ctx.render(
-                request,
-                "login.html",
-                title=s["login"],
-                status=429,
-                error=s["login_blocked"],
-                next="",
-                username=username,
-                csrf_anchor=cookie,
-            )
+            return refused(429, s["login_blocked"])
         user = ctx.store.coordinator(username)
         if user is None or not verify_password(str(form.get("password") or ""), user.password_hash):
             brake.failed(username)
-            return ctx.render(
-                request,
-                "login.html",
-                title=s["login"],
-                status=401,
-                error=s["login_failed"],
-                next=_local(str(form.get("next") or "")),
-                username=username,
-                csrf_anchor=cookie,
-            )
+            return refused(401, s["login_failed"])
         brake.succeeded(username)
-        from notifications.tokens import make_token
 
         token = make_token(ctx.secret, "session", user.username, valid_for=SESSION_HOURS * 3600)
         target = _local(str(form.get("next") or "")) or "/dashboard"

@@ -20,17 +20,9 @@ from web.i18n import STRINGS
 
 
 def add_selfservice(app: FastAPI, ctx: Context) -> None:
-    def with_form_cookie(request: Request, response: Response, cookie: str) -> Response:
-        response.set_cookie(
-            LOGIN_COOKIE,
-            cookie,
-            httponly=True,
-            samesite="strict",
-            secure=ctx.secure_cookies(),
-            path=ctx.cookie_path(request),
-            max_age=3600,
-        )
-        return response
+    def bad_link(request: Request, lang: str, title: str, why: str) -> Response:
+        return ctx.render(request, "message.html", title=title, status=400, lang=lang,
+                          error=STRINGS[lang]["bad_link"].format(why=why))  # fmt: skip
 
     def form_page(
         request: Request,
@@ -62,7 +54,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             unsubscribe=unsubscribe,
             csrf_anchor=cookie,
         )
-        return with_form_cookie(request, response, cookie)
+        return ctx.with_form_cookie(request, response, cookie)
 
     @app.get("/subscribe")
     def subscribe_page(request: Request) -> Response:
@@ -125,14 +117,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
         s = STRINGS[lang]
         if error:
-            return ctx.render(
-                request,
-                "message.html",
-                title=s["profile"],
-                status=400,
-                lang=lang,
-                error=s["bad_link"].format(why=error),
-            )
+            return bad_link(request, lang, s["profile"], error)
         if profile is None:
             return ctx.render(request, "message.html", title=s["profile"], lang=lang, body=s["profile_listed"])
         token = request.query_params.get("token", "")
@@ -206,14 +191,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
         lang = ctx.lang(request)
         s = STRINGS[lang]
         if error:
-            return ctx.render(
-                request,
-                "message.html",
-                title=s["feedback_q"],
-                status=400,
-                lang=lang,
-                error=s["bad_link"].format(why=error),
-            )
+            return bad_link(request, lang, s["feedback_q"], error)
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
         action = f"{ctx.base(request)}/feedback?{request.url.query}"
         response = ctx.render(
@@ -226,7 +204,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             preset=request.query_params.get("relevant", ""),
             csrf_anchor=cookie,
         )
-        return with_form_cookie(request, response, cookie)
+        return ctx.with_form_cookie(request, response, cookie)
 
     @app.post("/feedback")
     async def feedback_post(request: Request) -> Response:
