@@ -129,9 +129,16 @@ class CountyReport:
     totals: Figures = field(default_factory=Figures)
     by_month: dict[int, Figures] = field(default_factory=lambda: {m: Figures() for m in range(1, 13)})
     by_municipality: dict[str, Figures] = field(default_factory=dict)
+    municipality_months: dict[str, dict[int, Figures]] = field(default_factory=dict)
     last_seen: dict[str, str] = field(default_factory=dict)  # municipality -> last publication date, any year
     wins: list[Win] = field(default_factory=list)
     reserved_tenders: list[dict[str, Any]] = field(default_factory=list)
+
+    def months_of(self, municipality: str | None) -> dict[int, Figures]:
+        """The county's months, or one municipality's (as a buyer)."""
+        if municipality is None:
+            return self.by_month
+        return self.municipality_months.get(municipality) or {m: Figures() for m in range(1, 13)}
 
     def blind_spots(self, today: date, days: int = BLIND_DAYS) -> list[tuple[str, str | None]]:
         """Municipalities as buyers with no tender seen for ``days``: usually a source is missing."""
@@ -173,6 +180,8 @@ def county_reports(store: Store, year: int, wanted: Iterable[str] | None = None)
         report.by_month[int(published[5:7])].add(figures)
         if municipality:
             report.by_municipality[municipality].add(figures)
+            months = report.municipality_months.setdefault(municipality, {m: Figures() for m in range(1, 13)})
+            months[int(published[5:7])].add(figures)
         if figures.reserved:
             report.reserved_tenders.append(_summary(row, municipality))
         report.wins += _wins(row, register, municipality)

@@ -79,7 +79,7 @@ def test_dalarna_in_figures_on_a_page_a_chart_and_a_csv(site: Settings) -> None:
     # The demo feed's three Dalarna tenders and the hostile one from Mora; two reserved; two contracts won by
     # the register's enterprises (award statistics), one of them bought by Region Dalarna.
     assert figure == {"seen": "4", "share": "75 %", "reserved": "2", "won": "2"}
-    assert "<svg" in page.text and 'aria-label="Utveckling per månad 2026"' in page.text
+    assert "<svg" in page.text and 'aria-label="Utveckling per månad 2026: Dalarnas län"' in page.text
     months = rows(c.get(f"/dashboard/county/SE312?year={YEAR}&format=csv&table=months").text)
     # Matched: the two demo tenders some subscriber's profile wants; delivered: the reserved one went out at once
     # to the two "instant" subscribers, the other waits for 07:00 (queued, not yet delivered).
@@ -209,3 +209,16 @@ def test_the_app_works_under_a_prefix_as_airflow_mounts_it(site: Settings) -> No
                                                    "csrf": csrf(page.text)}, follow_redirects=False)  # fmt: skip
     assert response.headers["location"] == "/tender-radar/dashboard"
     assert c.get("/tender-radar/dashboard").status_code == 200
+
+
+def test_a_municipality_has_its_own_progress(site: Settings) -> None:
+    c = client(site)
+    login(c, "anna")
+    page = c.get(f"/dashboard/county/SE312?year={YEAR}&municipality=Mora")
+    assert page.status_code == 200 and f"Utveckling per månad {YEAR}: Mora" in page.text
+    assert f'href="?year={YEAR}&amp;days=90&amp;lang=sv&amp;municipality=Mora#progress"' in page.text  # its tile
+    months = rows(c.get(f"/dashboard/county/SE312?year={YEAR}&municipality=Mora&format=csv&table=months").text)
+    assert [m["seen"] for m in months] == ["0", "0", "0", "0", "1", "0", "0", "0", "0", "0", "0", "0", "1"]
+    assert months[-1]["reserved"] == "1"
+    unknown = c.get(f"/dashboard/county/SE312?year={YEAR}&municipality=Gävle")  # not Dalarna's: the county
+    assert f"Utveckling per månad {YEAR}: Dalarnas län" in unknown.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -78,8 +79,9 @@ def county_map(counts: Mapping[str, int], names: Mapping[str, str], allowed: set
     return Markup("".join(parts))  # ruff: ignore[unsafe-markup-use] - every name is escaped above
 
 
-def municipality_tiles(counts: Mapping[str, int], blind: set[str], label_blind: str) -> Markup:
-    """One tile per municipality, alphabetical; a blind spot is outlined in red and says so."""
+def municipality_tiles(counts: Mapping[str, int], blind: set[str], label_blind: str, link: str) -> Markup:
+    """One tile per municipality, alphabetical, linking to its own progress (``link`` has ``{name}``);
+    a blind spot is outlined in red and says so."""
     names = sorted(counts)
     cols, w, h, gap = 4, 170, 54, 6
     rows = max(1, (len(names) + cols - 1) // cols)
@@ -95,11 +97,12 @@ def municipality_tiles(counts: Mapping[str, int], blind: set[str], label_blind: 
         stroke = 'stroke="#a61b1b" stroke-width="3" stroke-dasharray="6 3"' if is_blind else 'stroke="#52606d"'
         note = f" – {escape(label_blind)}" if is_blind else ""
         parts.append(
-            f'<g class="muni{" blind" if is_blind else ""}"><title>{escape(name)}: {counts[name]}{note}</title>'
+            f'<a href="{escape(link.format(name=quote(name)))}" class="muni{" blind" if is_blind else ""}">'
+            f"<title>{escape(name)}: {counts[name]}{note}</title>"
             f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="5" fill="{fill}" {stroke}/>'
             f'<text x="{x + 8}" y="{y + 21}" fill="{ink}" font-size="13">{escape(name)}</text>'
             f'<text x="{x + 8}" y="{y + 42}" fill="{ink}" font-size="16" font-weight="bold">{counts[name]}'
-            f"{' ⚠' if is_blind else ''}</text></g>"
+            f"{' ⚠' if is_blind else ''}</text></a>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # ruff: ignore[unsafe-markup-use] - every name is escaped above

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -155,15 +155,22 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3650 else BLIND_DAYS
         report = county_reports(ctx.store, year, [code])[code]
         blind = report.blind_spots(date.today(), days)
+        chosen = request.query_params.get("municipality")
+        municipality = chosen if chosen in report.by_municipality else None
         if request.query_params.get("format") == "csv":
-            return _county_csv(report, str(request.query_params.get("table")), blind, s)
+            return _county_csv(report, str(request.query_params.get("table")), blind, s, municipality)
         name = counties()[code][lang]
-        months = list(zip(s["months"].split(), [report.by_month[m] for m in range(1, 13)], strict=True))
-        chart = month_chart([(m, f.seen, f.social) for m, f in months], f"{s['progress']} {year}")
+        by_month = report.months_of(municipality)
+        months = list(zip(s["months"].split(), [by_month[m] for m in range(1, 13)], strict=True))
+        place = municipality or name
+        chart = month_chart([(m, f.seen, f.social) for m, f in months], f"{s['progress']} {year}: {place}")
+        link = f"?year={year}&days={days}&lang={lang}&municipality={{name}}#progress"
         tiles = municipality_tiles(
-            {m: f.seen for m, f in report.by_municipality.items()}, {b for b, _ in blind}, s["blind_spots"]
+            {m: f.seen for m, f in report.by_municipality.items()}, {b for b, _ in blind}, s["blind_spots"], link
         )
-        csv_base = f"?year={year}&days={days}&lang={lang}&format=csv"
+        csv_base = f"?year={year}&days={days}&lang={lang}&format=csv" + (
+            f"&municipality={quote(municipality)}" if municipality else ""
+        )
         return ctx.render(
             request,
             "county.html",
@@ -179,6 +186,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             blind=blind,
             days=days,
             csv_base=csv_base,
+            place=place,
+            municipality=municipality,
         )
 
     @app.get("/dashboard/sources")
@@ -259,7 +268,9 @@ def _local(target: str) -> str:
     return target
 
 
-def _county_csv(report: CountyReport, table: str, blind: list[tuple[str, str | None]], s: dict[str, str]) -> Response:
+def _county_csv(
+    report: CountyReport, table: str, blind: list[tuple[str, str | None]], s: dict[str, str], municipality: str | None
+) -> Response:
     code, year = report.county, report.year
     if table == "blind":
         return csv_response(f"{code}-{year}-blind-spots.csv", ["municipality", "last_seen"], blind)
@@ -312,36 +323,17 @@ def _county_csv(report: CountyReport, table: str, blind: list[tuple[str, str | N
                 for w in report.wins
             ],
         )
-    months = s["months"].split()
+    names = s["months"].split()
+    months = report.months_of(municipality)
+    total = report.by_municipality[municipality] if municipality else report.totals
+    rows = [(f"{year}-{m:02d} ({names[m - 1]})", f) for m, f in months.items()] + [("total", total)]
+    place = f"-{municipality}" if municipality else ""
     return csv_response(
-        f"{code}-{year}-months.csv",
+        f"{code}{place}-{year}-months.csv",
         ["month", "seen", "social", "social_share", "reserved", "matched", "delivered", "won"],
-        [
-            [
-                f"{year}-{m:02d} ({months[m - 1]})",
-                f.seen,
-                f.social,
-                round(f.social_share, 3),
-                f.reserved,
-                f.matched,
-                f.delivered,
-                f.won,
-            ]
-            for m, f in report.by_month.items()
-        ]
-        + [
-            [
-                "total",
-                report.totals.seen,
-                report.totals.social,
-                round(report.totals.social_share, 3),
-                report.totals.reserved,
-                report.totals.matched,
-                report.totals.delivered,
-                report.totals.won,
-            ]
-        ],
-    )
+        [[label, f.seen, f.social, round(f.social_share, 3), f.reserved, f.matched, f.delivered, f.won]
+         for label, f in rows],
+    )  # fmt: skip
 
 
 def _source_rows(ctx: Context) -> list[dict[str, Any]]:
