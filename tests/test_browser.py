@@ -74,6 +74,13 @@ def browser() -> Iterator[Any]:
     driver.quit()
 
 
+def wait_for(driver: Any, text: str) -> None:
+    """A click submits a form: wait for the answer page before looking at the store."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(lambda d: text in d.find_element("tag name", "body").text)
+
+
 def shot(driver: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.execute_script("window.scrollTo(0, 0)")
@@ -119,6 +126,7 @@ def test_a_coordinator_logs_in_with_the_keyboard_and_reads_dalarna(server: tuple
     assert focused[-2:] == ["username", "password"]
     browser.find_element(By.ID, "username").send_keys("anna")
     browser.find_element(By.ID, "password").send_keys(PASSWORDS["anna"] + Keys.ENTER)
+    wait_for(browser, "Upphandlingar sedda")
     assert browser.current_url.endswith("/dashboard/county/SE312?year=2026")  # back where they were going
     figures = {name: browser.find_element(By.ID, f"fig-{name}").text for name in ("seen", "share", "reserved", "won")}
     assert figures == {"seen": "4", "share": "75 %", "reserved": "2", "won": "2"}
@@ -133,6 +141,7 @@ def test_a_coordinator_logs_in_with_the_keyboard_and_reads_dalarna(server: tuple
     assert axe(browser) == []
     shot(browser, "overview")
     browser.find_element(By.CSS_SELECTOR, "#tile-SE312").click()
+    wait_for(browser, "Blinda fläckar")
     assert "/dashboard/county/SE312" in browser.current_url
 
     browser.get(f"{base}/dashboard/county/SE313?year=2026")  # Gävleborg: not hers
@@ -160,14 +169,14 @@ def test_an_enterprise_subscribes_confirms_edits_says_not_relevant_and_leaves(
     browser.find_element(By.ID, "regions").send_keys("Leksand")
     browser.find_element(By.CSS_SELECTOR, "input[name=sectors][value=cleaning]").click()
     browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
-    assert "hej@leksand-koop.example.org" in browser.find_element(By.CSS_SELECTOR, ".message").text
+    wait_for(browser, "hej@leksand-koop.example.org")
 
     mail = outbox(settings.outbox_dir)["hej@leksand-koop.example.org"]
     confirm = re.search(r"http://localhost:\d+/confirm\?token=\S+", mail)
     assert confirm
     browser.get(confirm.group(0))
     browser.find_element(By.TAG_NAME, "button").click()
-    assert "bekräftad" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for(browser, "bekräftad")
     store = open_store(settings)
     [me] = [r for r in store.signed_up("active") if r.email == "hej@leksand-koop.example.org"]
 
@@ -178,12 +187,13 @@ def test_an_enterprise_subscribes_confirms_edits_says_not_relevant_and_leaves(
     keywords.send_keys("fönsterputs")
     browser.find_element(By.CSS_SELECTOR, "input[name=frequency][value=weekly]").click()
     browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
-    assert "Profilen är sparad" in browser.page_source
+    wait_for(browser, "Profilen är sparad")
     assert store.signed_up("active")[0].profile["frequency"] == "weekly"
 
     browser.get(f"{base}/feedback?token={feedback_token(settings.secret_key(), me.key)}&tender=mora-page:1")
     assert axe(browser) == []
     browser.find_element(By.CSS_SELECTOR, "button[value='0']").click()
+    wait_for(browser, "Tack!")
     assert [(f.tender_id, f.relevant) for f in store.feedback(me.key)] == [("mora-page:1", False)]
 
     browser.get(f"{base}/tenders/mora-page:1")
@@ -194,5 +204,5 @@ def test_an_enterprise_subscribes_confirms_edits_says_not_relevant_and_leaves(
     browser.get(f"{base}/profile?token={profile_token(settings.secret_key(), me.key)}")
     browser.find_element(By.LINK_TEXT, "Avsluta prenumerationen").click()
     browser.find_element(By.TAG_NAME, "button").click()
-    assert "avslutad" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for(browser, "avslutad")
     assert store.signed_up("unsubscribed")[0].key == me.key
