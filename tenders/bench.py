@@ -85,15 +85,17 @@ _NAME = re.compile(rb"</cbc:Name>")
 _OFFICIAL = re.compile(rb"</OFFICIALNAME>")
 _PUB_DATE = re.compile(rb"(<efbc:PublicationDate>)\d{4}-\d\d-\d\d")
 _DATE_PUB = re.compile(rb"(<DATE_PUB>)\d{8}")
+_FOLDER = re.compile(rb"(<cbc:ContractFolderID>)[^<]*")
 
 
 def synthesize(template: bytes, i: int) -> bytes:
-    """A copy of a real notice with its own id, publication date, buyer and title."""
+    """A copy of a real notice with its own id, procedure, publication date, buyer and title."""
     day = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"
     mark = f" {i}".encode()
     data = _PUB_ID.sub(rb"\g<1>" + f"{i:08d}-2026".encode(), template, count=1)
     data = _NOTICE_ID.sub(rb"\g<1>" + f"bench-{i:08d}".encode(), data, count=1)
     data = _DOC_ID.sub(f'DOC_ID="{i:06d}-2026"'.encode(), data, count=1)
+    data = _FOLDER.sub(rb"\g<1>" + f"bench-procedure-{i:08d}".encode(), data, count=1)  # each its own procedure
     data = _NAME.sub(mark + b"</cbc:Name>", data)
     data = _OFFICIAL.sub(mark + b"</OFFICIALNAME>", data)
     data = _PUB_DATE.sub(rb"\g<1>" + day.encode(), data)

@@ -922,13 +922,15 @@ def _members(session: Session, heads: Sequence[str] | None = None) -> dict[str, 
     return out
 
 
-def _head(heads: dict[str, list[tuple[str | None, str]]], row: TenderRow) -> str | None:
+def _head(heads: dict[str, dict[str | None, str]], row: TenderRow) -> str | None:
     """The tender standing for this notice's procedure id, unless the buyers say otherwise: a
     procedure id is one buyer's, and converted notices have been seen sharing one by mistake."""
-    for buyer, head in heads.get(row.procedure_key or "", ()):
-        if buyer is None or row.buyer_key is None or buyer == row.buyer_key:
-            return head
-    return None
+    by_buyer = heads.get(row.procedure_key or "")
+    if not by_buyer:
+        return None
+    if row.buyer_key is None:
+        return next(iter(by_buyer.values()))
+    return by_buyer.get(row.buyer_key) or by_buyer.get(None)
 
 
 def _link(session: Session, added: Sequence[TenderRow]) -> int:
@@ -940,16 +942,19 @@ def _link(session: Session, added: Sequence[TenderRow]) -> int:
     """
     linked = 0
     new_ids = {row.id for row in added}
-    heads: dict[str, list[tuple[str | None, str]]] = {}  # procedure key -> (buyer key, the id standing for it)
+    heads: dict[str, dict[str | None, str]] = {}  # procedure key -> buyer key -> the id standing for it
     keys = {row.procedure_key for row in added if row.procedure_key}
     if keys:
-        existing = session.scalars(
-            select(TenderRow)
-            .where(TenderRow.procedure_key.in_(list(keys)), TenderRow.id.not_in(list(new_ids)))
+        # Only the tenders standing for a procedure, and only their keys: a procedure id shared by
+        # thousands of notices (call-offs, a converter's placeholder) costs one row per buyer.
+        existing = session.execute(
+            select(TenderRow.procedure_key, TenderRow.buyer_key, TenderRow.id)
+            .where(TenderRow.procedure_key.in_(list(keys)), TenderRow.canonical_id.is_(None),
+                   TenderRow.id.not_in(list(new_ids)))
             .order_by(TenderRow.first_seen, TenderRow.id)
-        )
-        for row in existing:
-            heads.setdefault(str(row.procedure_key), []).append((row.buyer_key, row.canonical_id or row.id))
+        )  # fmt: skip
+        for key, buyer, ident in existing:
+            heads.setdefault(str(key), {}).setdefault(buyer, ident)
     order = sorted(
         added,
         key=lambda r: (r.notice_type == "result", r.notice_type == "change", r.published or "9999", r.id),
@@ -959,7 +964,7 @@ def _link(session: Session, added: Sequence[TenderRow]) -> int:
         head = _head(heads, row)
         if head is None:
             if row.procedure_key:
-                heads.setdefault(row.procedure_key, []).append((row.buyer_key, row.id))
+                heads.setdefault(row.procedure_key, {}).setdefault(row.buyer_key, row.id)
             unlinked.append(row)
         else:
             row.canonical_id = head
