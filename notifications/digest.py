@@ -6,7 +6,6 @@ stored as codes with their evidence and put into words here, in the reader's lan
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -135,9 +134,8 @@ CODELIST_FOR = {
 
 
 # A tender's block is rendered once and shared by every digest it is in; the links that are
-# the subscriber's own (feedback) are filled in per digest, or cut out where there are none.
+# the subscriber's own (feedback) hold these marks, replaced per digest.
 BASE_MARK, TOKEN_MARK = "%%TR_BASE%%", "%%TR_FEEDBACK%%"
-_LINKS = re.compile(r"<!--links-->.*?<!--/links-->|\[links\].*?\[/links\]\n?", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +211,7 @@ def _environment() -> Environment:
 
 def _fill_links(body: str, links: DigestLinks | None) -> str:
     if links is None:
-        return _LINKS.sub("", body)
-    body = body.replace("<!--links-->", "").replace("<!--/links-->", "").replace("[links]", "").replace("[/links]", "")
+        return body
     return body.replace(BASE_MARK, links.base_url).replace(TOKEN_MARK, links.feedback_token)
 
 
@@ -232,17 +229,17 @@ class _Blocks:
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
-        self.cache: dict[tuple[str, str, float, str], tuple[Markup, str]] = {}
+        self.cache: dict[tuple[str, str, float, str, bool], tuple[Markup, str]] = {}
 
-    def get(self, item: Assessed, language: str) -> tuple[Markup, str]:
-        key = (item.tender.id, item.content_hash, item.score, language)
+    def get(self, item: Assessed, language: str, links: bool) -> tuple[Markup, str]:
+        key = (item.tender.id, item.content_hash, item.score, language, links)
         found = self.cache.get(key)
         if found is None:
             if len(self.cache) >= self.limit:
                 self.cache.clear()
             row = _row(item, language)
             env = _environment()
-            context = {"s": STRINGS[language], "row": row}
+            context = {"s": STRINGS[language], "row": row, "links": links}
             # The block comes out of an autoescaping template: it is safe HTML already.
             html = Markup(env.get_template("tender.html").render(context))  # ruff: ignore[unsafe-markup-use]
             found = self.cache[key] = (html, env.get_template("tender.txt").render(context))
@@ -297,7 +294,9 @@ def render_digest(
         (strings["updated"], [i for i in rest if i.tender.id in updated]),
     ]
     sections = [(title, group) for title, group in sections if group]
-    rendered = [(title, [_BLOCKS.get(item, language) for item in group]) for title, group in sections]
+    rendered = [
+        (title, [_BLOCKS.get(item, language, links is not None) for item in group]) for title, group in sections
+    ]
     n = len(ordered)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)

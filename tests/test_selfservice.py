@@ -68,6 +68,11 @@ def test_subscribe_confirm_edit_feedback_and_unsubscribe(site: Settings) -> None
     send_due(store, [me], _Memory(), site, now=utcnow() + timedelta(days=8))
     message = _Memory.sent[-1]
     assert "/profile?token=" in message.text and "/tenders/" in message.text
+    [sent_digest] = [d for d in store.digests() if d.subscriber == row.key]
+    tenders_in_it = len(sent_digest.tender_ids)
+    assert tenders_in_it and message.html.count("relevant=0") == tenders_in_it  # one yes/no per tender
+    assert message.text.count("relevant=0") == tenders_in_it
+    assert "%%TR_" not in message.html + message.text  # every mark filled in
     feedback = link(message.text, "/feedback")
     tender_id = dict(p.split("=", 1) for p in urlsplit(feedback).query.split("&"))["tender"]
     page = c.get(feedback.replace("relevant=1", "relevant=0"))
