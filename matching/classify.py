@@ -159,7 +159,7 @@ def classify(tender: Tender, *, text_model: textmodel.TextModel | None = None) -
     reasons: list[dict[str, Any]] = []
     reasons += _structured(tender)
     reasons += _text(tender, r)
-    reasons += _sector_and_size(tender, r, text_model or textmodel.model())
+    reasons += _sector_and_size(tender, r, text_model)
     if any(x["code"] == "text_model" for x in reasons):
         # The model has read the whole text: a phrase the rules found counts again only when it decides.
         reasons = [x for x in reasons if not (x["code"].startswith("text_") and x["code"] != "text_model"
@@ -272,8 +272,9 @@ def _sector_and_size(tender: Tender, r: _Rules, text_model: textmodel.TextModel 
     codes = tender.all_cpv
     # CPV codes are the better evidence; the words count only when there are none: read by the
     # learned text model when there is one, else by the sector word lists.
-    if text_model is not None and not codes:
-        return _model_reasons(tender, text_model)
+    model = (text_model or textmodel.model()) if not codes else None
+    if model is not None:
+        return _model_reasons(tender, model)
     by_code = _sector(codes, r.typical)
     by_word = None if codes else _sector_words(tender, r.typical_words)
     typical = bool(by_code or by_word)
