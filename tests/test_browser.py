@@ -76,9 +76,11 @@ def browser() -> Iterator[Any]:
 
 def wait_for(driver: Any, text: str) -> None:
     """A click submits a form: wait for the answer page before looking at the store."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 10).until(lambda d: text in d.find_element("tag name", "body").text)
+    wait = WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))  # the old page goes
+    wait.until(lambda d: text in d.find_element("tag name", "body").text)
 
 
 def shot(driver: Any, name: str) -> None:
