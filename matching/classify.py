@@ -274,7 +274,28 @@ def _sector_and_size(tender: Tender, r: _Rules, text_model: textmodel.TextModel 
     # learned text model when there is one, else by the sector word lists.
     model = (text_model or textmodel.model()) if not codes else None
     if model is not None:
-        return _model_reasons(tender, model)
+        reasons += _model_reasons(tender, model)
+        typical = bool(reasons) and reasons[0]["label"] == "suitable"
+    else:
+        typical = _sector_reasons(tender, codes, r, reasons)
+    light = [c for c in codes if c in r.light_regime]
+    if light:
+        reasons.append(_reason("light_regime", LIGHT_REGIME, field="cpv", value=light[0]))
+
+    value_eur = _eur(tender.estimated_value, tender.currency, r)
+    if typical and value_eur is not None and value_eur <= r.small_eur:
+        reasons.append(_reason("small_scale", SMALL_SCALE, field="estimated_value",
+                               value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
+    if value_eur is not None and value_eur >= r.large_eur:
+        reasons.append(_reason("large_scale", -LARGE_SCALE, field="estimated_value",
+                               value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
+    if typical and len(tender.lots) >= 3:
+        reasons.append(_reason("divided_in_lots", DIVIDED_IN_LOTS, field="lots", value=len(tender.lots)))
+    return reasons
+
+
+def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[dict[str, Any]]) -> bool:
+    """The sector by CPV code, else by the word lists; whether it is typical social-enterprise work."""
     by_code = _sector(codes, r.typical)
     by_word = None if codes else _sector_words(tender, r.typical_words)
     typical = bool(by_code or by_word)
@@ -295,20 +316,7 @@ def _sector_and_size(tender: Tender, r: _Rules, text_model: textmodel.TextModel 
         elif unlikely_word:
             sector, where, quote = unlikely_word
             reasons.append(_reason("unlikely_sector", -UNLIKELY_SECTOR, field=where, quote=quote) | {"sector": sector})
-    light = [c for c in codes if c in r.light_regime]
-    if light:
-        reasons.append(_reason("light_regime", LIGHT_REGIME, field="cpv", value=light[0]))
-
-    value_eur = _eur(tender.estimated_value, tender.currency, r)
-    if typical and value_eur is not None and value_eur <= r.small_eur:
-        reasons.append(_reason("small_scale", SMALL_SCALE, field="estimated_value",
-                               value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
-    if value_eur is not None and value_eur >= r.large_eur:
-        reasons.append(_reason("large_scale", -LARGE_SCALE, field="estimated_value",
-                               value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
-    if typical and len(tender.lots) >= 3:
-        reasons.append(_reason("divided_in_lots", DIVIDED_IN_LOTS, field="lots", value=len(tender.lots)))
-    return reasons
+    return typical
 
 
 def _model_reasons(tender: Tender, model: textmodel.TextModel) -> list[dict[str, Any]]:

@@ -107,3 +107,14 @@ def test_a_digest_line_names_the_model_verdict_and_the_sentence() -> None:
     lines = [reason_text(r, "sv") for r in verdict.reasons]
     assert any(line.startswith("Textmodellen bedömer texten som lämplig") and "”Snöröjning av skolgårdar i Malung”"
                in line for line in lines), lines  # fmt: skip
+
+
+def test_size_still_counts_for_a_notice_that_is_only_words() -> None:
+    words = ("Lokalvård av kommunens förskolor", "Avtalet omfattar städning av förskolorna.")
+    small = classify(Tender(source="f", notice_id="s", title=words[0], description=words[1],
+                            estimated_value=400_000, currency="SEK"))  # fmt: skip
+    huge = classify(Tender(source="f", notice_id="h", title=words[0], description=words[1],
+                           estimated_value=900_000_000, currency="SEK"))  # fmt: skip
+    assert {r["code"] for r in small.reasons} == {"text_model", "small_scale"}
+    assert {r["code"] for r in huge.reasons} == {"text_model", "large_scale"}
+    assert huge.score < small.score
