@@ -15,13 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import make_token
-from tenders.register import RegisterError, parse_register
-from tenders.reports import BLIND_DAYS, CountyReport, counties, county_reports
+from radar.register import RegisterError, parse_register
+from radar.reports import BLIND_DAYS, CountyReport, counties, county_reports
+from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
+from radar.web.charts import county_map, month_chart, municipality_tiles
+from radar.web.context import Context, csv_response
+from radar.web.i18n import STRINGS
 from tenders.store import CoordinatorRow
-from web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
-from web.charts import county_map, month_chart, municipality_tiles
-from web.context import Context, csv_response
-from web.i18n import STRINGS
 
 
 def allowed_counties(user: CoordinatorRow) -> set[str]:
@@ -338,9 +338,9 @@ def _county_csv(
 
 def _source_rows(ctx: Context) -> list[dict[str, Any]]:
     """Per source: its freshness (``tender-radar status``), its last run and last error."""
+    from radar.health import freshness
+    from radar.pipeline import source_freshness
     from scrapers.errors import SourcesFileError
-    from tenders.health import freshness
-    from tenders.pipeline import source_freshness
 
     try:
         states = source_freshness(ctx.settings, ctx.store)

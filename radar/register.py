@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Any
 
-from tenders.reports import municipality_of, org_digits
+from radar.reports import municipality_of, org_digits
 
 HEADERS = {
     "name": ("name", "namn", "företag", "foretag"),

@@ -13,10 +13,10 @@ from matching.subscriptions import SubscriberError, parse_subscriber
 from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
-from tenders.pipeline import subscribe
-from web.auth import LOGIN_COOKIE
-from web.context import Context
-from web.i18n import STRINGS
+from radar.pipeline import subscribe
+from radar.web.auth import LOGIN_COOKIE
+from radar.web.context import Context
+from radar.web.i18n import STRINGS
 
 
 def add_selfservice(app: FastAPI, ctx: Context) -> None:

@@ -32,12 +32,12 @@ from lxml import etree
 from matching.classify import classify
 from matching.subscriptions import Subscriber, match_all
 from notifications.digest import clear_block_cache, render_digest
+from radar.pipeline import collect, judge
 from scrapers.notices import parse_document
 from scrapers.sources import NoticeFiles
 from tenders.config import PROJECT_ROOT, Settings, load_settings
 from tenders.model import Tender
 from tenders.parallel import default_workers
-from tenders.pipeline import collect, judge
 from tenders.store import Assessed, Store, drop_schema, new_schema
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
@@ -239,7 +239,7 @@ MEMORY_PROBE = """
 import json, resource, sys
 from pathlib import Path
 from tenders.store import Store
-from tenders.pipeline import collect
+from radar.pipeline import collect
 from scrapers.sources import NoticeFiles
 from tenders.config import load_settings
 store = Store("sqlite:///" + sys.argv[2]); store.migrate()

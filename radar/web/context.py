@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from notifications.tokens import TokenError, read_token
+from radar.pipeline import open_store
+from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
+from radar.web.i18n import STRINGS
 from tenders.config import Settings
-from tenders.pipeline import open_store
 from tenders.store import CoordinatorRow, Store
-from web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
-from web.i18n import STRINGS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG_COOKIE = "tr_lang"

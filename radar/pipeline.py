@@ -17,16 +17,18 @@ from typing import Any
 from matching.classify import classifier_version, classify
 from matching.feedback import refine
 from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
-from notifications.alerts import send_alert
+from notifications.alerts import send_alert as send_alert  # the DAGs import the stages through radar
 from notifications.digest import DigestLinks, one_line, render_digest
 from notifications.senders.base import Message, Sender, SendError
-from notifications.senders.configured import for_settings
+from notifications.senders.configured import for_settings as for_settings
 from notifications.tokens import feedback_token, make_token, profile_token
-from scrapers.errors import ParseError, SourceError
+from radar.health import Freshness, freshness
+from scrapers.errors import ParseError
+from scrapers.errors import SourceError as SourceError
 from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
-from tenders.config import Settings, load_settings
-from tenders.health import Freshness, freshness
+from tenders.config import Settings
+from tenders.config import load_settings as load_settings
 from tenders.model import Tender
 from tenders.parallel import ordered_map
 from tenders.store import BATCH, Store, UpsertResult, Verdict, address_hash, utcnow

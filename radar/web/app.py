@@ -25,12 +25,12 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 
 from matching.subscriptions import Subscriber, load_subscribers, parse_subscriber
 from notifications.tokens import TokenError, read_token
+from radar.pipeline import open_store
+from radar.web.context import Context
+from radar.web.dashboard import add_dashboard
+from radar.web.selfservice import add_selfservice
 from tenders.config import Settings, load_settings
-from tenders.pipeline import open_store
 from tenders.store import Store
-from web.context import Context
-from web.dashboard import add_dashboard
-from web.selfservice import add_selfservice
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
