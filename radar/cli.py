@@ -204,9 +204,9 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
 
     from matching.subscriptions import SubscriberError, region_code
     from radar.pipeline import open_store
-    from radar.reports import counties
     from radar.web.auth import hash_password
     from tenders.config import load_settings
+    from tenders.places import counties
 
     regions = []
     for region in args.region:

@@ -12,7 +12,8 @@ import csv
 import io
 from typing import Any
 
-from radar.reports import municipality_of, org_digits
+from tenders.orgnr import digits, luhn_ok
+from tenders.places import municipality_of
 
 HEADERS = {
     "name": ("name", "namn", "företag", "foretag"),
@@ -42,8 +43,8 @@ def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
             header = found[field]
             return str(row.get(header) or "").strip() if header else ""
 
-        number = org_digits(cell("org_number"))
-        if not _valid(number):
+        number = digits(cell("org_number"))
+        if not luhn_ok(number):
             raise RegisterError(f"{origin}: line {line}: {cell('org_number')!r} is not a Swedish organisation number")
         municipality = cell("municipality") or None
         place = municipality_of(f"{municipality} kommun") if municipality else None
@@ -51,13 +52,3 @@ def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
         out[number] = {"org_number": number, "name": cell("name") or number, "municipality": municipality,
                        "county": place[1] if place else None, "sectors": sectors}  # fmt: skip
     return list(out.values())
-
-
-def _valid(number: str) -> bool:
-    if len(number) != 10:
-        return False
-    total = 0
-    for i, ch in enumerate(number):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from notifications.tokens import make_token
 from radar.pipeline import open_store
-from radar.reports import municipalities_by_county
 from radar.web.auth import SESSION_COOKIE
 from tenders.config import Settings
+from tenders.places import municipalities_by_county
 
 from .dashboard_site import build, client, csrf, login
 

@@ -16,11 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import make_token
 from radar.register import RegisterError, parse_register
-from radar.reports import BLIND_DAYS, CountyReport, counties, county_reports
+from radar.reports import BLIND_DAYS, CountyReport, county_reports
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
 from radar.web.charts import county_map, month_chart, municipality_tiles
 from radar.web.context import Context, csv_response
 from radar.web.i18n import STRINGS
+from tenders.places import counties
 from tenders.store import CoordinatorRow
 
 

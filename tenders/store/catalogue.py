@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tenders.dedupe import buyer_key, procedure_key, same_procedure
+from tenders.dedupe import buyer_key, head_of, linking_order, listed_before, procedure_deadline, procedure_key
 from tenders.model import Tender, content_hash
 from tenders.results import Assessed, Listing, Verdict
 from tenders.store.engine import BATCH, StoreBase
@@ -189,13 +189,9 @@ def _assessed(row: TenderRow, members: Sequence[TenderRow] = ()) -> Assessed:
     moves the deadline, and that change alone makes it "updated" for those already told."""
     tender = Tender.from_dict(row.data)
     digest = row.content_hash
-    changes = sorted(
-        (m for m in members if m.notice_type in ("competition", "change") and m.deadline),
-        key=lambda m: (m.published or "", m.first_seen),
-    )
-    latest = changes[-1] if changes else None
-    if latest and latest.deadline != tender.deadline and (latest.published or "") >= (tender.published or ""):
-        tender.deadline = latest.deadline
+    moved = procedure_deadline(tender.deadline, tender.published, members)
+    if moved is not None:
+        tender.deadline = moved
         digest = hashlib.sha256(f"{digest}|{tender.deadline}".encode()).hexdigest()
     return Assessed(
         tender=tender,
@@ -222,17 +218,6 @@ def _members(session: Session, heads: Sequence[str] | None = None) -> dict[str, 
     return out
 
 
-def _head(heads: dict[str, dict[str | None, str]], row: TenderRow) -> str | None:
-    """The tender standing for this notice's procedure id, unless the buyers say otherwise: a
-    procedure id is one buyer's, and converted notices have been seen sharing one by mistake."""
-    by_buyer = heads.get(row.procedure_key or "")
-    if not by_buyer:
-        return None
-    if row.buyer_key is None:
-        return next(iter(by_buyer.values()))
-    return by_buyer.get(row.buyer_key) or by_buyer.get(None)
-
-
 def _link(session: Session, added: Sequence[TenderRow]) -> int:
     """Link each new notice to the tender that already stands for its procedure, if any.
 
@@ -255,13 +240,10 @@ def _link(session: Session, added: Sequence[TenderRow]) -> int:
         )  # fmt: skip
         for key, buyer, ident in existing:
             heads.setdefault(str(key), {}).setdefault(buyer, ident)
-    order = sorted(
-        added,
-        key=lambda r: (r.notice_type == "result", r.notice_type == "change", r.published or "9999", r.id),
-    )
+    order = sorted(added, key=linking_order)
     unlinked = []
     for row in order:
-        head = _head(heads, row)
+        head = head_of(heads, row.procedure_key, row.buyer_key)
         if head is None:
             if row.procedure_key:
                 heads.setdefault(row.procedure_key, {}).setdefault(row.buyer_key, row.id)
@@ -287,12 +269,11 @@ def _link(session: Session, added: Sequence[TenderRow]) -> int:
     for row in unlinked:
         if row.id in targets or not row.buyer_key:
             continue
-        for old in candidates.get(row.buyer_key, ()):
-            if old.id != row.id and old.canonical_id is None and same_procedure(row, old):
-                row.canonical_id = old.id
-                targets.add(old.id)
-                linked += 1
-                break
+        old = listed_before(row, candidates.get(row.buyer_key, ()))
+        if old is not None:
+            row.canonical_id = old.id
+            targets.add(old.id)
+            linked += 1
     moved = {row.id: row.canonical_id for row in unlinked if row.canonical_id}
     for row in added:  # a notice linked by procedure id to one that has just been linked itself
         if row.canonical_id in moved:
