@@ -31,7 +31,7 @@ from tenders.config import Settings
 from tenders.config import load_settings as load_settings
 from tenders.model import Tender
 from tenders.parallel import ordered_map
-from tenders.store import BATCH, Store, UpsertResult, Verdict, address_hash, utcnow
+from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
 
 log = logging.getLogger("tender_radar")
 
@@ -226,13 +226,13 @@ def send_due(
     by_key = {s.key: s for s in subscribers}
     sent = failed = recovered = suppressed = 0
     errors: list[str] = []
-    blocked = store.suppressed()
+    suppressed_why = store.suppression_check()
     for digest in store.due_digests(now):
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
             continue
         addresses = [a.strip() for a in digest.email.split(",") if a.strip()]
-        reasons = {a: blocked.get(a.lower()) or blocked.get(address_hash(a)) for a in addresses}
+        reasons = {a: suppressed_why(a) for a in addresses}
         to = ", ".join(a for a in addresses if not reasons[a])
         if not to:  # every address unsubscribed, bounced or erased
             store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
@@ -350,6 +350,16 @@ def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
             continue
         confirmed.append(parse_subscriber(row.profile, f"stored subscriber {row.key}"))
     return listed + confirmed
+
+
+def find_subscriber(settings: Settings, store: Store, key: str) -> Subscriber | None:
+    """The subscriber with this key: from the operator's list, else signed up (any status)."""
+    listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
+    for sub in listed:
+        if sub.key == key:
+            return sub
+    row = store.signed_up_row(key)
+    return parse_subscriber(row.profile, row.key) if row is not None else None
 
 
 def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subscriber:

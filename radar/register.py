@@ -12,6 +12,7 @@ import csv
 import io
 from typing import Any
 
+from tenders.csvtext import sniff_delimiter
 from tenders.orgnr import digits, luhn_ok
 from tenders.places import municipality_of
 
@@ -28,8 +29,7 @@ class RegisterError(ValueError):
 
 
 def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
-    sample = text.split("\n", 1)[0]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    delimiter = sniff_delimiter(text)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
     columns = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
     found = {field: next((columns[n] for n in names if n in columns), None) for field, names in HEADERS.items()}

@@ -8,7 +8,7 @@ in the stream, beside the tenders that did parse: one bad file never stops the r
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -157,9 +157,9 @@ def iter_package(path: Path, unit: str = "") -> Iterator[Document | ParseError]:
         yield ParseError(str(path), f"broken package: {exc}")
 
 
-def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
-    """Every tender under ``path`` (a file, a folder or a package), with the errors in line."""
-    for unit in iter_units(path):
+def walk(units: Iterable[Unit | ParseError], parse: Callable[[Document], list[Tender]]) -> Iterator[Parsed]:
+    """The one loop over a source's units: unit -> document -> tenders, each error in line."""
+    for unit in units:
         if isinstance(unit, ParseError):
             yield unit
             continue
@@ -168,6 +168,11 @@ def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
                 yield doc
                 continue
             try:
-                yield from parse_document(doc.data, doc.origin, source)
+                yield from parse(doc)
             except ParseError as exc:
                 yield exc
+
+
+def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
+    """Every tender under ``path`` (a file, a folder or a package), with the errors in line."""
+    yield from walk(iter_units(path), lambda doc: parse_document(doc.data, doc.origin, source))

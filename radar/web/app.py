@@ -23,9 +23,9 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, select_autoescape
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from matching.subscriptions import Subscriber, load_subscribers, parse_subscriber
+from matching.subscriptions import Subscriber
 from notifications.tokens import TokenError, read_token
-from radar.pipeline import open_store
+from radar.pipeline import find_subscriber, open_store
 from radar.web.context import Context
 from radar.web.dashboard import add_dashboard
 from radar.web.selfservice import add_selfservice
@@ -90,12 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def subscriber_for(token: str, purpose: str = "unsubscribe") -> Subscriber:
         key = read_token(settings.secret_key(), token, purpose)
-        listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
-        signed_up = [parse_subscriber(r.profile, r.key) for r in store().signed_up() if r.key == key]
-        for sub in [*listed, *signed_up]:
-            if sub.key == key:
-                return sub
-        raise TokenError("no such subscriber")
+        sub = find_subscriber(settings, store(), key)
+        if sub is None:
+            raise TokenError("no such subscriber")
+        return sub
 
     def page(
         kind: str, lang: str, status: int = 200, token: str = "", action: str = "/unsubscribe", **values: str

@@ -106,10 +106,8 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             key = read_token(ctx.secret, request.query_params.get("token", ""), purpose)
         except TokenError as exc:
             return "", None, str(exc)
-        for row in ctx.store.signed_up():
-            if row.key == key:
-                return key, {**row.profile, "email": row.email}, None
-        return key, None, None
+        row = ctx.store.signed_up_row(key)
+        return key, ({**row.profile, "email": row.email} if row is not None else None), None
 
     @app.get("/profile")
     def profile_page(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -124,9 +125,23 @@ class SubscribersMixin(StoreBase):
         with self.session() as session:
             return dict(session.execute(select(SuppressionRow.address, SuppressionRow.reason)).all())
 
-    def is_suppressed(self, address: str) -> str | None:
+    def suppression_check(self) -> Callable[[str], str | None]:
+        """One read of the suppressions; the check it returns gives an address's reason, or None.
+        The one place that knows an erased address is kept only as its hash."""
         blocked = self.suppressed()
-        return blocked.get(address.strip().lower()) or blocked.get(address_hash(address))
+
+        def reason(address: str) -> str | None:
+            return blocked.get(address.strip().lower()) or blocked.get(address_hash(address))
+
+        return reason
+
+    def is_suppressed(self, address: str) -> str | None:
+        return self.suppression_check()(address)
+
+    def signed_up_row(self, key: str) -> SubscriberRow | None:
+        """The sign-up with this key, whatever its status."""
+        with self.session() as session:
+            return session.get(SubscriberRow, key)
 
 
 def address_hash(address: str) -> str:
