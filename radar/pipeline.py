@@ -7,21 +7,19 @@ collect -> classify_new -> match_and_queue -> send_due.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from html import escape as html_escape
 from typing import Any
 
 from matching.classify import classifier_version, classify
 from matching.feedback import refine
 from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
 from notifications.alerts import send_alert as send_alert  # the DAGs import the stages through radar
-from notifications.digest import DigestLinks, one_line, render_digest
-from notifications.senders.base import Message, Sender, SendError
+from notifications.digest import render_digest
+from notifications.messages import confirmation_message, digest_links, digest_message, unsubscribe_url
+from notifications.senders.base import Sender, SendError
 from notifications.senders.configured import for_settings as for_settings
-from notifications.tokens import feedback_token, make_token, profile_token
 from radar.health import Freshness, freshness
 from scrapers.errors import ParseError
 from scrapers.errors import SourceError as SourceError
@@ -252,17 +250,7 @@ def send_due(
                 today=(now or utcnow()).date(),
                 links=digest_links(settings, subscriber.key),
             )
-            message = Message(
-                key=digest.id,
-                to=to,
-                subject=rendered.subject,
-                html=rendered.html,
-                text=rendered.text,
-                from_email=settings.from_email,
-                from_name=settings.from_name,
-                # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no page in between.
-                headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-            )
+            message = digest_message(settings, digest.id, to, rendered, unsubscribe)
             store.begin_send(digest.id)
             ref = sender.send(message)
         except SendError as exc:
@@ -281,19 +269,6 @@ def send_due(
         "errors": errors,
         "sender": sender.name,
     }
-
-
-UNSUBSCRIBE_VALID = 180 * 24 * 3600.0  # seconds: a link in an old digest still works for half a year
-
-
-def digest_links(settings: Settings, subscriber: str) -> DigestLinks:
-    secret = settings.secret_key()
-    return DigestLinks(settings.base_url, feedback_token(secret, subscriber), profile_token(secret, subscriber))
-
-
-def unsubscribe_url(settings: Settings, subscriber: str) -> str:
-    token = make_token(settings.secret_key(), "unsubscribe", subscriber, valid_for=UNSUBSCRIBE_VALID)
-    return f"{settings.base_url}/unsubscribe?token={token}"
 
 
 def run_once(settings: Settings | None = None) -> dict[str, Any]:
@@ -336,9 +311,6 @@ def check_freshness(settings: Settings | None = None) -> list[Freshness]:
     return bad
 
 
-CONFIRM_VALID = 7 * 24 * 3600.0  # seconds a confirmation link works
-
-
 def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
     """The operator's list (subscribers.yaml) and everyone who signed up and confirmed."""
     listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
@@ -366,26 +338,5 @@ def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subs
     """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
     subscriber = parse_subscriber(profile, "sign-up")
     store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
-    token = make_token(settings.secret_key(), "confirm", subscriber.key, valid_for=CONFIRM_VALID)
-    link = f"{settings.base_url}/confirm?token={token}"
-    texts = {
-        "sv": ("Bekräfta din prenumeration på upphandlingar", "Klicka på länken för att börja få upphandlingar som "
-               "passar {org}:\n\n{link}\n\nHar du inte bett om detta kan du strunta i brevet."),
-        "en": ("Confirm your subscription to public tenders", "Open the link to start receiving tenders that suit "
-               "{org}:\n\n{link}\n\nIf you did not ask for this, ignore this email."),
-    }  # fmt: skip
-    subject, body = texts[subscriber.language]
-    text = body.format(org=one_line(subscriber.organisation), link=link)
-    for_settings(settings).send(
-        Message(
-            key=f"confirm-{uuid.uuid4()}",
-            to=subscriber.email,
-            subject=subject,
-            html="<p>" + html_escape(text).replace("\n\n", "</p><p>") + "</p>",
-            text=text,
-            from_email=settings.from_email,
-            from_name=settings.from_name,
-            categories=("confirm",),
-        )
-    )
+    for_settings(settings).send(confirmation_message(settings, subscriber))
     return subscriber
