@@ -9,21 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    func,
-    select,
-)
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenders.dedupe import buyer_key, head_of, linking_order, listed_before, procedure_deadline, procedure_key
 from tenders.model import Tender, content_hash
 from tenders.results import Assessed, Listing, Verdict
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import (
-    TenderHistoryRow,
-    TenderRow,
-    utcnow,
-)
+from tenders.store.tables import TenderHistoryRow, TenderRow, utcnow
 
 
 @dataclass(slots=True)

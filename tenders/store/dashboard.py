@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    delete,
-    func,
-    select,
-)
+from sqlalchemy import delete, func, select
 
 from tenders.store.engine import StoreBase
-from tenders.store.tables import (
-    CoordinatorRow,
-    DeliveryRow,
-    DigestRow,
-    EnterpriseRow,
-    FeedbackRow,
-    TenderRow,
-    utcnow,
-)
+from tenders.store.tables import CoordinatorRow, DeliveryRow, DigestRow, EnterpriseRow, FeedbackRow, TenderRow, utcnow
 
 
 class DashboardMixin(StoreBase):

@@ -5,20 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    delete,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import delete, func, insert, select
 
 from tenders.store.catalogue import UpsertResult
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import (
-    DocumentRow,
-    SourceRunRow,
-    utcnow,
-)
+from tenders.store.tables import DocumentRow, SourceRunRow, utcnow
 
 
 @dataclass(slots=True)

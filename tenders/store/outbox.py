@@ -6,17 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 
 from tenders.results import Assessed
 from tenders.store.engine import StoreBase
-from tenders.store.tables import (
-    DeliveryRow,
-    DigestRow,
-    utcnow,
-)
+from tenders.store.tables import DeliveryRow, DigestRow, utcnow
 
 STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to a run that died
 

@@ -7,19 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    delete,
-    select,
-)
+from sqlalchemy import delete, select
 
 from tenders.store.engine import StoreBase
-from tenders.store.tables import (
-    DeliveryRow,
-    DigestRow,
-    SubscriberRow,
-    SuppressionRow,
-    utcnow,
-)
+from tenders.store.tables import DeliveryRow, DigestRow, SubscriberRow, SuppressionRow, utcnow
 
 
 class SubscribersMixin(StoreBase):
