@@ -23,7 +23,7 @@ from notifications.senders.configured import for_settings as for_settings
 from radar.health import Freshness, freshness
 from scrapers.errors import ParseError
 from scrapers.errors import SourceError as SourceError
-from scrapers.notices import Document
+from scrapers.notices import Document, Unit, unit_documents
 from scrapers.sources import Source, load_sources
 from tenders.config import Settings
 from tenders.config import load_settings as load_settings
@@ -113,20 +113,20 @@ def collect(
         if unit is not None:
             failed.add(unit)
 
+    def wanted(unit: Unit) -> bool:
+        if known.get(unit.key) == unit.fingerprint:
+            result.skipped += 1
+            return False
+        seen[unit.key] = unit.fingerprint
+        return True
+
     def documents() -> Iterator[tuple[Source, Document]]:
         try:
-            for unit in source.units(known):
-                if isinstance(unit, ParseError):
-                    problem(unit)
-                elif known.get(unit.key) == unit.fingerprint:
-                    result.skipped += 1
+            for unit_key, document in unit_documents(source.units(known), wanted):
+                if isinstance(document, ParseError):
+                    problem(document, unit_key)
                 else:
-                    seen[unit.key] = unit.fingerprint
-                    for document in unit.documents():
-                        if isinstance(document, ParseError):
-                            problem(document, unit.key)
-                        else:
-                            yield source, document
+                    yield source, document
         except SourceError as exc:
             problem(exc)
             unreachable.append(exc)

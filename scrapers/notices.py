@@ -157,20 +157,29 @@ def iter_package(path: Path, unit: str = "") -> Iterator[Document | ParseError]:
         yield ParseError(str(path), f"broken package: {exc}")
 
 
-def walk(units: Iterable[Unit | ParseError], parse: Callable[[Document], list[Tender]]) -> Iterator[Parsed]:
-    """The one loop over a source's units: unit -> document -> tenders, each error in line."""
+def unit_documents(
+    units: Iterable[Unit | ParseError], wanted: Callable[[Unit], bool] = lambda _unit: True
+) -> Iterator[tuple[str | None, Document | ParseError]]:
+    """The one loop over a source's units: (the unit's key, each document or error) for every
+    unit ``wanted`` lets through; an error about a unit itself comes with no key."""
     for unit in units:
         if isinstance(unit, ParseError):
-            yield unit
+            yield None, unit
+        elif wanted(unit):
+            for doc in unit.documents():
+                yield unit.key, doc
+
+
+def walk(units: Iterable[Unit | ParseError], parse: Callable[[Document], list[Tender]]) -> Iterator[Parsed]:
+    """Every tender of these units, parsed here, each error in line."""
+    for _, doc in unit_documents(units):
+        if isinstance(doc, ParseError):
+            yield doc
             continue
-        for doc in unit.documents():
-            if isinstance(doc, ParseError):
-                yield doc
-                continue
-            try:
-                yield from parse(doc)
-            except ParseError as exc:
-                yield exc
+        try:
+            yield from parse(doc)
+        except ParseError as exc:
+            yield exc
 
 
 def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
