@@ -78,6 +78,17 @@ def test_a_stage_imports_only_the_core() -> None:
     assert found == []
 
 
+def test_the_stages_never_import_the_store() -> None:
+    """Matching and notifications read the core's result types (tenders.results), never ORM rows."""
+    found = [
+        f"{path.relative_to(PROJECT)}:{line} imports {name}"
+        for path in sources(*STAGES)
+        for line, name in imports(path)
+        if name == "tenders.store" or name.startswith(("tenders.store.", "sqlalchemy"))
+    ]
+    assert found == []
+
+
 def test_dags_and_plugins_import_only_the_application() -> None:
     found = []
     for path in sources("dags", "plugins"):
