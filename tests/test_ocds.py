@@ -111,7 +111,7 @@ def test_windows_are_split_not_cursor_followed_and_a_rerun_starts_at_the_waterma
     with find_a_tender(limit_hits=8, throttle=1) as fts:
         until = (BASE + timedelta(days=10)).isoformat()
         (tmp_path / "s.yaml").write_text(
-            f"sources:\n  - {{name: fts, kind: ocds, url: '{fts['url']}', min_interval: 0, limit: 8,"
+            f"sources:\n  - {{name: fts, kind: ocds, url: '{fts['url']}', min_interval: 0, allow_private: true, limit: 8,"
             f" first_days: 40, until: '{until}'}}\n"
         )
         s = replace(settings, sources_file=tmp_path / "s.yaml")
@@ -132,7 +132,7 @@ def test_contracts_finder_is_the_same_source_with_its_own_parameter_names(settin
     with find_a_tender(names=("publishedFrom", "publishedTo", "size")) as cf:
         url = cf["url"].replace("/api/1.0/ocdsReleasePackages", "/Published/Notices/OCDS/Search")
         (tmp_path / "s.yaml").write_text(
-            f"sources:\n  - {{name: cf, kind: ocds, url: '{url}', min_interval: 0, from_param: publishedFrom,"
+            f"sources:\n  - {{name: cf, kind: ocds, url: '{url}', min_interval: 0, allow_private: true, from_param: publishedFrom,"
             " to_param: publishedTo, limit_param: size, params: {stages: tender}, first_days: 40,"
             f" until: '{(BASE + timedelta(days=10)).isoformat()}'}}\n"
         )

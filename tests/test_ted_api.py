@@ -20,8 +20,8 @@ def ted_source(tmp_path: Path, url: str, **options: str) -> Path:
     extra = "".join(f", {k}: '{v}'" for k, v in options.items())
     path = tmp_path / "sources.yaml"
     path.write_text(
-        f"sources:\n  - {{name: ted, kind: ted_api, api_url: '{url}', notice_url: '{url}', min_interval: 0,"
-        f" first_days: 5000{extra}}}\n"
+        f"sources:\n  - {{name: ted, kind: ted_api, api_url: '{url}', notice_url: '{url}', min_interval: 0, allow_private: true,"
+        f" first_days: 5000, notices_per_minute: 100000{extra}}}\n"
     )
     return path
 
@@ -66,7 +66,7 @@ def test_a_429_is_waited_out_and_a_notice_that_cannot_be_fetched_is_tried_again(
 
 def test_robots_txt_is_obeyed(tmp_path: Path) -> None:
     with fake_ted() as ted:
-        client = PoliteClient("test", min_interval=0)
+        client = PoliteClient("test", contact="radar-tests@example.org", min_interval=0, allow_private=True)
         assert client.allowed(f"{ted.url}/en/notice/00612681-2024/xml")
         assert not client.allowed(f"{ted.url}/private/list")
         with pytest.raises(SourceError, match=r"robots\.txt"):

@@ -59,7 +59,7 @@ def test_new_packages_are_read_and_a_rerun_asks_only_for_the_next_issue(settings
     packages = {"202600230": package(notices[:10]), "202600231": package(notices[10:] + legacy)}
     with ted_site(packages) as (url, asked):
         (tmp_path / "s.yaml").write_text(
-            f"sources:\n  - {{name: daily, kind: ted_packages, url: '{url}', start: '202600230', min_interval: 0,"
+            f"sources:\n  - {{name: daily, kind: ted_packages, url: '{url}', start: '202600230', min_interval: 0, allow_private: true,"
             f" download_dir: '{tmp_path / 'downloads'}'}}\n"
         )
         (tmp_path / "downloads").mkdir()

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import MappingProxyType
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from lxml import etree
+
+from scrapers.eforms import ROOTS as EFORMS_ROOTS
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit, parse_document
 from scrapers.ocds import parse_ocds
 from scrapers.sources.base import Source
 from tenders.model import Tender
+
+log = logging.getLogger(__name__)
+NOTICE_ROOTS = frozenset({*EFORMS_ROOTS, "TED_EXPORT"})
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 @dataclass
@@ -26,60 +34,107 @@ class TedApi(Source):
     Incremental: the query asks only for notices published since the last run's newest date
     (one day of overlap), and a notice already stored is never fetched again. The API's own
     fields are used only to list notices; every field of the tender comes from the notice XML.
+    ``scope`` (default ALL) is sent explicitly: the API's own default leaves notices out.
+
+    TED refuses an IP for 24 hours above about 600 notice downloads in 6 minutes, so notice
+    XML is paced at ``notices_per_minute`` (default 90) per host, whatever the number of
+    sources in the process. A notice whose answer was missing, empty or not well-formed XML
+    is kept in a retry list (``~retry:<number>`` units) and asked for again on later runs,
+    up to ``MAX_TRIES`` times, then reported as given up. A bot challenge (202, an empty
+    body, ``x-amzn-waf-action``) stops the source: nothing more is asked, no watermark moves,
+    and the run is recorded as blocked.
     """
 
     kind: ClassVar[str] = "ted_api"
     default_expect: ClassVar[str] = "3d"
     WATERMARK: ClassVar[str] = "~published-since"
-    _unfetched: list[str] = field(default_factory=list, repr=False, compare=False)
+    RETRY: ClassVar[str] = "~retry:"
+    MAX_TRIES: ClassVar[int] = 5
+    _failed: set[str] = field(default_factory=set, repr=False, compare=False)
+    _asked: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def units(self, known: Mapping[str, str] = MappingProxyType({})) -> Iterator[Unit | ParseError]:
         api = str(self.options.get("api_url", "https://api.ted.europa.eu")).rstrip("/")
         site = str(self.options.get("notice_url", "https://ted.europa.eu")).rstrip("/")
         query = str(self.options.get("query", "buyer-country=SWE"))
+        client = self.client()
+        assert client.pacer is not None
+        client.pacer.floor(urlsplit(site).netloc, 60.0 / float(self.options.get("notices_per_minute", 90)))
         since = (
             known.get(self.WATERMARK)
             or (date.today() - timedelta(days=int(self.options.get("first_days", 7)))).isoformat()
         )
+        self._failed, self._asked = set(), set()
+        for key, mark in sorted(known.items()):  # the notices earlier runs could not get
+            if not key.startswith(self.RETRY) or not mark.isdigit():
+                continue
+            number = key[len(self.RETRY) :]
+            if known.get(number) == "fetched":
+                yield Unit(key=key, fingerprint="done", documents=lambda: iter(()))
+            elif int(mark) >= self.MAX_TRIES:
+                yield ParseError(f"{site}/en/notice/{number}/xml", f"not fetched in {mark} tries; given up")
+                yield Unit(key=key, fingerprint="given-up", documents=lambda: iter(()))
+            else:
+                yield from self._fetch(site, number, int(mark))
         expert = f"({query}) AND publication-date>={since.replace('-', '')}"
         newest = since
-        self._unfetched = []
         token: str | None = None
         while True:
             body: dict[str, Any] = {"query": expert, "fields": ["publication-number", "publication-date"],
-                                    "limit": 250, "paginationMode": "ITERATION"}  # fmt: skip
+                                    "limit": 250, "paginationMode": "ITERATION",
+                                    "scope": str(self.options.get("scope", "ALL"))}  # fmt: skip
             if token:
                 body["iterationNextToken"] = token
-            answer = self.client().post_json(f"{api}/v3/notices/search", json.dumps(body).encode())
+            answer = client.post_json(f"{api}/v3/notices/search", json.dumps(body).encode())
             try:
                 page = json.loads(answer.body)
                 notices = page["notices"]
             except (ValueError, KeyError, TypeError) as exc:
                 raise SourceError(self.name, f"the TED API answered something else than a notice list: {exc}") from None
+            if page.get("timedOut"):
+                log.warning("%s: TED's search timed out on %r; the %s notices it counted may be incomplete",
+                            self.name, expert, page.get("totalNoticeCount"))  # fmt: skip
             for notice in notices:
                 number = str(notice.get("publication-number") or "")
                 if not number:
                     continue
                 published = str(notice.get("publication-date") or "")[:10]
                 newest = max(newest, published) if published else newest
-                url = f"{site}/en/notice/{number}/xml"
-                yield Unit(key=number, fingerprint="fetched", documents=partial(self._notice, url, number, published))
+                yield from self._fetch(site, number, 0)
             token = page.get("iterationNextToken")
             if not token or not notices:
                 break
-        # Each unit's documents are read before the next unit is asked for, so by now every
-        # fetch has happened; the watermark never passes a notice that could not be fetched.
-        newest = min([newest, *self._unfetched]) if self._unfetched else newest
+        # Every fetch has happened by now (each unit's documents are read before the next unit
+        # is asked for); what failed is in the retry list, so the watermark may move on.
         overlap = (date.fromisoformat(newest) - timedelta(days=1)).isoformat() if newest else since
         yield Unit(key=self.WATERMARK, fingerprint=overlap, documents=lambda: iter(()))
 
-    def _notice(self, url: str, number: str, published: str) -> Iterator[Document | ParseError]:
+    def _fetch(self, site: str, number: str, tries: int) -> Iterator[Unit]:
+        if number in self._asked:
+            return
+        self._asked.add(number)
+        url = f"{site}/en/notice/{number}/xml"
+        yield Unit(key=number, fingerprint="fetched", documents=partial(self._notice, url, number))
+        if number in self._failed:
+            yield Unit(key=f"{self.RETRY}{number}", fingerprint=str(tries + 1), documents=lambda: iter(()))
+
+    def _notice(self, url: str, number: str) -> Iterator[Document | ParseError]:
         try:
-            yield Document(origin=url, data=self.client().get(url).body, unit=number)
+            data = self.client().get(url, expect="xml").body
+            root = etree.fromstring(data, _SAFE_XML)
+            if root is None or etree.QName(root).localname not in NOTICE_ROOTS:
+                raise etree.XMLSyntaxError("not a notice", 0, 0, 0)
         except SourceError as exc:
-            if published:
-                self._unfetched.append(published)
-            yield ParseError(url, exc.reason)
+            if exc.blocked:
+                raise  # TED refuses us: stop here, before the next notice makes it worse
+            self._failed.add(number)
+            yield ParseError(url, f"{exc.reason}; asked for again on the next run")
+            return
+        except etree.XMLSyntaxError as exc:
+            self._failed.add(number)
+            yield ParseError(url, f"not a whole notice ({exc}); asked for again on the next run")
+            return
+        yield Document(origin=url, data=data, unit=number)
 
     def parse(self, document: Document) -> list[Tender]:
         return parse_document(document.data, document.origin, "ted")
