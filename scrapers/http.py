@@ -160,8 +160,25 @@ class PoliteClient:
 
     # -- the public calls -------------------------------------------------------------
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None, *, expect: str | None = None) -> Response:
-        return self.request("GET", url, headers=headers, expect=expect)
+    def get(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        expect: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Response:
+        return self.request("GET", url, headers=headers, expect=expect, max_bytes=max_bytes)
+
+    def exists(self, url: str) -> bool:
+        """A HEAD request: whether the server has ``url`` (404/410: no)."""
+        try:
+            self.request("HEAD", url)
+        except HTTPStatusError as exc:
+            if exc.status in (404, 410):
+                return False
+            raise
+        return True
 
     def post_json(self, url: str, body: bytes) -> Response:
         return self.request("POST", url, body=body, headers={"Content-Type": "application/json"}, expect="json")

@@ -327,7 +327,7 @@ def source_freshness(settings: Settings, store: Store) -> list[Freshness]:
 def check_freshness(settings: Settings | None = None) -> list[Freshness]:
     """Alert the operators about every source gone quiet or failing; returns those sources."""
     settings = settings or load_settings()
-    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing")]
+    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing", "blocked")]
     if bad:
         lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
         send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)

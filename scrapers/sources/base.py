@@ -69,7 +69,7 @@ class Source:
                 contact=str(o.get("contact") or os.environ.get("TENDER_RADAR_CONTACT") or ""),
                 min_interval=float(o.get("min_interval", 1.0)),
                 timeout=float(o.get("timeout", 30.0)),
-                deadline=float(o.get("deadline", DEADLINE)),
+                deadline=float(o.get("request_deadline", DEADLINE)),
                 attempts=max(1, int(o.get("attempts", 4))),
                 backoff=float(o.get("backoff", 1.0)),
                 max_bytes=int(o.get("max_bytes", MAX_BYTES)),
