@@ -14,9 +14,11 @@
 - **How long**: ``timeout`` per read and ``deadline`` for the whole request, so a server
   dripping a byte every few seconds is dropped; ``Retry-After`` is honoured up to
   ``max_retry_after`` (beyond that the source fails for this run; the scheduler tries later).
-- **Retries**: only what a retry can fix (429, 5xx, a dropped connection, TED's bot challenge)
-  is tried again, ``attempts`` times in all, with backoff. Any other 4xx is tried once.
-  A 2xx other than 200/206, or an ``x-amzn-waf-action`` header, is a challenge, not content.
+- **Retries**: only what a retry can fix (429, 5xx, a dropped connection) is tried again,
+  ``attempts`` times in all, with backoff. Any other 4xx is tried once. A 2xx other than
+  200/206, an ``x-amzn-waf-action`` header, or (where the caller says what it expects) an
+  empty or wrong-kind body is a bot challenge, not content: it is not asked again at once but
+  raised as a retryable, *blocked* SourceError, and the source decides when to stop.
 """
 
 from __future__ import annotations
@@ -217,9 +219,12 @@ class PoliteClient:
                 return self._follow(method, url, body, {**(headers or {}), "User-Agent": agent},
                                     sink, max_bytes or self.max_bytes, expect)  # fmt: skip
             except _RetryError as exc:
+                if exc.challenge:  # asking again at once only makes it worse: the caller decides
+                    raise SourceError(self.source, f"{method} {url}: {exc.reason}", retryable=True,
+                                      blocked=True) from None  # fmt: skip
                 if attempt == self.attempts:
                     raise SourceError(self.source, f"{method} {url}: {exc.reason} ({attempt} tries)",
-                                      retryable=True, blocked=exc.challenge) from None  # fmt: skip
+                                      retryable=True) from None  # fmt: skip
                 wait = exc.retry_after if exc.retry_after is not None else delay
                 if wait > self.max_retry_after:
                     raise SourceError(self.source, f"{method} {url}: asked to wait {wait:.0f} s (Retry-After), more "

@@ -41,8 +41,9 @@ class TedApi(Source):
     sources in the process. A notice whose answer was missing, empty or not well-formed XML
     is kept in a retry list (``~retry:<number>`` units) and asked for again on later runs,
     up to ``MAX_TRIES`` times, then reported as given up. A bot challenge (202, an empty
-    body, ``x-amzn-waf-action``) stops the source: nothing more is asked, no watermark moves,
-    and the run is recorded as blocked.
+    body, ``x-amzn-waf-action``) puts the notice in the retry list too; ``max_challenges``
+    (default 3) in a row stop the source: nothing more is asked, no watermark moves, and the
+    run is recorded as blocked.
     """
 
     kind: ClassVar[str] = "ted_api"
@@ -52,6 +53,7 @@ class TedApi(Source):
     MAX_TRIES: ClassVar[int] = 5
     _failed: set[str] = field(default_factory=set, repr=False, compare=False)
     _asked: set[str] = field(default_factory=set, repr=False, compare=False)
+    _challenged: int = field(default=0, repr=False, compare=False)
 
     def units(self, known: Mapping[str, str] = MappingProxyType({})) -> Iterator[Unit | ParseError]:
         api = str(self.options.get("api_url", "https://api.ted.europa.eu")).rstrip("/")
@@ -64,7 +66,7 @@ class TedApi(Source):
             known.get(self.WATERMARK)
             or (date.today() - timedelta(days=int(self.options.get("first_days", 7)))).isoformat()
         )
-        self._failed, self._asked = set(), set()
+        self._failed, self._asked, self._challenged = set(), set(), 0
         for key, mark in sorted(known.items()):  # the notices earlier runs could not get
             if not key.startswith(self.RETRY) or not mark.isdigit():
                 continue
@@ -125,15 +127,19 @@ class TedApi(Source):
             if root is None or etree.QName(root).localname not in NOTICE_ROOTS:
                 raise etree.XMLSyntaxError("not a notice", 0, 0, 0)
         except SourceError as exc:
-            if exc.blocked:
-                raise  # TED refuses us: stop here, before the next notice makes it worse
             self._failed.add(number)
             yield ParseError(url, f"{exc.reason}; asked for again on the next run")
+            self._challenged = self._challenged + 1 if exc.blocked else 0
+            if self._challenged >= int(self.options.get("max_challenges", 3)):
+                # TED refuses us: stop before more requests make it worse; no watermark moves.
+                raise SourceError(self.name, f"{self._challenged} bot challenges in a row, the last: {exc.reason}",
+                                  retryable=True, blocked=True) from None  # fmt: skip
             return
         except etree.XMLSyntaxError as exc:
             self._failed.add(number)
             yield ParseError(url, f"not a whole notice ({exc}); asked for again on the next run")
             return
+        self._challenged = 0
         yield Document(origin=url, data=data, unit=number)
 
     def parse(self, document: Document) -> list[Tender]:

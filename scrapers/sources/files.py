@@ -59,7 +59,7 @@ class TedPackages(Source):
     the newest package is read but not marked read, and it is read again after.
 
     An answer that is not a package (a bot challenge: 202, an empty body, not gzip) moves no
-    watermark and, after a few tries, stops the source as blocked. A package with no notices
+    watermark and stops the source at once as blocked (the next issue would fare no better). A package with no notices
     in it (a gzip of zeros, a truncated download) is an error, not an empty day.
     """
 
