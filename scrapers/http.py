@@ -343,7 +343,7 @@ class PoliteClient:
         started: float,
     ) -> Response:
         status = raw.status_code
-        headers = dict(raw.headers.items())
+        headers = httpx.Headers(raw.headers)  # looked up without regard to case, as HTTP says
         if status == 304:
             return Response(url, 304, b"", headers)
         if status == 429 or status >= 500:
@@ -357,7 +357,7 @@ class PoliteClient:
         size = 0
         chunks: list[bytes] = []
         head = b""
-        for chunk in raw.iter_bytes(1 << 16):
+        for chunk in raw.iter_bytes():  # as they arrive, so the deadline is seen between them
             size += len(chunk)
             if size > limit:
                 raise SourceError(self.source, f"{url} is larger than {limit} bytes; not read")

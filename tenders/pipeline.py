@@ -159,6 +159,7 @@ def collect(
     result.linked = upserted.linked
     store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
     if unreachable:
+        unreachable[0].collected = result  # what was stored before the source failed still counts
         raise unreachable[0]
     return result
 
@@ -303,7 +304,8 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
         try:
             collected.append(collect(source, store, settings))
         except SourceError as exc:  # recorded in the source's run; the other sources go on
-            collected.append(CollectResult(source=source.name, errors=[str(exc)]))
+            partial = exc.collected if isinstance(exc.collected, CollectResult) else None
+            collected.append(partial or CollectResult(source=source.name, errors=[str(exc)]))
     classified = classify_new(store)
     subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)

@@ -29,7 +29,7 @@ class FakeSite:
     drip: dict[str, float] = field(default_factory=dict)  # path -> seconds between two bytes
     delay: float = 0.0  # every page held back this long
     etags: bool = True
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, headers)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, headers in lower case)
     port: int = 0
 
     @property
@@ -60,7 +60,7 @@ def _handler(fake: FakeSite) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
-            fake.requests.append((self.path, dict(self.headers.items())))
+            fake.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             if self.path == "/robots.txt":
                 if fake.robots is None:
                     return self._send(404)
