@@ -142,7 +142,8 @@ def collect(
             result.labels[label] = result.labels.get(label, 0) + 1
         upserted.add(done)
 
-    for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers):
+    for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers,
+                                         weight=lambda item: len(item[1].data)):  # fmt: skip
         if isinstance(outcome, ParseError):
             problem(outcome, unit_key)
             continue
