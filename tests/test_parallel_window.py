@@ -23,7 +23,7 @@ def test_items_in_flight_stay_within_the_byte_budget() -> None:
             pulled += 1
             yield n
 
-    out = []
+    out: list[int] = []
     for result in ordered_map(double, items(), workers=2, chunk=1, window=16, threshold=4,
                               weight=lambda _: 10 * MB, budget=30 * MB):  # fmt: skip
         most = max(most, pulled - len(out))
