@@ -18,6 +18,7 @@ import pytest
 
 import scrapers.sources.files
 from scrapers.errors import SourceError
+from scrapers.notices import MAX_NOTICE_BYTES
 from scrapers.sources.files import CET
 from tenders.config import Settings
 from tenders.health import freshness
@@ -213,3 +214,19 @@ def test_todays_package_is_not_marked_read_before_0930_cet_and_is_read_again_aft
         after = collect("daily", store, s)
         assert gets(ted, "202600229") == 2 and after.new == 1
         assert store.fingerprints("daily")["~last-package"] == "202600229"
+
+
+def test_a_member_bigger_than_any_notice_is_reported_and_passed_over(settings: Settings, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(NOTICES[0], arcname="package/first.xml")
+        huge = tarfile.TarInfo("package/huge.xml")
+        huge.size = MAX_NOTICE_BYTES + 1  # zeros: a few kB compressed
+        tar.addfile(huge, io.BytesIO(b"\0" * huge.size))
+        tar.add(NOTICES[1], arcname="package/last.xml")
+    with fake_ted(load=False) as ted:
+        ted.packages = {"202600230": buffer.getvalue()}
+        s = configure(settings, tmp_path, f"{ted.url}/packages/daily", ", start: '202600230'")
+        result = collect("daily", open_store(s), s)
+    assert result.new == 2 and len(result.errors) == 1 and "huge.xml" in result.errors[0]
+    assert "more than the 10 MB a notice may have" in result.errors[0]
