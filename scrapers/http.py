@@ -276,18 +276,29 @@ class PoliteClient:
         return self._robots[origin]
 
     def _read_robots(self, origin: str, agent: str) -> Protego | str | None:
-        try:
-            answer = self._follow("GET", f"{origin}/robots.txt", None, {"User-Agent": agent}, None, 512 * 1024, None,
-                                  robots=False)  # fmt: skip
-        except HTTPStatusError as exc:
-            if exc.status in (401, 403):  # RFC 9309: forbidden means disallow all
-                return Protego.parse("User-agent: *\nDisallow: /")
-            return None  # 404 and the like: no robots.txt, nothing is disallowed
-        except _RetryError as exc:
-            return f"robots.txt of {urlsplit(origin).hostname} cannot be read ({exc.reason}): disallowed for now"
-        except SourceError as exc:
-            return f"robots.txt of {urlsplit(origin).hostname} cannot be read ({exc.reason}): disallowed for now"
-        return Protego.parse(answer.body.decode("utf-8", "replace"))
+        """robots.txt, tried like any request; 401/403 disallow all, another 4xx allows all,
+        and one that cannot be read (5xx, 429, the network) disallows for now (RFC 9309)."""
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            try:
+                answer = self._follow("GET", f"{origin}/robots.txt", None, {"User-Agent": agent}, None, 512 * 1024,
+                                      None, robots=False)  # fmt: skip
+            except HTTPStatusError as exc:
+                if exc.status in (401, 403):
+                    return Protego.parse("User-agent: *\nDisallow: /")
+                return None  # 404 and the like: no robots.txt, nothing is disallowed
+            except _RetryError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                if exc.challenge or attempt == self.attempts or wait > self.max_retry_after:
+                    host = urlsplit(origin).hostname
+                    return f"robots.txt of {host} cannot be read ({exc.reason}): disallowed for now"
+                self.sleep(wait)
+                delay *= 2
+                continue
+            except SourceError as exc:
+                return f"robots.txt of {urlsplit(origin).hostname} cannot be read ({exc.reason}): disallowed for now"
+            return Protego.parse(answer.body.decode("utf-8", "replace"))
+        return None  # attempts < 1: never reached
 
     def _client(self) -> httpx.Client:
         if self._http is None:

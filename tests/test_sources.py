@@ -29,22 +29,38 @@ def local(options: dict[str, Any]) -> Generator[dict[str, Any]]:
 @contextmanager
 def on_fake_ted() -> Generator[dict[str, Any]]:
     with fake_ted() as ted:
-        yield {"api_url": ted.url, "notice_url": ted.url, "min_interval": 0, "allow_private": True, "first_days": 5000, "notices_per_minute": 100000}
+        yield {
+            "api_url": ted.url,
+            "notice_url": ted.url,
+            "min_interval": 0,
+            "allow_private": True,
+            "first_days": 5000,
+            "notices_per_minute": 100000,
+        }
 
 
 @contextmanager
 def on_municipal_page() -> Generator[dict[str, Any]]:
     page = b'<html><body><div class="t"><h2><a href="/u/1">Lokalv\xc3\xa5rd</a></h2></div></body></html>'
     with serve(page, "text/html; charset=utf-8") as url:
-        yield {"url": url, "item": "div.t", "title": "h2", "min_interval": 0, "allow_private": True, "terms_checked": "2026-11-27"}
+        yield {
+            "url": url,
+            "item": "div.t",
+            "title": "h2",
+            "min_interval": 0,
+            "allow_private": True,
+            "terms_checked": "2026-11-27",
+        }
 
 
 @contextmanager
 def on_find_a_tender() -> Generator[dict[str, Any]]:
-    from .test_ocds import find_a_tender
+    from .fakes.ocds import fake_ocds
+    from .test_ocds import RELEASES
 
-    with find_a_tender() as fts:
-        yield {"url": fts["url"], "min_interval": 0, "allow_private": True, "first_days": 40, "until": "2026-11-12T00:00:00+00:00"}
+    with fake_ocds(RELEASES) as fts:
+        yield {"url": fts.url, "min_interval": 0, "allow_private": True, "first_days": 40,
+               "until": "2026-11-12T00:00:00+00:00"}  # fmt: skip
 
 
 @contextmanager
@@ -123,7 +139,9 @@ def test_a_wrong_sources_file_is_named(tmp_path: Path, body: str, message: str) 
 def test_a_feed_over_http(tmp_path: Path) -> None:
     body = (PROJECT / "data/samples/feeds/gavleborg.xml").read_bytes()
     with serve(body, "application/atom+xml") as url:
-        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', nuts: [SE313], allow_private: true}}\n")
+        (tmp_path / "s.yaml").write_text(
+            f"sources:\n  - {{name: g, kind: feed, url: '{url}', nuts: [SE313], allow_private: true}}\n"
+        )
         (source,) = load_sources(tmp_path / "s.yaml")
         tenders = list(source.tenders())
     assert [t.title for t in tenders if isinstance(t, Tender)] == [
@@ -156,7 +174,9 @@ def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Pa
         "</channel></rss>"
     ).encode("iso-8859-1")
     with serve(feed, "application/rss+xml; charset=utf-8") as url:  # the header says UTF-8; it is not
-        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', min_interval: 0, allow_private: true}}\n")
+        (tmp_path / "s.yaml").write_text(
+            f"sources:\n  - {{name: g, kind: feed, url: '{url}', min_interval: 0, allow_private: true}}\n"
+        )
         (source,) = load_sources(tmp_path / "s.yaml")
         items = list(source.tenders())
     assert [t.title for t in items if isinstance(t, Tender)] == ["Lokalvård i Säter", "Tvätt åt äldreboenden"]
@@ -166,7 +186,8 @@ def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Pa
 def test_a_feed_that_times_out_is_named_and_the_other_sources_still_arrive(tmp_path: Path) -> None:
     with serve(b"<rss/>", "application/rss+xml", delay=3) as url:
         (tmp_path / "sources.yaml").write_text(
-            f"sources:\n  - {{name: slow, kind: feed, url: '{url}', min_interval: 0, allow_private: true, timeout: 0.5, attempts: 2}}\n"
+            f"sources:\n  - {{name: slow, kind: feed, url: '{url}', min_interval: 0, allow_private: true, timeout: 0.5,"
+            " attempts: 2}\n"
             f"  - {{name: samples, kind: ted_files, path: {PROJECT / 'data/samples/ted'}}}\n"
         )
         (tmp_path / "subscribers.yaml").write_text("subscribers: []\n")

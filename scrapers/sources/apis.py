@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import MappingProxyType
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -23,6 +24,7 @@ from scrapers.sources.base import Source
 from tenders.model import Tender
 
 log = logging.getLogger(__name__)
+UK = ZoneInfo("Europe/London")  # Find a Tender reads its time parameters as UK local time
 NOTICE_ROOTS = frozenset({*EFORMS_ROOTS, "TED_EXPORT"})
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -150,12 +152,15 @@ class TedApi(Source):
 class OcdsApi(Source):
     """An OCDS release-package API: UK Find a Tender (``/api/1.0/ocdsReleasePackages``, the
     default parameters), or Contracts Finder (``/Published/Notices/OCDS/Search`` with
-    ``from_param: publishedFrom``, ``to_param: publishedTo``, ``limit_param: size``).
+    ``from_param: publishedFrom``, ``to_param: publishedTo``; its page size is ``limit``,
+    1 to 100, like Find a Tender's).
 
+    Times are sent as ``YYYY-MM-DDTHH:MM:SS`` in UK local time, the form Find a Tender reads
+    (it refuses a trailing ``Z``); ``time_format: utc-z`` sends UTC with a ``Z`` instead.
     The time since the last run is asked for in windows; a window that holds more than one
-    page is split in two rather than followed by cursor, so every request is small and a
-    failed window is retried alone. Each window is one unit; the watermark moves to the end
-    of the last window read in full.
+    page is split in two rather than followed by cursor (following ``links.next`` has been
+    reported to lose rows), so every request is small and a failed window is retried alone.
+    Each window is one unit; the watermark moves to the end of the last window read in full.
     """
 
     kind: ClassVar[str] = "ocds"
@@ -165,19 +170,22 @@ class OcdsApi(Source):
     def units(self, known: Mapping[str, str] = MappingProxyType({})) -> Iterator[Unit | ParseError]:
         if not self.url:
             raise SourceError(self.name, "an ocds source needs 'url' (the release-package endpoint)")
-        limit = int(self.options.get("limit", 100))
+        limit = min(100, max(1, int(self.options.get("limit", 100))))
         start = _instant(known.get(self.WATERMARK)) or datetime.now(UTC) - timedelta(
             days=int(self.options.get("first_days", 7))
         )
         end = _instant(self.options.get("until")) or datetime.now(UTC)
+        if end <= start:  # nothing new can have come (the APIs refuse an empty window)
+            yield Unit(key=self.WATERMARK, fingerprint=_stamp(start), documents=lambda: iter(()))
+            return
         pending = [(start, end)]
         done_until = start
         while pending:
             low, high = pending.pop(0)
             query = urlencode(
                 {
-                    str(self.options.get("from_param", "updatedFrom")): _stamp(low),
-                    str(self.options.get("to_param", "updatedTo")): _stamp(high),
+                    str(self.options.get("from_param", "updatedFrom")): self._param(low),
+                    str(self.options.get("to_param", "updatedTo")): self._param(high),
                     str(self.options.get("limit_param", "limit")): limit,
                     **{str(k): str(v) for k, v in (self.options.get("params") or {}).items()},
                 }
@@ -193,11 +201,45 @@ class OcdsApi(Source):
                 pending[:0] = [(low, middle), (middle, high)]  # keep the windows in time order
                 continue
             key = f"{_stamp(low)}/{_stamp(high)}"
-            document = Document(origin=f"{self.url}?{query}", data=response.body, unit=key)
+            earlier = self._earlier_releases(package.get("releases") or [])
+            data = response.body
+            if earlier:
+                data = json.dumps({**package, "releases": [*package.get("releases"), *earlier]}).encode()
+            document = Document(origin=f"{self.url}?{query}", data=data, unit=key)
             yield Unit(key=key, fingerprint=hashlib.sha256(response.body).hexdigest(),
                        documents=partial(iter, [document]))  # fmt: skip
             done_until = high
         yield Unit(key=self.WATERMARK, fingerprint=_stamp(done_until), documents=lambda: iter(()))
+
+    def _earlier_releases(self, releases: list[Any]) -> list[dict[str, Any]]:
+        """The earlier releases of each procedure that this window holds only later news of (an
+        amendment, an award): a release carries only what changed, so the tender is rebuilt from
+        all of them. Find a Tender lists one procedure's releases at ``{url}/{ocid}``;
+        ``process_url`` (with ``{ocid}``) names another API's, ``merge_history: false`` skips it."""
+        template = self.options.get("process_url")
+        if template is None and self.url and self.url.rstrip("/").endswith("/ocdsReleasePackages"):
+            template = self.url.rstrip("/") + "/{ocid}"
+        if not template or self.options.get("merge_history") is False:
+            return []
+        tags: dict[str, set[str]] = {}
+        for release in releases:
+            if isinstance(release, dict) and release.get("ocid"):
+                tags.setdefault(str(release["ocid"]), set()).update(release.get("tag") or [])
+        out: list[dict[str, Any]] = []
+        for ocid, seen in tags.items():
+            if seen & {"planning", "tender"}:
+                continue  # the window holds the procedure's beginning
+            answer = self.client().get(str(template).format(ocid=quote(ocid, safe="")), expect="json")
+            try:
+                out += [r for r in json.loads(answer.body).get("releases") or [] if isinstance(r, dict)]
+            except (ValueError, AttributeError) as exc:
+                raise SourceError(self.name, f"the releases of {ocid} are not a release package: {exc}") from None
+        return out
+
+    def _param(self, moment: datetime) -> str:
+        if self.options.get("time_format") == "utc-z":
+            return _stamp(moment)
+        return moment.astimezone(UK).strftime("%Y-%m-%dT%H:%M:%S")
 
     def parse(self, document: Document) -> list[Tender]:
         return parse_ocds(document.data, document.origin, self.name)
