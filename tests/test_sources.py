@@ -111,7 +111,7 @@ def test_every_kind_yields_tenders_with_its_source_and_a_stable_id(kind: str, tm
 
 def test_the_bundled_sources_file_loads() -> None:
     names = [s.name for s in load_sources(PROJECT / "sources.yaml")]
-    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed", "uhm-statistik-dalarna"]
+    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed", "awards-demo-dalarna"]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,9 @@
 """After-the-fact award data as CSV (``award_csv``): who bought what from whom, flagged reserved or social.
 
-Upphandlingsmyndigheten publishes per-procurement statistics (buyer and supplier organisation
-numbers, CPV, the flags "Reserverad upphandling" and "Socialt hållbar upphandling"). Its export
-layout is not something this project has a real file of, so nothing here guesses it: the source
-says in ``sources.yaml`` which column holds what (``columns:``), and a column it names that the
-file lacks is an error naming both. Each row becomes a result notice with its winner, which is
+This reads a CSV in a layout the operator maps in ``sources.yaml`` (``columns:``, which column
+holds what); a column it names that the file lacks is an error naming both. It does not read
+Upphandlingsmyndigheten's statistics export as published: that export names its winners
+without organisation numbers and writes its flags as words, and is not mapped here yet. Each row becomes a result notice with its winner, which is
 what coverage checks and "contracts won by social enterprises" count.
 """
 
