@@ -155,7 +155,12 @@ def collect(
             batch, verdicts = [], {}
     if batch:
         store_batch()
-    store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})
+    stored = {k: v for k, v in seen.items() if k not in failed}
+    store.save_fingerprints(source.name, stored)
+    try:
+        source.after_store(stored)  # e.g. mark alert e-mails read, now that their tenders are stored
+    except SourceError as exc:
+        problem(exc)
     result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
     result.linked = upserted.linked
     store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)

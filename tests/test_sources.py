@@ -71,6 +71,18 @@ def on_ted_packages() -> Generator[dict[str, Any]]:
         yield {"url": url, "start": "202600001", "min_interval": 0, "allow_private": True}
 
 
+@contextmanager
+def on_mailbox() -> Generator[dict[str, Any]]:
+    from .fakes.imap import ALERT_HTML, deliver, dovecot, mail
+
+    with dovecot() as imap, pytest.MonkeyPatch.context() as env:
+        env.setenv("TENDER_RADAR_MAILBOX_USER", imap.user)
+        env.setenv("TENDER_RADAR_MAILBOX_PASSWORD", imap.password)
+        deliver(imap, mail("bevakning@annonser.example.org", "2 nya upphandlingar", html=ALERT_HTML))
+        yield {"host": imap.host, "port": imap.port, "security": "none", "allow_private": True,
+               "senders": ["bevakning@annonser.example.org"]}  # fmt: skip
+
+
 UHM_COLUMNS = {
     "procedure_id": "Upphandlings-ID", "title": "Upphandlingens namn", "buyer_name": "Upphandlande organisation",
     "buyer_org_id": "Org.nr upphandlande organisation", "supplier_name": "Leverantör",
@@ -89,6 +101,7 @@ EXAMPLES: dict[str, Any] = {
     "html": on_municipal_page,
     "ocds": on_find_a_tender,
     "ted_packages": on_ted_packages,
+    "mailbox": on_mailbox,
     "award_csv": lambda: local({"path": str(PROJECT / "data/samples/awards/dalarna.csv"), "columns": UHM_COLUMNS}),
 }
 
@@ -121,7 +134,7 @@ def test_the_bundled_sources_file_loads() -> None:
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
         (
             "sources:\n  - {name: a, kind: ftp}",
-            "sources[0]: unknown kind 'ftp'; known kinds: award_csv, feed, html, ocds, ted_api, ted_files, "
+            "sources[0]: unknown kind 'ftp'; known kinds: award_csv, feed, html, mailbox, ocds, ted_api, ted_files, "
             "ted_packages",
         ),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),

@@ -3,8 +3,9 @@
 This reads a CSV in a layout the operator maps in ``sources.yaml`` (``columns:``, which column
 holds what); a column it names that the file lacks is an error naming both. It does not read
 Upphandlingsmyndigheten's statistics export as published: that export names its winners
-without organisation numbers and writes its flags as words, and is not mapped here yet. Each row becomes a result notice with its winner, which is
-what coverage checks and "contracts won by social enterprises" count.
+without organisation numbers and writes its flags as words, and is not mapped here yet. Each
+row becomes a result notice with its winner, which is what coverage checks and "contracts won
+by social enterprises" count.
 """
 
 from __future__ import annotations

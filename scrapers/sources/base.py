@@ -44,6 +44,10 @@ class Source:
         """Raise ParseError for a document that is not what this source expects."""
         raise NotImplementedError
 
+    def after_store(self, stored: Mapping[str, str]) -> None:
+        """Called once the run has stored what these units held (key -> fingerprint): a source
+        that must tell its origin (an IMAP mailbox: mark read) does it here, never before."""
+
     def tenders(self) -> Iterator[Parsed]:
         """Everything the source holds, parsed here in this process (for the CLI and tests)."""
         for unit in self.units():
