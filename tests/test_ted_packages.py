@@ -230,3 +230,21 @@ def test_a_member_bigger_than_any_notice_is_reported_and_passed_over(settings: S
         result = collect("daily", open_store(s), s)
     assert result.new == 2 and len(result.errors) == 1 and "huge.xml" in result.errors[0]
     assert "more than the 10 MB a notice may have" in result.errors[0]
+
+
+def test_status_shows_a_blocked_source_as_blocked(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tenders.cli import main
+
+    with fake_ted(load=False) as ted:
+        ted.challenge = 1
+        s = configure(settings, tmp_path, f"{ted.url}/packages/daily", ", start: '202600230'")
+        with pytest.raises(SourceError):
+            collect("daily", open_store(s), s)
+    monkeypatch.setenv("TENDER_RADAR_HOME", str(tmp_path))
+    monkeypatch.setenv("TENDER_RADAR_SOURCES", str(s.sources_file))
+    monkeypatch.setenv("TENDER_RADAR_DATABASE_URL", s.database_url)
+    assert main(["status"]) != 0  # a monitor running `status` notices
+    (line,) = [row for row in capsys.readouterr().out.splitlines() if row.startswith("daily ")]
+    assert line.split()[1] == "blocked" and "x-amzn-waf-action" in line
