@@ -14,14 +14,16 @@ $(UV):
 setup: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
-# Debian's Chromium and its driver, for the tests that open the digest and the web app in a real browser.
+# Debian's Chromium and its driver, for the tests that open the digest and the web app in a real browser;
+# Debian's Dovecot IMAP server, which the mailbox tests start on a loopback port.
+SYSTEM_PACKAGES := chromium chromium-driver dovecot-imapd
 system-deps:
-	@{ command -v chromium && command -v chromedriver; } >/dev/null || { \
+	@{ command -v chromium && command -v chromedriver && command -v dovecot; } >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && \
-	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; }; \
-	  else echo "install Debian's chromium and chromium-driver (sudo apt-get install ...) for the browser tests"; fi; }
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
+	  else echo "install Debian's $(SYSTEM_PACKAGES) (sudo apt-get install ...) for the browser and mailbox tests"; fi; }
 
 # The main job on the embedded defaults: SQLite under var/, the file outbox, the bundled
 # sample notices. The samples are real notices from 2019-2024, so their deadlines have

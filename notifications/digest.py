@@ -19,6 +19,7 @@ from markupsafe import Markup
 from matching.classify import rules
 from matching.subscriptions import Subscriber
 from tenders.codelists import label
+from tenders.codes import country_name
 from tenders.results import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -181,9 +182,14 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
 
 
 def place_names(tender: Any, language: str) -> str:
+    """Place names, not bare NUTS codes: Swedish regions by the eForms code list's label
+    ("Dalarnas län (SE312)"); elsewhere the country (no all-EU NUTS list is bundled yet):
+    "Frankrike (FR105)"."""
     names = []
     for code in tender.all_nuts or ([tender.buyer_nuts] if tender.buyer_nuts else []):
         name = label("nuts_nuts-swe-lvl3", code, language) if code.startswith("SE") else code
+        if name == code:
+            name = country_name(code, language) or code
         names.append(name if name == code else f"{name} ({code})")
     if not names and tender.buyer_country:
         names.append(tender.buyer_country)

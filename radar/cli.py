@@ -173,7 +173,7 @@ def cmd_status(args: argparse.Namespace, run: _Run) -> None:
           "(refused by the provider: fix the cause, then --release-held)")  # fmt: skip
     if args.release_held:
         print(f"released {store.release_held()} held digest(s) for the next run")
-    if any(r.state in ("stale", "failing") for r in rows):
+    if any(r.state in ("stale", "failing", "blocked") for r in rows):
         run.problems += 1  # a non-zero exit lets a cron job or a monitor notice
 
 

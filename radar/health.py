@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from scrapers.errors import SourceError
 from tenders.config import parse_interval as parse_interval
 from tenders.store import SourceHealth, Store, utcnow
 
@@ -18,7 +19,7 @@ DEFAULT_EXPECT = {"ted_files": "3d", "feed": "7d"}  # TED publishes Monday to Fr
 @dataclass(frozen=True, slots=True)
 class Freshness:
     source: str
-    state: str  # ok | stale | failing | never
+    state: str  # ok | stale | failing | blocked | never
     expected: timedelta
     last_run: datetime | None
     last_produced: datetime | None
@@ -41,7 +42,9 @@ def _judge(name: str, expected: timedelta, h: SourceHealth | None, now: datetime
         return Freshness(name, "never", expected, None, None, "has not run yet")
     run = h.last_run
     produced = h.last_produced
-    if run.errors and not (run.new or run.changed):
+    if run.errors and run.last_error and SourceError.BLOCKED in run.last_error:
+        state, detail = "blocked", f"refused by the service (or its robots.txt) on the last run: {run.last_error}"
+    elif run.errors and not (run.new or run.changed):
         state, detail = "failing", f"last run: {run.errors} error(s): {run.last_error}"
     elif produced is None and now - run.finished_at > expected:
         state, detail = "stale", f"nothing new in {h.runs} run(s) over {_ago(now - run.finished_at)}"

@@ -142,7 +142,8 @@ def collect(
             result.labels[label] = result.labels.get(label, 0) + 1
         upserted.add(done)
 
-    for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers):
+    for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers,
+                                         weight=lambda item: len(item[1].data)):  # fmt: skip
         if isinstance(outcome, ParseError):
             problem(outcome, unit_key)
             continue
@@ -154,11 +155,17 @@ def collect(
             batch, verdicts = [], {}
     if batch:
         store_batch()
-    store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})
+    stored = {k: v for k, v in seen.items() if k not in failed}
+    store.save_fingerprints(source.name, stored)
+    try:
+        source.after_store(stored)  # e.g. mark alert e-mails read, now that their tenders are stored
+    except SourceError as exc:
+        problem(exc)
     result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
     result.linked = upserted.linked
     store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
     if unreachable:
+        unreachable[0].collected = result  # what was stored before the source failed still counts
         raise unreachable[0]
     return result
 
@@ -280,7 +287,8 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
         try:
             collected.append(collect(source, store, settings))
         except SourceError as exc:  # recorded in the source's run; the other sources go on
-            collected.append(CollectResult(source=source.name, errors=[str(exc)]))
+            partial = exc.collected if isinstance(exc.collected, CollectResult) else None
+            collected.append(partial or CollectResult(source=source.name, errors=[str(exc)]))
     classified = classify_new(store)
     subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
@@ -304,7 +312,7 @@ def source_freshness(settings: Settings, store: Store) -> list[Freshness]:
 def check_freshness(settings: Settings | None = None) -> list[Freshness]:
     """Alert the operators about every source gone quiet or failing; returns those sources."""
     settings = settings or load_settings()
-    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing")]
+    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing", "blocked")]
     if bad:
         lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
         send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)

@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 
-from scrapers.codes import amount, country_alpha2, cpv, language_alpha2
+from tenders.codes import amount, country_alpha2, cpv, language_alpha2
 from tenders.model import Lot, Tender, union
 
 NS = {
@@ -83,6 +83,7 @@ X_ORG_COUNTRY = _x("cac:PostalAddress/cac:Country/cbc:IdentificationCode/text()"
 X_ORG_NUTS = _x("cac:PostalAddress/cbc:CountrySubentityCode/text()")
 _RESULT = f"{_EXT}/efac:NoticeResult"
 X_WINNING_TENDERS = _x(f"{_RESULT}/efac:LotResult[cbc:TenderResultCode='selec-w']/efac:LotTender/cbc:ID/text()")
+X_CONTRACT_TENDERS = _x(f"{_RESULT}/efac:SettledContract/efac:LotTender/cbc:ID/text()")  # BT-3202
 X_LOT_TENDERS = _x(f"{_RESULT}/efac:LotTender")
 X_TENDERING_PARTIES = _x(f"{_RESULT}/efac:TenderingParty")
 X_PARTY_ID = _x("efac:TenderingParty/cbc:ID/text()")
@@ -197,8 +198,12 @@ def _fill_buyer(tender: Tender, root: etree._Element, lang3: str | None) -> None
 
 
 def _winners(root: etree._Element, lang3: str | None) -> list[dict[str, Any]]:
-    """The organisations behind the winning tenders (BT-3202 -> OPT-310 -> OPT-300), each once."""
-    winning = {i.strip() for i in X_WINNING_TENDERS(root)}
+    """The organisations behind the winning tenders (BT-3202 -> OPT-310 -> OPT-300), each once.
+
+    The winning tenders are those a settled contract names (BT-3202): a lot result lists every
+    tender it considered, the unsuccessful ones too. Only a notice with no contract tender at
+    all falls back to the tenders of lots whose result is "winner chosen"."""
+    winning = {i.strip() for i in X_CONTRACT_TENDERS(root)} or {i.strip() for i in X_WINNING_TENDERS(root)}
     parties = {p.strip() for t in X_LOT_TENDERS(root) if _clean(_first(X_ID(t))) in winning for p in X_PARTY_ID(t)}
     orgs = [o.strip() for party in X_TENDERING_PARTIES(root) if _clean(_first(X_ID(party))) in parties
             for o in X_TENDERERS(party)]  # fmt: skip

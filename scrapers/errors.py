@@ -16,14 +16,23 @@ class SourceError(Exception):
     """A source that could not be read at all.
 
     ``retryable`` is true where trying again later can help (the network, a server's 5xx)
-    and false where it cannot (a missing path, a wrong configuration).
+    and false where it cannot (a missing path, a wrong configuration). ``blocked`` says the
+    service refuses us for now (a bot challenge, a robots.txt that cannot be read): the reason
+    then starts with "blocked: ", which is how the source's health tells it apart.
+    ``collected`` carries what the run stored before the source failed (set by the pipeline).
     """
 
-    def __init__(self, source: str, reason: str, *, retryable: bool = False) -> None:
+    BLOCKED = "blocked: "
+
+    def __init__(self, source: str, reason: str, *, retryable: bool = False, blocked: bool = False) -> None:
+        if blocked and not reason.startswith(self.BLOCKED):
+            reason = self.BLOCKED + reason
         super().__init__(f"source {source!r}: {reason}")
         self.source = source
         self.reason = reason
         self.retryable = retryable
+        self.blocked = blocked
+        self.collected: object | None = None
 
 
 class SourcesFileError(SourceError):

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
+from dataclasses import replace
 from typing import Any
 
 import feedparser
 from bs4 import BeautifulSoup
 
-from scrapers.codes import language_alpha2
 from scrapers.errors import ParseError
 from scrapers.http import web_link
+from tenders.codes import language_alpha2
 from tenders.model import Tender
 
 log = logging.getLogger(__name__)
+_CUT_OFF = re.compile(r"no element found|unclosed token")  # expat's words for a document that stops short
 
 
 def parse_feed(
@@ -31,6 +34,8 @@ def parse_feed(
     nuts: list[str] | None = None,
     country: str | None = None,
     notice_type: str = "other",
+    buyer: str | None = None,
+    buyer_org_id: str | None = None,
 ) -> list[Tender]:
     parsed = feedparser.parse(data)
     if not parsed.get("version"):
@@ -39,6 +44,11 @@ def parse_feed(
         if head.startswith((b"<!doctype html", b"<html")):
             raise ParseError(origin, "not an RSS/Atom feed: the server sent an HTML page")
         raise ParseError(origin, f"not an RSS/Atom feed ({problem or 'no feed element'})")
+    problem = parsed.get("bozo_exception")
+    if type(problem).__name__ == "SAXParseException" and _CUT_OFF.search(str(problem)):
+        # feedparser reads on past the break and returns the entries before it: a cut-off
+        # download would pass for a feed with fewer tenders. Read it again next time instead.
+        raise ParseError(origin, f"the feed is cut off ({problem}); not read, asked for again next time")
     feed_lang = language_alpha2((parsed.feed.get("language") or "")[:2] or None)
     tenders = []
     for index, entry in enumerate(parsed.entries):
@@ -46,7 +56,8 @@ def parse_feed(
             # An entry-level problem: this entry is left out, the feed and its other entries stand.
             log.warning("%s: entry %d has no title, link or id; left out", origin, index)
             continue
-        tenders.append(_entry(entry, source, feed_lang, nuts or [], country, notice_type))
+        tender = _entry(entry, source, feed_lang, nuts or [], country, notice_type)
+        tenders.append(replace(tender, buyer_name=buyer or None, buyer_org_id=buyer_org_id or None))
     if parsed.entries and not tenders:
         raise ParseError(origin, f"none of the feed's {len(parsed.entries)} entries has a title, link or id")
     return tenders

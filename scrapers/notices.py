@@ -8,6 +8,7 @@ in the stream, beside the tenders that did parse: one bad file never stops the r
 from __future__ import annotations
 
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -23,6 +24,10 @@ from scrapers.ted_legacy import parse_ted_legacy
 from tenders.model import Tender
 
 FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
+# The largest notice read: a real TED notice is well under 5 MB (a legacy one with all its
+# translations included); a bigger "notice" is refused, so no member of a package can make
+# the reader hold more than this at once.
+MAX_NOTICE_BYTES = 10 * 1024 * 1024
 Parsed = Tender | ParseError
 HTML_PAGE = "an HTML page, not a notice or a feed (a login page or an error page?)"
 
@@ -138,23 +143,41 @@ def _documents(file: Path, key: str) -> Iterator[Document | ParseError]:
         yield from iter_package(file, key)
         return
     try:
-        yield Document(origin=str(file), data=file.read_bytes(), unit=key)
+        with file.open("rb") as handle:
+            data = handle.read(MAX_NOTICE_BYTES + 1)
     except OSError as exc:
         yield ParseError(str(file), f"cannot read: {exc.strerror or exc}")
+        return
+    if len(data) > MAX_NOTICE_BYTES:
+        yield ParseError(str(file), f"larger than {MAX_NOTICE_BYTES // 2**20} MB, which no notice is; not read")
+        return
+    yield Document(origin=str(file), data=data, unit=key)
 
 
 def iter_package(path: Path, unit: str = "") -> Iterator[Document | ParseError]:
-    """Stream a TED daily package member by member ('r|*' never seeks or loads the whole)."""
+    """Stream a TED daily package member by member ('r|*' never seeks or loads the whole);
+    a member is read up to MAX_NOTICE_BYTES, a bigger one is reported and passed over.
+    A package with no notice in it (a gzip of zeros, an empty tar) is an error, not an empty day."""
+    notices = 0
     try:
         with tarfile.open(path, mode="r|*") as archive:
             for member in archive:
                 if not member.isfile() or not member.name.endswith(".xml"):
                     continue
+                notices += 1
+                origin = f"{path}!{member.name}"
+                if member.size > MAX_NOTICE_BYTES:
+                    yield ParseError(origin, f"{member.size} bytes, more than the {MAX_NOTICE_BYTES // 2**20} MB "
+                                     "a notice may have; not read")  # fmt: skip
+                    continue
                 handle = archive.extractfile(member)
                 if handle is not None:
-                    yield Document(origin=f"{path}!{member.name}", data=handle.read(), unit=unit)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+                    yield Document(origin=origin, data=handle.read(MAX_NOTICE_BYTES), unit=unit)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         yield ParseError(str(path), f"broken package: {exc}")
+        return
+    if notices == 0:
+        yield ParseError(str(path), "no notice in it: not a TED package, or a cut-off one")
 
 
 def unit_documents(

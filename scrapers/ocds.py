@@ -1,21 +1,39 @@
 """OCDS release packages (UK Find a Tender, Contracts Finder) -> Tenders, one per ocid.
 
-Keyed by ``ocid``, so a later release of the same procedure (an amendment, the award)
-updates the tender and keeps the earlier one in its history. The reserved-participation
-extension maps to the eForms codes; Contracts Finder's ``suitability.vcse`` (suitable for
-voluntary, community and social enterprises) is kept as ``vcse``.
+The releases of one ``ocid`` in a package are merged into a compiled release with the
+field's own library (``ocdsmerge``): an amendment release carries only what changed, and
+taken alone it would blank the rest. Keyed by ``ocid``, so a later package's release of the
+same procedure updates the tender and keeps the earlier one in its history (a release in a
+later package is merged only with the releases of its own package).
+
+The reserved-participation extension maps to the eForms codes; the UK's ``smeVcse``
+(reserved to SMEs and VCSEs) and Contracts Finder's ``suitability.vcse`` (suitable for
+voluntary, community and social enterprises) are kept as ``vcse``; both are read on the
+tender and on each lot. Places come from ``tender.items[].deliveryAddresses`` (and the
+tender's own, where a publisher puts them there); the UK's nations as a country name
+("England", "Wales", "Scotland", "Northern Ireland") are GB.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from scrapers.codes import amount, country_alpha2, cpv
+import ocdsmerge
+import pycountry
+
 from scrapers.errors import ParseError
+from tenders.codes import amount, country_alpha2, cpv
 from tenders.model import Lot, Tender, union
 
+log = logging.getLogger(__name__)
 RESERVED = {"shelteredWorkshop": "res-ws", "publicServiceMissionOrganization": "res-pub-ser"}
+VCSE_RESERVED = "smeVcse"  # UK: reserved to small and medium enterprises and VCSEs
+UK_NATIONS = frozenset({"england", "wales", "scotland", "northern ireland", "great britain", "united kingdom", "uk"})
+# No schema is fetched (no network at run time): without one, ocdsmerge merges objects key by
+# key and arrays of objects by their ``id``, which is what releases of one procedure need.
+_MERGER = ocdsmerge.Merger(merge_rules={})
 TAGS = {
     "planning": "planning", "planningUpdate": "planning",
     "tender": "competition", "tenderUpdate": "change", "tenderAmendment": "change", "tenderCancellation": "change",
@@ -31,13 +49,21 @@ def parse_ocds(data: bytes, origin: str, source: str) -> list[Tender]:
     releases = package.get("releases") if isinstance(package, dict) else None
     if not isinstance(releases, list):
         raise ParseError(origin, "not an OCDS release package (no 'releases' list)")
-    latest: dict[str, dict[str, Any]] = {}
-    for release in releases:  # the newest release of each procedure wins
+    by_ocid: dict[str, list[dict[str, Any]]] = {}
+    for release in releases:
         if isinstance(release, dict) and release.get("ocid"):
-            older = latest.get(release["ocid"])
-            if older is None or str(release.get("date", "")) >= str(older.get("date", "")):
-                latest[release["ocid"]] = release
-    return [_tender(release, source) for release in latest.values()]
+            by_ocid.setdefault(str(release["ocid"]), []).append(release)
+    out = []
+    for ocid, group in by_ocid.items():
+        group.sort(key=lambda r: str(r.get("date") or ""))
+        try:
+            compiled = _MERGER.create_compiled_release(group)
+        except (ocdsmerge.exceptions.OCDSMergeError, TypeError, ValueError) as exc:
+            log.warning("%s: the releases of %s cannot be merged (%s); the newest is read alone", origin, ocid, exc)
+            compiled = dict(group[-1])
+        compiled["tag"] = group[-1].get("tag") or []  # what the newest release says happened
+        out.append(_tender(compiled, source))
+    return out
 
 
 def _tender(release: dict[str, Any], source: str) -> Tender:
@@ -55,12 +81,17 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
     cpvs = union(
         [[c for c in (cpv(str(x.get("id"))) for x in codes if str(x.get("scheme", "")).upper() == "CPV") if c]]
     )
-    reserved = union([[RESERVED[r] for r in (tender.get("otherRequirements") or {}).get("reservedParticipation") or []
-                       if r in RESERVED]])  # fmt: skip
-    places = [
-        str(a.get("region")) for a in (tender.get("deliveryAddresses") or []) if isinstance(a, dict) and a.get("region")
-    ]
-    suitability = tender.get("suitability") or {}
+    lots = [lot for lot in tender.get("lots") or [] if isinstance(lot, dict) and lot.get("id")]
+    lot_reserved = {str(lot["id"]): _reserved(lot) for lot in lots}
+    reserved = union([_reserved(tender), *lot_reserved.values()])
+    vcse = _vcse(tender)
+    for lot in lots:
+        lot_vcse = _vcse(lot)
+        vcse = True if True in (vcse, lot_vcse) else (vcse if vcse is not None else lot_vcse)
+    items = [item for item in tender.get("items") or [] if isinstance(item, dict)]
+    addresses = [a for item in items for a in item.get("deliveryAddresses") or []]
+    addresses += list(tender.get("deliveryAddresses") or [])
+    places = union([[str(a["region"]) for a in addresses if isinstance(a, dict) and a.get("region")]])
     tags = [t for t in release.get("tag") or [] if t in TAGS]
     out = Tender(
         source=source,
@@ -72,7 +103,7 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
         language=(release.get("language") or None),
         buyer_name=buyer.get("name") or buyer_party.get("name"),
         buyer_org_id=((buyer_party.get("identifier") or {}).get("id")),
-        buyer_country=country_alpha2(address.get("countryName")) or _country_from_nuts(address.get("region")),
+        buyer_country=_country(address) or _country_from_nuts(address.get("region")),
         buyer_nuts=address.get("region"),
         nuts=places,
         cpv_main=cpvs[0] if cpvs else None,
@@ -82,23 +113,50 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
         deadline=(tender.get("tenderPeriod") or {}).get("endDate"),
         published=str(release.get("date"))[:10] if release.get("date") else None,
         reserved_participation=reserved,
-        vcse=suitability.get("vcse") if isinstance(suitability.get("vcse"), bool) else None,
+        vcse=vcse,
         winners=_winners(release, parties),
     )
-    for lot in tender.get("lots") or []:
-        if isinstance(lot, dict) and lot.get("id"):
-            lot_value = lot.get("value") or {}
-            out.lots.append(
-                Lot(
-                    id=str(lot["id"]),
-                    title=lot.get("title"),
-                    description=lot.get("description"),
-                    estimated_value=amount(str(lot_value["amount"])) if lot_value.get("amount") is not None else None,
-                    currency=lot_value.get("currency"),
-                    reserved_participation=list(reserved),
-                )
+    for lot in lots:
+        lot_value = lot.get("value") or {}
+        out.lots.append(
+            Lot(
+                id=str(lot["id"]),
+                title=lot.get("title"),
+                description=lot.get("description"),
+                estimated_value=amount(str(lot_value["amount"])) if lot_value.get("amount") is not None else None,
+                currency=lot_value.get("currency"),
+                # A reservation on the tender covers every lot; one on a lot, that lot.
+                reserved_participation=union([_reserved(tender), lot_reserved[str(lot["id"])]]),
             )
+        )
     return out
+
+
+def _reserved(scope: dict[str, Any]) -> list[str]:
+    codes = (scope.get("otherRequirements") or {}).get("reservedParticipation") or []
+    return [RESERVED[c] for c in codes if isinstance(c, str) and c in RESERVED]
+
+
+def _vcse(scope: dict[str, Any]) -> bool | None:
+    """True where the tender or lot is reserved to, or said to suit, VCSEs; None where it does not say."""
+    codes = (scope.get("otherRequirements") or {}).get("reservedParticipation") or []
+    if VCSE_RESERVED in codes:
+        return True
+    said = (scope.get("suitability") or {}).get("vcse")
+    return said if isinstance(said, bool) else None
+
+
+def _country(address: dict[str, Any]) -> str | None:
+    """``countryName`` (a name: "England", "Sweden") or ``country`` (a code) -> ISO alpha-2."""
+    name = str(address.get("countryName") or "").strip()
+    if name.lower() in UK_NATIONS:
+        return "GB"
+    if name:
+        try:
+            return str(pycountry.countries.lookup(name).alpha_2)
+        except LookupError:
+            pass
+    return country_alpha2(address.get("countryName")) or country_alpha2(address.get("country"))
 
 
 def _winners(release: dict[str, Any], parties: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from scrapers.codes import amount, country_alpha2, cpv, language_alpha2
+from tenders.codes import amount, country_alpha2, cpv, language_alpha2
 from tenders.model import Lot, Tender, union
 
 # Form element -> notice type; F01/F21-F23 also say it in <NOTICE TYPE=...>.

@@ -1,7 +1,8 @@
 """Map a function over a stream on worker processes, in order, with bounded memory.
 
 ``Pool.imap`` reads its whole input ahead; a TED package streamed through it would sit in
-memory. Here at most ``window`` chunks are in flight. A short stream never starts a pool.
+memory. Here at most ``window`` chunks, and at most ``budget`` bytes where the caller says
+how big an item is, are in flight. A short stream never starts a pool.
 """
 
 from __future__ import annotations
@@ -32,11 +33,22 @@ def ordered_map(
     chunk: int = 8,
     window: int = 16,
     threshold: int = 32,
+    weight: Callable[[T], int] | None = None,
+    budget: int = 64 * 1024 * 1024,
 ) -> Iterator[R]:
-    """``fn`` takes a chunk of items and returns one result per item; results come in input order."""
+    """``fn`` takes a chunk of items and returns one result per item; results come in input order.
+
+    With ``weight`` (an item's size in bytes), the items read ahead and in flight are bounded
+    by ``budget`` bytes as well as by count: ten notices of 10 MB are a full window."""
     iterator = iter(items)
-    head = list(itertools.islice(iterator, threshold))
-    if workers <= 1 or len(head) < threshold:
+    head: list[T] = []
+    held = 0
+    for item in iterator:
+        head.append(item)
+        held += weight(item) if weight else 0
+        if len(head) >= threshold or (weight and held >= budget):
+            break
+    if workers <= 1 or (len(head) < threshold and not (weight and held >= budget)):
         for start in range(0, len(head), chunk):
             yield from fn(head[start : start + chunk])
         for group in _chunks(iterator, chunk):
@@ -49,13 +61,18 @@ def ordered_map(
         yield from ordered_map(fn, itertools.chain(head, iterator), workers=1, chunk=chunk)
         return
     with pool:
-        pending: deque[Future[list[R]]] = deque()
+        pending: deque[tuple[Future[list[R]], int]] = deque()
+        in_flight = 0
         for group in _chunks(itertools.chain(head, iterator), chunk):
-            pending.append(pool.submit(fn, group))
-            if len(pending) >= window:
-                yield from pending.popleft().result()
+            size = sum(weight(item) for item in group) if weight else 0
+            pending.append((pool.submit(fn, group), size))
+            in_flight += size
+            while pending and (len(pending) >= window or (weight and in_flight > budget)):
+                done, size = pending.popleft()
+                in_flight -= size
+                yield from done.result()
         while pending:
-            yield from pending.popleft().result()
+            yield from pending.popleft()[0].result()
 
 
 def _chunks(iterator: Iterator[T], size: int) -> Iterator[list[T]]:

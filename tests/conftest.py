@@ -46,6 +46,13 @@ def outbox(folder: Path) -> dict[str, str]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def operator_contact(monkeypatch: pytest.MonkeyPatch) -> str:
+    """HTTP sources need the operator's contact in their User-Agent; tests run as an invented one."""
+    monkeypatch.setenv("TENDER_RADAR_CONTACT", "radar-tests@example.org")
+    return "radar-tests@example.org"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for one test: its own SQLite file and outbox, the project's sample sources."""

@@ -1,4 +1,4 @@
-"""Award data as CSV (Upphandlingsmyndigheten's statistics, say): columns mapped in sources.yaml,
+"""Award data as CSV in a layout mapped in sources.yaml (`columns:`),
 each row a result notice with its winner; a wrong mapping or a broken row is named."""
 
 from __future__ import annotations

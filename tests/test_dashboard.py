@@ -180,7 +180,7 @@ def test_source_health_names_each_source(site: Settings) -> None:
     c = client(site)
     login(c, "anna")
     health = rows(c.get("/dashboard/sources?format=csv").text)
-    assert {r["source"] for r in health} >= {"ted-samples", "dalarna-demo-feed", "uhm-statistik-dalarna"}
+    assert {r["source"] for r in health} >= {"ted-samples", "dalarna-demo-feed", "awards-demo-dalarna"}
     assert all(r["status"] in ("ok", "stale", "failing", "never") for r in health)
 
 

@@ -41,7 +41,7 @@ def configure(settings: Settings, tmp_path: Path, base: str) -> Settings:
         "sources:\n"
         "  - {name: ted, kind: ted_files, path: ted}\n"
         f"  - {{name: eps, kind: html, url: '{base}/upphandlingar', item: li.t, title: h3, deadline: .d,"
-        " buyer: 'EPS Paul Guiraud', min_interval: 0, terms_checked: 2026-11-27}\n"
+        " buyer: 'EPS Paul Guiraud', min_interval: 0, allow_private: true, terms_checked: 2026-11-27}\n"
     )
     return replace(settings, sources_file=tmp_path / "sources.yaml")
 

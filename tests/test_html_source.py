@@ -37,7 +37,7 @@ def pages(first: str = PAGE_1) -> dict[str, tuple[str, bytes]]:
 def configure(settings: Settings, tmp_path: Path, base: str, extra: str = "") -> Settings:
     (tmp_path / "sources.yaml").write_text(
         "sources:\n  - {name: falun, kind: html, url: '" + base + "/upphandlingar', item: li.tender, title: h3,"
-        " date: .date, summary: p, next: a.next, nuts: [SE312], country: SE, min_interval: 0,"
+        " date: .date, summary: p, next: a.next, nuts: [SE312], country: SE, min_interval: 0, allow_private: true,"
         " terms_checked: 2026-11-27" + extra + "}\n"
     )
     return replace(settings, sources_file=tmp_path / "sources.yaml")

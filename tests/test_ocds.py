@@ -4,20 +4,17 @@ into the tender model: reserved participation, VCSE suitability, updates and awa
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Generator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from matching.classify import classify
 from radar.pipeline import collect, open_store
 from scrapers.ocds import parse_ocds
 from tenders.config import Settings
+
+from .fakes.ocds import fake_ocds
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -37,53 +34,10 @@ def release(i: int, **tender: Any) -> dict[str, Any]:
 RELEASES = [release(i) for i in range(30)]
 RELEASES[3]["tender"]["otherRequirements"] = {"reservedParticipation": ["shelteredWorkshop"]}
 RELEASES[4]["tender"]["suitability"] = {"sme": True, "vcse": True}
-UPDATE = {**release(5, title="Grounds maintenance 5 (amended)"), "id": "r5b", "tag": ["tenderUpdate"],
-          "date": (BASE + timedelta(hours=7 * 29 + 1)).isoformat()}  # fmt: skip
-
-
-@contextmanager
-def find_a_tender(
-    limit_hits: int = 100, throttle: int = 0, names: tuple[str, str, str] = ("updatedFrom", "updatedTo", "limit")
-) -> Generator[dict[str, Any]]:
-    state: dict[str, Any] = {"requests": [], "throttle": throttle}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            if url.path not in ("/api/1.0/ocdsReleasePackages", "/Published/Notices/OCDS/Search"):
-                self.send_response(404)
-                self.end_headers()
-                return
-            if state["throttle"]:
-                state["throttle"] -= 1
-                self.send_response(429)
-                self.send_header("Retry-After", "0")
-                self.end_headers()
-                return
-            q = {k: v[0] for k, v in parse_qs(url.query).items()}
-            state["requests"].append(q)
-            low, high = (datetime.fromisoformat(q[k].replace("Z", "+00:00")) for k in names[:2])
-            hits = [r for r in [*RELEASES, UPDATE] if low <= datetime.fromisoformat(r["date"]) < high]
-            limit = min(int(q[names[2]]), limit_hits)
-            body = {"releases": hits[:limit], "links": {"next": "https://x/cursor"} if len(hits) > limit else {}}
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/api/1.0/ocdsReleasePackages"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+# An amendment carries only what changed, as Find a Tender's do.
+UPDATE = {"ocid": "ocds-h6vhtk-000005", "id": "r5b", "tag": ["tenderAmendment"], "language": "en",
+          "date": (BASE + timedelta(hours=7 * 29 + 1)).isoformat(),
+          "tender": {"id": "T5", "title": "Grounds maintenance 5 (amended)"}}  # fmt: skip
 
 
 def test_mapping_reserved_vcse_and_the_newest_release_of_a_procedure() -> None:
@@ -103,45 +57,74 @@ def test_mapping_reserved_vcse_and_the_newest_release_of_a_procedure() -> None:
     assert classify(reserved).label == "suitable"
     assert vcse.vcse is True and classify(vcse).reasons[0]["code"] == "vcse"
     assert updated.title == "Grounds maintenance 5 (amended)" and updated.notice_type == "change"
+    # merged with the procedure's first release, not blanked by the amendment's few fields
+    assert updated.buyer_name == "Council 5" and updated.estimated_value == 120000 and updated.cpv_main == "77310000"
 
 
 def test_windows_are_split_not_cursor_followed_and_a_rerun_starts_at_the_watermark(
     settings: Settings, tmp_path: Path
 ) -> None:
-    with find_a_tender(limit_hits=8, throttle=1) as fts:
-        until = (BASE + timedelta(days=10)).isoformat()
+    with fake_ocds([*RELEASES, UPDATE], page_limit=8, throttle=1) as fts:
+        until, later = (BASE + timedelta(days=10)).isoformat(), (BASE + timedelta(days=11)).isoformat()
         (tmp_path / "s.yaml").write_text(
-            f"sources:\n  - {{name: fts, kind: ocds, url: '{fts['url']}', min_interval: 0, limit: 8,"
-            f" first_days: 40, until: '{until}'}}\n"
+            f"sources:\n  - {{name: fts, kind: ocds, url: '{fts.url}', min_interval: 0, allow_private: true, limit: 8,"
+            f" backoff: 0, first_days: 40, until: '{until}'}}\n"
         )
         s = replace(settings, sources_file=tmp_path / "s.yaml")
         store = open_store(s)
         first = collect("fts", store, s)
         assert first.errors == [] and first.new + first.changed == 30 + 1  # the update arrives as a change
         assert len({t.tender.id for t in store.assessed()}) == 30  # one tender per procedure
-        assert all(int(q["limit"]) == 8 for q in fts["requests"]) and len(fts["requests"]) > 5
-        assert store.get("fts:ocds-h6vhtk-000005").title == "Grounds maintenance 5 (amended)"  # type: ignore[union-attr]
+        assert all(int(q["limit"]) == 8 for q in fts.requests) and len(fts.requests) > 5
+        # Find a Tender's own time form: 19 characters, UK local time, no Z (the fake refuses one).
+        assert all(len(q["updatedFrom"]) == 19 and "Z" not in q["updatedTo"] for q in fts.requests)
+        amended = store.get("fts:ocds-h6vhtk-000005")
+        assert amended is not None and amended.title == "Grounds maintenance 5 (amended)"
+        # The amendment came in a later window than the tender: its earlier releases were asked for and merged.
+        assert fts.processes == ["ocds-h6vhtk-000005"]
+        assert amended.buyer_name == "Council 5" and amended.estimated_value == 120000
         assert len(store.history("fts:ocds-h6vhtk-000005")) == 1  # the first release kept as history
-        fts["requests"].clear()
+        fts.requests.clear()
+        assert collect("fts", store, s).new == 0 and fts.requests == []  # nothing since: no empty window asked for
+        (tmp_path / "s.yaml").write_text((tmp_path / "s.yaml").read_text().replace(until, later))
         again = collect("fts", store, s)
-        assert fts["requests"][0]["updatedFrom"] == "2026-11-11T00:00:00Z"  # from the watermark on
+        assert fts.requests[0]["updatedFrom"] == "2026-11-11T00:00:00"  # from the watermark on (GMT in November)
         assert again.new == 0
 
 
 def test_contracts_finder_is_the_same_source_with_its_own_parameter_names(settings: Settings, tmp_path: Path) -> None:
-    with find_a_tender(names=("publishedFrom", "publishedTo", "size")) as cf:
-        url = cf["url"].replace("/api/1.0/ocdsReleasePackages", "/Published/Notices/OCDS/Search")
+    with fake_ocds(RELEASES) as cf:
         (tmp_path / "s.yaml").write_text(
-            f"sources:\n  - {{name: cf, kind: ocds, url: '{url}', min_interval: 0, from_param: publishedFrom,"
-            " to_param: publishedTo, limit_param: size, params: {stages: tender}, first_days: 40,"
+            f"sources:\n  - {{name: cf, kind: ocds, url: '{cf.contracts_finder}', min_interval: 0, allow_private: true,"
+            " from_param: publishedFrom, to_param: publishedTo, params: {stages: tender}, first_days: 40,"
             f" until: '{(BASE + timedelta(days=10)).isoformat()}'}}\n"
         )
         s = replace(settings, sources_file=tmp_path / "s.yaml")
         store = open_store(s)
         assert collect("cf", store, s).errors == []
-        assert cf["requests"][0]["stages"] == "tender" and "publishedFrom" in cf["requests"][0]
+        assert cf.requests[0]["stages"] == "tender" and "publishedFrom" in cf.requests[0]
+        assert all(q["limit"] == "100" for q in cf.requests)  # its page size is `limit`, 1 to 100
         vcse = store.get("cf:ocds-h6vhtk-000004")
         assert vcse is not None and vcse.vcse is True
+
+
+def test_uk_reservations_lots_places_and_nations() -> None:
+    lots = {"id": "T9", "title": "Catering", "items": [{"id": "1", "deliveryAddresses": [{"region": "UKD33"}]},
+                                                       {"id": "2", "deliveryAddresses": [{"region": "UKD34"}]}],
+        "lots": [{"id": "1", "title": "Café", "otherRequirements": {"reservedParticipation": ["shelteredWorkshop"]}},
+                 {"id": "2", "title": "Kiosk", "suitability": {"vcse": True}}]}  # fmt: skip
+    plain = release(9, **lots)
+    plain["parties"][0]["address"] = {"countryName": "England"}  # Contracts Finder names the nation
+    reserved = release(10, otherRequirements={"reservedParticipation": ["smeVcse"]})
+    reserved["parties"][0]["address"] = {"countryName": "Wales"}
+    data = json.dumps({"releases": [plain, reserved]}).encode()
+    by_id = {t.notice_id: t for t in parse_ocds(data, "pkg", "cf")}
+    catering, smevcse = by_id["ocds-h6vhtk-000009"], by_id["ocds-h6vhtk-000010"]
+    assert catering.nuts == ["UKD33", "UKD34"] and catering.buyer_country == "GB"
+    assert [lot.reserved_participation for lot in catering.lots] == [["res-ws"], []]
+    assert catering.reserved_participation == ["res-ws"] and catering.vcse is True  # read at lot level too
+    assert smevcse.vcse is True and smevcse.buyer_country == "GB"  # reserved to SMEs and VCSEs
+    assert classify(smevcse).label == "suitable"
 
 
 def test_an_award_release_names_its_winners_by_registered_identifier() -> None:

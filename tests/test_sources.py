@@ -29,22 +29,38 @@ def local(options: dict[str, Any]) -> Generator[dict[str, Any]]:
 @contextmanager
 def on_fake_ted() -> Generator[dict[str, Any]]:
     with fake_ted() as ted:
-        yield {"api_url": ted.url, "notice_url": ted.url, "min_interval": 0, "first_days": 5000}
+        yield {
+            "api_url": ted.url,
+            "notice_url": ted.url,
+            "min_interval": 0,
+            "allow_private": True,
+            "first_days": 5000,
+            "notices_per_minute": 100000,
+        }
 
 
 @contextmanager
 def on_municipal_page() -> Generator[dict[str, Any]]:
     page = b'<html><body><div class="t"><h2><a href="/u/1">Lokalv\xc3\xa5rd</a></h2></div></body></html>'
     with serve(page, "text/html; charset=utf-8") as url:
-        yield {"url": url, "item": "div.t", "title": "h2", "min_interval": 0, "terms_checked": "2026-11-27"}
+        yield {
+            "url": url,
+            "item": "div.t",
+            "title": "h2",
+            "min_interval": 0,
+            "allow_private": True,
+            "terms_checked": "2026-11-27",
+        }
 
 
 @contextmanager
 def on_find_a_tender() -> Generator[dict[str, Any]]:
-    from .test_ocds import find_a_tender
+    from .fakes.ocds import fake_ocds
+    from .test_ocds import RELEASES
 
-    with find_a_tender() as fts:
-        yield {"url": fts["url"], "min_interval": 0, "first_days": 40, "until": "2026-11-12T00:00:00+00:00"}
+    with fake_ocds(RELEASES) as fts:
+        yield {"url": fts.url, "min_interval": 0, "allow_private": True, "first_days": 40,
+               "until": "2026-11-12T00:00:00+00:00"}  # fmt: skip
 
 
 @contextmanager
@@ -52,7 +68,19 @@ def on_ted_packages() -> Generator[dict[str, Any]]:
     from .test_ted_packages import package, ted_site
 
     with ted_site({"202600001": package(sorted((PROJECT / "data/samples/ted").glob("*.xml")))}) as (url, _):
-        yield {"url": url, "start": "202600001", "min_interval": 0}
+        yield {"url": url, "start": "202600001", "min_interval": 0, "allow_private": True}
+
+
+@contextmanager
+def on_mailbox() -> Generator[dict[str, Any]]:
+    from .fakes.imap import ALERT_HTML, deliver, dovecot, mail
+
+    with dovecot() as imap, pytest.MonkeyPatch.context() as env:
+        env.setenv("TENDER_RADAR_MAILBOX_USER", imap.user)
+        env.setenv("TENDER_RADAR_MAILBOX_PASSWORD", imap.password)
+        deliver(imap, mail("bevakning@annonser.example.org", "2 nya upphandlingar", html=ALERT_HTML))
+        yield {"host": imap.host, "port": imap.port, "security": "none", "allow_private": True,
+               "senders": ["bevakning@annonser.example.org"]}  # fmt: skip
 
 
 UHM_COLUMNS = {
@@ -73,6 +101,7 @@ EXAMPLES: dict[str, Any] = {
     "html": on_municipal_page,
     "ocds": on_find_a_tender,
     "ted_packages": on_ted_packages,
+    "mailbox": on_mailbox,
     "award_csv": lambda: local({"path": str(PROJECT / "data/samples/awards/dalarna.csv"), "columns": UHM_COLUMNS}),
 }
 
@@ -95,7 +124,7 @@ def test_every_kind_yields_tenders_with_its_source_and_a_stable_id(kind: str, tm
 
 def test_the_bundled_sources_file_loads() -> None:
     names = [s.name for s in load_sources(PROJECT / "sources.yaml")]
-    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed", "uhm-statistik-dalarna"]
+    assert names == ["ted-samples", "dalarna-demo-feed", "gavleborg-demo-feed", "awards-demo-dalarna"]
 
 
 @pytest.mark.parametrize(
@@ -105,7 +134,7 @@ def test_the_bundled_sources_file_loads() -> None:
         ("sources:\n  - {kind: feed}", "sources[0]: each source needs a 'name'"),
         (
             "sources:\n  - {name: a, kind: ftp}",
-            "sources[0]: unknown kind 'ftp'; known kinds: award_csv, feed, html, ocds, ted_api, ted_files, "
+            "sources[0]: unknown kind 'ftp'; known kinds: award_csv, feed, html, mailbox, ocds, ted_api, ted_files, "
             "ted_packages",
         ),
         ("sources:\n  - {name: a, kind: feed, url: x}\n  - {name: a, kind: feed, url: y}", "duplicate source name"),
@@ -123,7 +152,9 @@ def test_a_wrong_sources_file_is_named(tmp_path: Path, body: str, message: str) 
 def test_a_feed_over_http(tmp_path: Path) -> None:
     body = (PROJECT / "data/samples/feeds/gavleborg.xml").read_bytes()
     with serve(body, "application/atom+xml") as url:
-        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', nuts: [SE313]}}\n")
+        (tmp_path / "s.yaml").write_text(
+            f"sources:\n  - {{name: g, kind: feed, url: '{url}', nuts: [SE313], allow_private: true}}\n"
+        )
         (source,) = load_sources(tmp_path / "s.yaml")
         tenders = list(source.tenders())
     assert [t.title for t in tenders if isinstance(t, Tender)] == [
@@ -133,7 +164,7 @@ def test_a_feed_over_http(tmp_path: Path) -> None:
 
 def test_a_feed_url_that_serves_html_is_an_error_not_an_empty_feed(tmp_path: Path) -> None:
     with serve(b"<!DOCTYPE html><html><body>Maintenance</body></html>", "text/html") as url:
-        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}'}}\n")
+        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', allow_private: true}}\n")
         (source,) = load_sources(tmp_path / "s.yaml")
         (item,) = list(source.tenders())
     assert isinstance(item, ParseError)
@@ -156,7 +187,9 @@ def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Pa
         "</channel></rss>"
     ).encode("iso-8859-1")
     with serve(feed, "application/rss+xml; charset=utf-8") as url:  # the header says UTF-8; it is not
-        (tmp_path / "s.yaml").write_text(f"sources:\n  - {{name: g, kind: feed, url: '{url}', min_interval: 0}}\n")
+        (tmp_path / "s.yaml").write_text(
+            f"sources:\n  - {{name: g, kind: feed, url: '{url}', min_interval: 0, allow_private: true}}\n"
+        )
         (source,) = load_sources(tmp_path / "s.yaml")
         items = list(source.tenders())
     assert [t.title for t in items if isinstance(t, Tender)] == ["Lokalvård i Säter", "Tvätt åt äldreboenden"]
@@ -166,7 +199,8 @@ def test_a_feed_that_lies_about_its_encoding_and_has_a_broken_entry(tmp_path: Pa
 def test_a_feed_that_times_out_is_named_and_the_other_sources_still_arrive(tmp_path: Path) -> None:
     with serve(b"<rss/>", "application/rss+xml", delay=3) as url:
         (tmp_path / "sources.yaml").write_text(
-            f"sources:\n  - {{name: slow, kind: feed, url: '{url}', min_interval: 0, timeout: 0.5, attempts: 2}}\n"
+            f"sources:\n  - {{name: slow, kind: feed, url: '{url}', min_interval: 0, allow_private: true, timeout: 0.5,"
+            " attempts: 2}\n"
             f"  - {{name: samples, kind: ted_files, path: {PROJECT / 'data/samples/ted'}}}\n"
         )
         (tmp_path / "subscribers.yaml").write_text("subscribers: []\n")

@@ -1,11 +1,11 @@
 """After-the-fact award data as CSV (``award_csv``): who bought what from whom, flagged reserved or social.
 
-Upphandlingsmyndigheten publishes per-procurement statistics (buyer and supplier organisation
-numbers, CPV, the flags "Reserverad upphandling" and "Socialt hållbar upphandling"). Its export
-layout is not something this project has a real file of, so nothing here guesses it: the source
-says in ``sources.yaml`` which column holds what (``columns:``), and a column it names that the
-file lacks is an error naming both. Each row becomes a result notice with its winner, which is
-what coverage checks and "contracts won by social enterprises" count.
+This reads a CSV in a layout the operator maps in ``sources.yaml`` (``columns:``, which column
+holds what); a column it names that the file lacks is an error naming both. It does not read
+Upphandlingsmyndigheten's statistics export as published: that export names its winners
+without organisation numbers and writes its flags as words, and is not mapped here yet. Each
+row becomes a result notice with its winner, which is what coverage checks and "contracts won
+by social enterprises" count.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from scrapers.codes import cpv
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit
 from scrapers.sources.base import Source
+from tenders.codes import cpv
 from tenders.csvtext import sniff_delimiter
 from tenders.model import Tender
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,7 +11,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from scrapers.errors import ParseError, SourceError
-from scrapers.http import PoliteClient
+from scrapers.http import DEADLINE, MAX_BYTES, MAX_RETRY_AFTER, PoliteClient
 from scrapers.notices import Document, Parsed, Unit, walk
 from tenders.model import Tender
 
@@ -43,18 +44,30 @@ class Source:
         """Raise ParseError for a document that is not what this source expects."""
         raise NotImplementedError
 
+    def after_store(self, stored: Mapping[str, str]) -> None:
+        """Called once the run has stored what these units held (key -> fingerprint): a source
+        that must tell its origin (an IMAP mailbox: mark read) does it here, never before."""
+
     def tenders(self) -> Iterator[Parsed]:
         """Everything the source holds, parsed here in this process (for the CLI and tests)."""
         yield from walk(self.units(), self.parse)
 
     def client(self) -> PoliteClient:
-        """One polite client per source run: robots.txt read once, the pace kept per host."""
+        """One polite client per source run: robots.txt read once per origin, the pace kept per
+        host across sources. The operator's contact (``TENDER_RADAR_CONTACT``) is required."""
         if self._client is None:
+            o = self.options
             self._client = PoliteClient(
                 self.name,
-                min_interval=float(self.options.get("min_interval", 1.0)),
-                timeout=float(self.options.get("timeout", 30.0)),
-                attempts=int(self.options.get("attempts", 4)),
+                contact=str(o.get("contact") or os.environ.get("TENDER_RADAR_CONTACT") or ""),
+                min_interval=float(o.get("min_interval", 1.0)),
+                timeout=float(o.get("timeout", 30.0)),
+                deadline=float(o.get("request_deadline", DEADLINE)),
+                attempts=max(1, int(o.get("attempts", 4))),
+                backoff=float(o.get("backoff", 1.0)),
+                max_bytes=int(o.get("max_bytes", MAX_BYTES)),
+                max_retry_after=float(o.get("max_retry_after", MAX_RETRY_AFTER)),
+                allow_private=o.get("allow_private") is True,
             )
         return self._client
 

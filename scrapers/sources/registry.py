@@ -11,11 +11,12 @@ from scrapers.sources.apis import OcdsApi, TedApi
 from scrapers.sources.awards import AwardCsv
 from scrapers.sources.base import Source
 from scrapers.sources.files import NoticeFiles, TedPackages
+from scrapers.sources.mailbox import AlertMailbox
 from scrapers.sources.web import Feed, MunicipalPage
 from tenders.config import parse_interval
 
 KINDS: dict[str, type[Source]] = {
-    cls.kind: cls for cls in (NoticeFiles, TedPackages, Feed, TedApi, OcdsApi, MunicipalPage, AwardCsv)
+    cls.kind: cls for cls in (NoticeFiles, TedPackages, Feed, TedApi, OcdsApi, MunicipalPage, AwardCsv, AlertMailbox)
 }
 
 

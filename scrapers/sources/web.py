@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 
 from scrapers.errors import ParseError, SourceError
 from scrapers.feed import parse_feed
-from scrapers.http import web_link
+from scrapers.http import same_site, web_link
 from scrapers.notices import Document, Unit, iter_units
 from scrapers.sources.base import Source
 from tenders.model import Tender
@@ -24,7 +24,9 @@ from tenders.model import Tender
 
 @dataclass
 class Feed(Source):
-    """An RSS/Atom feed, from a URL or a file. ``nuts``/``country`` say what place it covers."""
+    """An RSS/Atom feed, from a URL or a file. ``nuts``/``country`` say what place it covers;
+    ``buyer``/``buyer_org_id`` name the buyer when the feed is one buyer's (a municipality's
+    own feed), since feed items rarely say who buys."""
 
     kind: ClassVar[str] = "feed"
 
@@ -55,6 +57,8 @@ class Feed(Source):
             nuts=list(self.options.get("nuts") or []),
             country=self.options.get("country"),
             notice_type=self.options.get("notice_type", "other"),
+            buyer=self.options.get("buyer"),
+            buyer_org_id=self.options.get("buyer_org_id"),
         )
 
 
@@ -64,7 +68,8 @@ class MunicipalPage(Source):
 
     Options: ``url`` (the list page), ``item`` (one tender), ``title``, ``link`` (default the
     title's own ``a``), optional ``date``, ``deadline``, ``summary``, ``next`` (the next page's
-    link, followed up to ``max_pages``), and ``empty_text`` (what the page says when it really
+    link, followed up to ``max_pages`` and only within the site's own host or the hosts listed
+    under ``hosts``), and ``empty_text`` (what the page says when it really
     has no tenders); ``buyer`` and ``buyer_org_id`` name the municipality, which lets the same
     procedure seen on TED become one tender. A page whose item selector suddenly matches nothing,
     without that text, is reported as broken: a changed page, not a quiet week.
@@ -109,6 +114,10 @@ class MunicipalPage(Source):
             following = soup.select_one(str(self.options["next"])) if self.options.get("next") else None
             href = following.get("href") if following is not None else None
             url = urljoin(url, str(href)) if href else None
+            if url is not None and not same_site(url, self.url, [str(h) for h in self.options.get("hosts") or []]):
+                yield ParseError(self.url, f"the next-page link {url!r} leads off the site; not followed (list its "
+                                 "host under 'hosts' if it belongs to the source)")  # fmt: skip
+                return
 
     def _item(self, node: Any, page: str) -> dict[str, str | None]:
         def text(selector: str | None) -> str | None:

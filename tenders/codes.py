@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import re
 from functools import lru_cache
 
@@ -54,3 +55,21 @@ def amount(text: str | None) -> float | None:
         return float(text.strip().replace(" ", "").replace(",", "."))
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=64)
+def country_name(code: str | None, language: str = "en") -> str | None:
+    """``FR`` (or a NUTS code's first letters, ``EL`` and ``UK`` included) -> "France"/"Frankrike",
+    from pycountry's ISO 3166 names and their translations; None for an unknown code."""
+    alpha2 = country_alpha2((code or "")[:2])
+    country = pycountry.countries.get(alpha_2=alpha2) if alpha2 else None
+    if country is None:
+        return None
+    name = str(getattr(country, "common_name", None) or country.name)
+    if language == "en":
+        return name
+    try:
+        translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    except OSError:
+        return name
+    return translation.gettext(str(country.name)) if name == country.name else translation.gettext(name)
