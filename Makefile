@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench airflow clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench airflow airflow-celery clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -45,8 +45,15 @@ pytest: setup system-deps
 test: lint typecheck pytest
 
 # Airflow 3 standalone with the project's DAGs unpaused; prints the admin password.
+# Another port: AIRFLOW_PORT=8090 make airflow
 airflow: setup
 	scripts/airflow-standalone
+
+# The production shape as local processes: CeleryExecutor on this machine's PostgreSQL and Redis,
+# api-server, scheduler, dag-processor, triggerer and AIRFLOW_CELERY_WORKERS (2) workers.
+# Settings: see the head of scripts/airflow-celery. Ctrl-C stops all of it.
+airflow-celery: setup
+	scripts/airflow-celery
 
 # The benchmark; its table is printed and written to docs/benchmarks.md. PostgreSQL is measured
 # too when BENCH_POSTGRES is reachable (set it empty to skip).

@@ -99,7 +99,8 @@ def tender_radar_collect() -> None:
 
     @task(outlets=[COLLECTED], trigger_rule=TriggerRule.ALL_DONE, retries=0)
     def announce(results: list[dict[str, Any]]) -> Iterator[Metadata]:
-        done = [r for r in results if r]
+        # One slice is one request; iterating would ask for the item past the end (an XCom 404).
+        done = [r for r in results[:] if r]
         new = sum(r["new"] for r in done)
         changed = sum(r["changed"] for r in done)
         if not new and not changed:
