@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from matching.classify import classify
 from matching.subscriptions import Subscriber
 from notifications.digest import DigestLinks, clear_block_cache, render_digest
+from notifications.senders.base import Message
+from notifications.senders.outbox import OutboxSender
+from notifications.senders.smtp import SmtpSender
 from tenders.model import Tender
 from tenders.store import Assessed
+
+from .fakes.smtp import fake_smtp
 
 LINKS = DigestLinks("https://radar.example", "FEEDBACK-SECRET", "PROFILE-SECRET")  # invented values
 
@@ -36,3 +43,36 @@ def test_a_feed_link_holding_the_token_mark_does_not_receive_the_token() -> None
         # the subscriber's own links are still there, once per tender and kind
         assert "https://radar.example/feedback?token=FEEDBACK-SECRET&" in body.replace("&amp;", "&")
         assert body.count("FEEDBACK-SECRET") == 2
+
+
+# A real token is long: the header passes 78 characters, where the old code RFC 2047-encoded it.
+UNSUBSCRIBE = "https://radar.example/unsubscribe?token=unsubscribe." + "a" * 40 + ".1790000000." + "b" * 43
+
+
+def one_click_message() -> Message:
+    return Message(key="d-1", to="kontakt@example.org", subject="1 ny upphandling för Kooperativet",
+                   html="<p>Hej</p>", text="Hej", from_email="alerts@example.org", from_name="Social Tender Radar",
+                   headers={"List-Unsubscribe": f"<{UNSUBSCRIBE}>",
+                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})  # fmt: skip
+
+
+def raw_headers(data: bytes) -> list[bytes]:
+    head = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    return head.replace(b"\n ", b" ").replace(b"\n\t", b" ").split(b"\n")
+
+
+def test_one_click_headers_are_written_raw_in_the_outbox(tmp_path: Path) -> None:
+    path = Path(OutboxSender(tmp_path).send(one_click_message()))
+    lines = raw_headers(path.read_bytes())
+    assert f"List-Unsubscribe: <{UNSUBSCRIBE}>".encode() in lines
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
+    assert b"=?utf-8?" not in b"\n".join(line for line in lines if line.startswith(b"List-"))
+
+
+def test_one_click_headers_are_written_raw_over_smtp() -> None:
+    with fake_smtp() as server:
+        SmtpSender(f"smtp://127.0.0.1:{server.port}").send(one_click_message())
+    ((_, _, data),) = server.messages
+    lines = raw_headers(data)
+    assert f"List-Unsubscribe: <{UNSUBSCRIBE}>".encode() in lines
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
