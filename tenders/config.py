@@ -86,7 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("TENDER_RADAR_SENDER=smtp needs TENDER_RADAR_SMTP_URL=smtp://host:port (or smtps://)")
 
     from_email = env.get("TENDER_RADAR_FROM_EMAIL") or "alerts@example.org"
-    if "@" not in from_email or " " in from_email.strip():
+    if "@" not in from_email or not from_email.isprintable() or " " in from_email.strip():
         raise ConfigError(f"TENDER_RADAR_FROM_EMAIL={from_email!r} is not an email address")
     sendgrid_host = env.get("TENDER_RADAR_SENDGRID_HOST") or "https://api.sendgrid.com"
     if not sendgrid_host.startswith(("https://", "http://127.0.0.1", "http://localhost")):
@@ -102,7 +102,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sendgrid_api_key=api_key,
         sendgrid_host=sendgrid_host.rstrip("/"),
         from_email=from_email.strip(),
-        from_name=env.get("TENDER_RADAR_FROM_NAME") or "Social Tender Radar",
+        from_name=_one_line(env, "TENDER_RADAR_FROM_NAME", "Social Tender Radar"),
         include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
         workers=_workers(env),
         alert_email=_optional_email(env, "TENDER_RADAR_ALERT_EMAIL"),
@@ -124,6 +124,14 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={value!r} must be one of 1, true, yes, 0, false, no")
 
 
+def _one_line(env: Mapping[str, str], name: str, default: str) -> str:
+    """A value that goes into a mail header: a line break in it would start a header of its own."""
+    value = env.get(name) or default
+    if not value.isprintable():
+        raise ConfigError(f"{name}={value!r} must be one line without control characters")
+    return value
+
+
 def _base_url(env: Mapping[str, str]) -> str:
     """Links in emails must be https (RFC 8058 for one-click unsubscribe), except on this machine."""
     value = (env.get("TENDER_RADAR_BASE_URL") or "http://localhost:8000").strip().rstrip("/")
@@ -135,7 +143,7 @@ def _base_url(env: Mapping[str, str]) -> str:
 
 def _optional_email(env: Mapping[str, str], name: str) -> str | None:
     value = (env.get(name) or "").strip()
-    if value and ("@" not in value or " " in value):
+    if value and ("@" not in value or " " in value or not (env.get(name) or "").isprintable()):
         raise ConfigError(f"{name}={value!r} is not an email address")
     return value or None
 

@@ -269,6 +269,13 @@ def send_due(
             store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable)
             log.error("send failed: %s", exc)
             continue
+        except Exception as exc:  # no digest may be left "sending" for ever
+            # Unplanned: the provider may or may not have it. Held for an operator, not retried blindly.
+            failed += 1
+            errors.append(f"digest {digest.id} to {digest.subscriber}: unexpected {type(exc).__name__}: {exc}")
+            store.mark_digest(digest.id, sent=False, error=f"{type(exc).__name__}: {exc}", retryable=False)
+            log.exception("send failed unexpectedly for digest %s", digest.id)
+            continue
         store.mark_digest(digest.id, sent=True, provider_ref=ref)
         sent += 1
     return {

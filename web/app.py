@@ -170,11 +170,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events = json.loads(raw)
         except json.JSONDecodeError:
             return JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+            return JSONResponse({"error": "not a list of event objects"}, status_code=400)
         suppressed = 0
-        for event in events if isinstance(events, list) else []:
+        for event in events:
             reason = SUPPRESSING_EVENTS.get(str(event.get("event")))
             if reason and event.get("email"):
                 suppressed += store().suppress(str(event["email"]), reason, str(event.get("reason") or "")[:500])
-        return JSONResponse({"received": len(events) if isinstance(events, list) else 0, "suppressed": suppressed})
+        return JSONResponse({"received": len(events), "suppressed": suppressed})
 
     return app

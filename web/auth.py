@@ -48,7 +48,8 @@ def csrf_token(secret: str, anchor: str) -> str:
 
 
 def csrf_ok(secret: str, anchor: str, given: str) -> bool:
-    return bool(anchor) and hmac.compare_digest(csrf_token(secret, anchor), given or "")
+    """Compared as bytes: ``compare_digest`` raises on a str with a non-ASCII character."""
+    return bool(anchor) and hmac.compare_digest(csrf_token(secret, anchor).encode(), (given or "").encode())
 
 
 class Brake:

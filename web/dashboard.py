@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import make_token
@@ -24,6 +24,19 @@ from web.context import Context, csv_response
 from web.i18n import STRINGS
 
 
+def number_param(request: Request, name: str, low: int, high: int, default: int) -> int:
+    """A whole number in ASCII digits within [low, high]; anything else given is a 400 naming it.
+
+    ``str.isdigit`` is true for "²", which ``int`` refuses: only 0-9 pass here.
+    """
+    value = request.query_params.get(name, "")
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+        raise HTTPException(400, f"{name} must be a whole number from {low} to {high}")
+    return int(value)
+
+
 def allowed_counties(user: CoordinatorRow) -> set[str]:
     return set(counties()) if user.is_admin else {c for c in user.regions if c in counties()}
 
@@ -32,8 +45,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
     brake = Brake()
 
     def year_of(request: Request) -> int:
-        value = request.query_params.get("year", "")
-        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else date.today().year
+        return number_param(request, "year", 2000, 2100, date.today().year)
 
     def years() -> list[int]:
         this = date.today().year
@@ -151,8 +163,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             return ctx.render(request, "message.html", title=s["not_found"], status=404, user=user, lang=lang)
         if code not in allowed_counties(user):
             return ctx.render(request, "message.html", title=s["forbidden"], status=403, user=user, lang=lang)
-        days_text = request.query_params.get("days", "")
-        days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3650 else BLIND_DAYS
+        days = number_param(request, "days", 1, 3650, BLIND_DAYS)
         report = county_reports(ctx.store, year, [code])[code]
         blind = report.blind_spots(date.today(), days)
         chosen = request.query_params.get("municipality")

@@ -1,0 +1,136 @@
+"""The web app answers hostile requests with a 4xx, never a 500 or a leak (issue 13)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+
+from matching.subscriptions import Subscriber
+from notifications.senders.base import Message
+from tenders.config import ConfigError, Settings, load_settings
+from tenders.model import Tender
+from tenders.pipeline import judge, open_store, send_due
+from tenders.store import Assessed
+from web.app import create_app
+from web.auth import LOGIN_COOKIE, SESSION_COOKIE, hash_password
+
+from .dashboard_site import csrf
+
+SECRET = "test-secret"
+PASSWORD = "dalarna-pass-123"
+
+
+@pytest.fixture
+def site(settings: Settings) -> Settings:
+    site = replace(settings, secret=SECRET, base_url="http://localhost:8000")
+    open_store(site).save_coordinator("anna", hash_password(PASSWORD), ["SE312"])
+    return site
+
+
+def client(site: Settings) -> TestClient:
+    return TestClient(create_app(site), base_url="http://localhost:8000", raise_server_exceptions=False)
+
+
+def logged_in(site: Settings) -> TestClient:
+    c = client(site)
+    page = c.get("/login")
+    answer = c.post("/login", data={"username": "anna", "password": PASSWORD, "csrf": csrf(page.text)},
+                    follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+    return c
+
+
+NON_ASCII_TOKEN = "unsubscribe.YQ.9999999999.\u00e9\u00e9"
+
+
+@pytest.mark.parametrize("path", ["/unsubscribe", "/confirm", "/profile", "/feedback"])
+def test_a_token_with_a_non_ascii_character_is_a_bad_link(site: Settings, path: str) -> None:
+    answer = client(site).get(path, params={"token": NON_ASCII_TOKEN, "tender": "x"})
+    assert answer.status_code == 400
+
+
+def test_a_non_ascii_session_cookie_is_anonymous(site: Settings) -> None:
+    cookie = f"{SESSION_COOKIE}=session.YW5uYQ.9999999999.\u00e9".encode()
+    answer = client(site).get("/dashboard", headers={"cookie": cookie}, follow_redirects=False)
+    assert answer.status_code == 303
+
+
+def test_a_non_ascii_csrf_field_is_refused(site: Settings) -> None:
+    c = client(site)
+    c.get("/login")
+    answer = c.post("/login", data={"username": "anna", "password": PASSWORD, "csrf": "\u00e9"})
+    assert answer.status_code == 403
+    assert c.cookies.get(LOGIN_COOKIE)
+
+
+@pytest.mark.parametrize("query", ["year=\u00b2", "days=\u00b2", "year=\u0663\u0660\u0662\u0666"])
+def test_a_number_in_another_script_is_a_bad_request(site: Settings, query: str) -> None:
+    c = logged_in(site)
+    path = "/dashboard/county/SE312" if "days" in query else "/dashboard"
+    assert c.get(f"{path}?{query}").status_code == 400
+    assert c.get(f"/dashboard/county/SE312?{query}").status_code == 400
+
+
+def webhook_site(site: Settings) -> tuple[Settings, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return replace(site, sendgrid_webhook_key=base64.b64encode(public).decode()), key
+
+
+def signed(key: ec.EllipticCurvePrivateKey, body: str, timestamp: str | None = None) -> dict[str, str]:
+    timestamp = timestamp or str(int(time.time()))
+    signature = key.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))
+    return {
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
+
+
+@pytest.mark.parametrize("body", ['{"event": "bounce"}', "[1, 2]", '["bounce"]', "[[]]", '"x"', "null"])
+def test_a_signed_webhook_body_that_is_not_a_list_of_objects_is_a_bad_request(site: Settings, body: str) -> None:
+    site, key = webhook_site(site)
+    answer = client(site).post("/webhooks/sendgrid", content=body, headers=signed(key, body))
+    assert answer.status_code == 400
+
+
+@pytest.mark.parametrize("value", ["alerts@example.org\r\nBcc: victim@example.org", "a@example.org\n"])
+def test_a_from_address_with_a_line_break_is_refused_at_load(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="TENDER_RADAR_FROM_EMAIL"):
+        load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_FROM_EMAIL": value})
+
+
+class Exploding:
+    """A sender that fails in a way nobody planned for."""
+
+    name = "exploding"
+
+    def find(self, key: str) -> str | None:
+        return None
+
+    def send(self, message: Message) -> str:
+        raise RuntimeError("unexpected")
+
+
+def test_an_unexpected_exception_does_not_strand_a_digest_in_sending(site: Settings) -> None:
+    store = open_store(site)
+    tender = Tender(source="x", notice_id="1", title="Lokalvård i Falun", nuts=["SE312"])
+    verdict = judge(tender)
+    store.upsert([tender], {tender.id: verdict})
+    item = Assessed(tender=tender, score=verdict.score, label=verdict.label, reasons=verdict.reasons,
+                    content_hash=tender.content_hash())  # fmt: skip
+    subs = [Subscriber(key=k, organisation=k, email=f"{k}@example.org", language="en") for k in ("a", "b")]
+    for sub in subs:
+        store.queue_digest(sub.key, sub.addresses, sub.language, [item], None)
+    result = send_due(store, subs, Exploding(), site)
+    assert result["failed"] == 2 and "unexpected" in result["errors"][0]
+    assert sorted(d.status for d in store.digests()) == ["held", "held"]
+    json.dumps(result)  # the run's report still goes out
