@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from tenders.addresses import address_problem
 from tenders.parallel import default_workers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +87,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("TENDER_RADAR_SENDER=smtp needs TENDER_RADAR_SMTP_URL=smtp://host:port (or smtps://)")
 
     from_email = env.get("TENDER_RADAR_FROM_EMAIL") or "alerts@example.org"
-    if "@" not in from_email or not from_email.isprintable() or " " in from_email.strip():
-        raise ConfigError(f"TENDER_RADAR_FROM_EMAIL={from_email!r} is not an email address")
+    if problem := address_problem(from_email):  # a line break here would add headers to every email
+        raise ConfigError(f"TENDER_RADAR_FROM_EMAIL={from_email!r} is not an email address ({problem})")
     sendgrid_host = env.get("TENDER_RADAR_SENDGRID_HOST") or "https://api.sendgrid.com"
     if not sendgrid_host.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise ConfigError(f"TENDER_RADAR_SENDGRID_HOST={sendgrid_host!r} must be https (or http on loopback)")
@@ -101,7 +102,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sender=sender,
         sendgrid_api_key=api_key,
         sendgrid_host=sendgrid_host.rstrip("/"),
-        from_email=from_email.strip(),
+        from_email=from_email,
         from_name=_one_line(env, "TENDER_RADAR_FROM_NAME", "Social Tender Radar"),
         include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
         workers=_workers(env),
@@ -142,9 +143,9 @@ def _base_url(env: Mapping[str, str]) -> str:
 
 
 def _optional_email(env: Mapping[str, str], name: str) -> str | None:
-    value = (env.get(name) or "").strip()
-    if value and ("@" not in value or " " in value or not (env.get(name) or "").isprintable()):
-        raise ConfigError(f"{name}={value!r} is not an email address")
+    value = env.get(name) or ""
+    if value and (problem := address_problem(value)):
+        raise ConfigError(f"{name}={value!r} is not an email address ({problem})")
     return value or None
 
 

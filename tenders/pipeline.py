@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape as html_escape
 from typing import Any
 
@@ -25,6 +25,7 @@ from notifications.tokens import feedback_token, make_token, profile_token
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
+from tenders import guards
 from tenders.config import Settings, load_settings
 from tenders.health import Freshness, freshness
 from tenders.model import Tender
@@ -342,6 +343,7 @@ def check_freshness(settings: Settings | None = None) -> list[Freshness]:
 
 
 CONFIRM_VALID = 7 * 24 * 3600.0  # seconds a confirmation link works
+CONFIRMS_PER_ADDRESS = 3  # confirmation emails to one address in 24 hours
 
 
 def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
@@ -361,6 +363,10 @@ def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subs
     """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
     subscriber = parse_subscriber(profile, "sign-up")
     store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
+    if not guards.take(store, "confirm-address", subscriber.email, CONFIRMS_PER_ADDRESS, timedelta(days=1)):
+        # Said nowhere but here: the page answers the same, so nobody learns or floods an inbox.
+        log.warning("sign-up %s: %d confirmations today already, none sent", subscriber.key, CONFIRMS_PER_ADDRESS)
+        return subscriber
     token = make_token(settings.secret_key(), "confirm", subscriber.key, valid_for=CONFIRM_VALID)
     link = f"{settings.base_url}/confirm?token={token}"
     texts = {

@@ -3,6 +3,7 @@ links from the emails, and a public page per tender with the reasons for its sco
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,10 +14,13 @@ from matching.subscriptions import SubscriberError, parse_subscriber
 from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
+from tenders import guards
 from tenders.pipeline import subscribe
 from web.auth import LOGIN_COOKIE
 from web.context import Context
 from web.i18n import STRINGS
+
+SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
 
 
 def add_selfservice(app: FastAPI, ctx: Context) -> None:
@@ -78,6 +82,10 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
         form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, lang=lang)
+        client = request.client.host if request.client else "unknown"
+        if not guards.take(ctx.store, "sign-up-client", client, SIGN_UPS_PER_CLIENT, timedelta(hours=1)):
+            return ctx.render(request, "message.html", title=s["subscribe"], status=429, lang=lang,
+                              error=s["too_many"])  # fmt: skip
         profile = _profile(form)
         try:
             subscriber = subscribe(ctx.settings, ctx.store, profile)
