@@ -134,3 +134,25 @@ def test_an_unexpected_exception_does_not_strand_a_digest_in_sending(site: Setti
     assert result["failed"] == 2 and "unexpected" in result["errors"][0]
     assert sorted(d.status for d in store.digests()) == ["held", "held"]
     json.dumps(result)  # the run's report still goes out
+
+
+BOUNCE = json.dumps([{"email": "info@gavle-stadkafe.example.org", "event": "bounce", "sg_event_id": "ev-1"}])
+
+
+def test_a_signed_webhook_body_with_an_old_timestamp_is_refused(site: Settings) -> None:
+    site, key = webhook_site(site)
+    c = client(site)
+    for moment in ("1000000000", str(int(time.time()) - 600), str(int(time.time()) + 600), "soon"):
+        assert c.post("/webhooks/sendgrid", content=BOUNCE, headers=signed(key, BOUNCE, moment)).status_code == 403
+    assert open_store(site).suppressed() == {}
+    assert c.post("/webhooks/sendgrid", content=BOUNCE, headers=signed(key, BOUNCE)).status_code == 200
+
+
+def test_a_replayed_webhook_event_is_taken_once(site: Settings) -> None:
+    site, key = webhook_site(site)
+    c = client(site)
+    headers = signed(key, BOUNCE)
+    first = c.post("/webhooks/sendgrid", content=BOUNCE, headers=headers).json()
+    again = c.post("/webhooks/sendgrid", content=BOUNCE, headers=headers).json()
+    assert first == {"received": 1, "suppressed": 1, "replayed": 0}
+    assert again == {"received": 1, "suppressed": 0, "replayed": 1}

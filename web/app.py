@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,6 +26,7 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 
 from matching.subscriptions import Subscriber, load_subscribers, parse_subscriber
 from notifications.tokens import TokenError, read_token
+from tenders import guards
 from tenders.config import Settings, load_settings
 from tenders.pipeline import open_store
 from tenders.store import Store
@@ -34,6 +36,7 @@ from web.selfservice import add_selfservice
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+WEBHOOK_FRESH = 5 * 60  # seconds a signed event webhook request is accepted, either side of now
 SUPPRESSING_EVENTS = {
     "bounce": "bounced",
     "dropped": "dropped",
@@ -166,17 +169,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             valid = False
         if not valid:
             return JSONResponse({"error": "bad signature"}, status_code=403)
+        # A signed body stays signed for ever: only a fresh one is taken, and each event once.
+        if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > WEBHOOK_FRESH:
+            return JSONResponse({"error": "timestamp too old or not a time"}, status_code=403)
         try:
             events = json.loads(raw)
         except json.JSONDecodeError:
             return JSONResponse({"error": "not JSON"}, status_code=400)
         if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
             return JSONResponse({"error": "not a list of event objects"}, status_code=400)
-        suppressed = 0
-        for event in events:
+        ids = [str(e.get("sg_event_id") or "") for e in events]
+        new = guards.first_seen(store(), ids)
+        suppressed = replayed = 0
+        for event_id, event in zip(ids, events, strict=True):
+            if event_id and event_id not in new:
+                replayed += 1
+                continue
             reason = SUPPRESSING_EVENTS.get(str(event.get("event")))
             if reason and event.get("email"):
                 suppressed += store().suppress(str(event["email"]), reason, str(event.get("reason") or "")[:500])
-        return JSONResponse({"received": len(events), "suppressed": suppressed})
+        return JSONResponse({"received": len(events), "suppressed": suppressed, "replayed": replayed})
 
     return app
