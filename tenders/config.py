@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from tenders.addresses import address_problem
 from tenders.parallel import default_workers
+from tenders.private import private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SENDERS = ("outbox", "sendgrid", "smtp")
@@ -55,7 +56,7 @@ class Settings:
             return self.secret
         path = self.var_dir / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32))

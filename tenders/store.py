@@ -41,6 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tenders.dedupe import buyer_key, procedure_key, same_procedure
 from tenders.model import Tender, content_hash
+from tenders.private import private_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 7_242_424_242  # any constant: PostgreSQL advisory lock for migrations
@@ -277,7 +278,7 @@ class Store:
         kwargs: dict[str, Any] = {"future": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(parsed.database))  # SQLite gives its WAL the database file's mode
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
@@ -305,7 +306,7 @@ class Store:
         if make_url(self.url).get_backend_name() != "sqlite" or not database or database == ":memory:":
             yield
             return
-        with open(f"{database}.migrate-lock", "a") as handle:
+        with private_file(Path(f"{database}.migrate-lock")).open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -32,6 +32,7 @@ from tenders.pipeline import open_store
 from tenders.store import Store
 from web.context import Context
 from web.dashboard import add_dashboard
+from web.headers import SecurityHeaders, quiet_access_log
 from web.selfservice import add_selfservice
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ TEXTS = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     app = FastAPI(title="Social Tender Radar", docs_url=None, redoc_url=None)
+    app.add_middleware(SecurityHeaders)
+    quiet_access_log()
     state: dict[str, Any] = {}
 
     def store() -> Store:

@@ -14,6 +14,7 @@ from email.utils import formataddr, formatdate
 from pathlib import Path
 
 from notifications.senders.base import Message, SendError
+from tenders.private import private_dir
 
 # Headers set with ``set_raw`` are written as given; the others are folded and encoded as usual.
 RAW_POLICY = policy.default.clone(refold_source="none")
@@ -53,8 +54,8 @@ class OutboxSender:
     def send(self, message: Message) -> str:
         target = self.folder / f"{message.key}.eml"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+            private_dir(self.folder)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")  # 0600: it holds a whole email
             with os.fdopen(fd, "wb") as handle:
                 handle.write(bytes(build_email(message)))
             os.replace(tmp, target)
