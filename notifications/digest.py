@@ -19,6 +19,7 @@ from markupsafe import Markup
 from matching.classify import rules
 from matching.subscriptions import Subscriber
 from tenders.codelists import label
+from tenders.hygiene import clean
 from tenders.store import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -260,7 +261,7 @@ def _block(item: Assessed, language: str, links: DigestLinks | None) -> dict[str
 
 def _row(item: Assessed, language: str) -> dict[str, Any]:
     strings = STRINGS[language]
-    tender = item.tender
+    tender = clean(item.tender)  # stored before the hygiene existed, or put in by hand
     return {
         "tender": tender,
         "score": item.score,

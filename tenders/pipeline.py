@@ -28,6 +28,7 @@ from scrapers.sources import Source, load_sources
 from tenders import guards
 from tenders.config import Settings, load_settings
 from tenders.health import Freshness, freshness
+from tenders.hygiene import clean
 from tenders.model import Tender
 from tenders.parallel import ordered_map
 from tenders.store import BATCH, Store, UpsertResult, Verdict, address_hash, utcnow
@@ -79,7 +80,8 @@ def _parse_and_judge(group: list[tuple[Source, Document]]) -> list[Outcome]:
     out: list[Outcome] = []
     for source, document in group:
         try:
-            out.append((document.unit, [(t, judge(t)) for t in source.parse(document)]))
+            tenders = [clean(t) for t in source.parse(document)]  # a stranger's text, made safe once
+            out.append((document.unit, [(t, judge(t)) for t in tenders]))
         except ParseError as exc:
             out.append((document.unit, exc))
     return out

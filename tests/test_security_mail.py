@@ -76,3 +76,34 @@ def test_one_click_headers_are_written_raw_over_smtp() -> None:
     lines = raw_headers(data)
     assert f"List-Unsubscribe: <{UNSUBSCRIBE}>".encode() in lines
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
+
+
+def test_a_link_with_a_line_break_cannot_add_lines_to_the_text_digest() -> None:
+    clear_block_cache()
+    url = "https://evil.example/a\nDeadline: 2099-01-01\r\nRead the notice: https://evil.example/b"
+    evil = Tender(source="x", notice_id="1", title="Lokalvård", url=url)
+    text = render_digest(subscriber(), [assessed(evil)]).text
+    assert not any(
+        line.startswith(("Deadline: 2099", "Read the notice: https://evil.example/b")) for line in text.split("\n")
+    )
+    assert "Deadline: not given" in text
+
+
+def test_bidi_overrides_go_and_a_huge_title_is_capped() -> None:
+    clear_block_cache()
+    evil = Tender(source="x", notice_id="1", title="Städning \u202egnidnätS\u202c" + "å" * 200_000,
+                  buyer_name="Mora\u2066 kommun\u2069")  # fmt: skip
+    d = render_digest(subscriber(), [assessed(evil)])
+    for body in (d.html, d.text):
+        assert not any(ch in body for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+        assert "Mora kommun" in body
+    assert len(d.text) < 5_000 and len(d.html) < 10_000
+
+
+def test_the_classifier_reads_a_capped_length_of_a_huge_description() -> None:
+    reserved = "Upphandlingen är reserverad enligt 4 kap. 18 § LOU. "
+    filler = "Lokalvård av kommunens lokaler. " * 160_000  # about 5 MB of words
+    early = classify(Tender(source="x", notice_id="1", description=reserved + filler))
+    late = classify(Tender(source="x", notice_id="2", description=filler + reserved))
+    assert any(r["code"] == "text_reserved" for r in early.reasons)
+    assert not any(r["code"] == "text_reserved" for r in late.reasons)  # beyond the cap: not read
