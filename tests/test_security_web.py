@@ -156,3 +156,73 @@ def test_a_replayed_webhook_event_is_taken_once(site: Settings) -> None:
     again = c.post("/webhooks/sendgrid", content=BOUNCE, headers=headers).json()
     assert first == {"received": 1, "suppressed": 1, "replayed": 0}
     assert again == {"received": 1, "suppressed": 0, "replayed": 1}
+
+
+HUGE = 300 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [("/webhooks/sendgrid", 6 * 1024 * 1024), ("/unsubscribe?token=x", 100_000), ("/subscribe", 1024 * 1024)],
+)
+def test_a_body_over_the_route_s_limit_is_refused_with_413(site: Settings, path: str, size: int) -> None:
+    site, _ = webhook_site(site)
+    files = {"file": ("x.bin", b"a" * size, "application/octet-stream")}
+    answer = (
+        client(site).post(path, files=files) if path == "/subscribe" else client(site).post(path, content=b"a" * size)
+    )
+    assert answer.status_code == 413
+    assert open_store(site).suppressed() == {}
+
+
+class Body:
+    """An ASGI receive that hands out a body in 64 KB chunks and counts what was taken."""
+
+    HEAD = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'  # a valid multipart start
+
+    def __init__(self, total: int) -> None:
+        self.left, self.taken = total, 0
+
+    async def __call__(self) -> dict[str, object]:
+        chunk = min(self.left, 65536)
+        start = self.HEAD if self.taken == 0 else b""
+        self.left -= chunk
+        self.taken += chunk
+        return {"type": "http.request", "body": start + b"a" * (chunk - len(start)), "more_body": self.left > 0}
+
+
+def asgi_post(site: Settings, path: str, body: Body, declared: int | None) -> int:
+    import asyncio
+
+    sent: list[dict[str, object]] = []
+    headers = [(b"host", b"localhost"), (b"content-type", b"multipart/form-data; boundary=x")]
+    if declared is not None:
+        headers.append((b"content-length", str(declared).encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": headers,
+             "client": ("127.0.0.1", 5000), "server": ("localhost", 80)}  # fmt: skip
+
+    async def send(message: dict[str, object]) -> None:
+        await asyncio.sleep(0)
+        sent.append(message)
+
+    asyncio.run(create_app(site)(scope, body, send))  # type: ignore[arg-type]
+    status = sent[0]["status"]
+    assert isinstance(status, int)
+    return status
+
+
+@pytest.mark.parametrize("path", ["/webhooks/sendgrid", "/unsubscribe", "/subscribe"])
+def test_a_declared_huge_body_is_refused_without_reading_it(site: Settings, path: str) -> None:
+    site, _ = webhook_site(site)
+    body = Body(HUGE)
+    assert asgi_post(site, path, body, HUGE) == 413
+    assert body.taken == 0
+
+
+@pytest.mark.parametrize("path", ["/webhooks/sendgrid", "/unsubscribe", "/subscribe"])
+def test_an_undeclared_huge_body_is_cut_off_at_the_limit(site: Settings, path: str) -> None:
+    site, _ = webhook_site(site)
+    body = Body(HUGE)
+    assert asgi_post(site, path, body, None) == 413
+    assert body.taken <= 6 * 1024 * 1024

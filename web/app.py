@@ -33,6 +33,7 @@ from tenders.store import Store
 from web.context import Context
 from web.dashboard import add_dashboard
 from web.headers import SecurityHeaders, quiet_access_log
+from web.limits import BodyLimit
 from web.selfservice import add_selfservice
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ TEXTS = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     app = FastAPI(title="Social Tender Radar", docs_url=None, redoc_url=None)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest: the 413 carries the headers too
     quiet_access_log()
     state: dict[str, Any] = {}
 
