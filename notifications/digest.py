@@ -20,7 +20,7 @@ from matching.classify import rules
 from matching.subscriptions import Subscriber
 from tenders.codelists import label
 from tenders.hygiene import clean
-from tenders.store import Assessed
+from tenders.results import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SOON_DAYS = 7

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError, parse_subscriber
 from tenders.config import Settings
-from tenders.pipeline import open_store, subscribe
-from web.app import create_app
+from radar.pipeline import open_store, subscribe
+from radar.web.app import create_app
 
 from .dashboard_site import csrf
 
