@@ -25,7 +25,6 @@ from scrapers.errors import ParseError
 from scrapers.errors import SourceError as SourceError
 from scrapers.notices import Document, Unit, unit_documents
 from scrapers.sources import Source, load_sources
-from tenders import guards
 from tenders.config import Settings
 from tenders.config import load_settings as load_settings
 from tenders.hygiene import clean
@@ -351,7 +350,7 @@ def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subs
     """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
     subscriber = parse_subscriber(profile, "sign-up")
     store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
-    if not guards.take(store, "confirm-address", subscriber.email, CONFIRMS_PER_ADDRESS, timedelta(days=1)):
+    if not store.throttle_take("confirm-address", subscriber.email, CONFIRMS_PER_ADDRESS, timedelta(days=1)):
         # Said nowhere but here: the page answers the same, so nobody learns or floods an inbox.
         log.warning("sign-up %s: %d confirmations today already, none sent", subscriber.key, CONFIRMS_PER_ADDRESS)
         return subscriber

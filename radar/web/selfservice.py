@@ -18,7 +18,6 @@ from radar.pipeline import subscribe
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context
 from radar.web.i18n import STRINGS
-from tenders import guards
 
 SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
 
@@ -85,7 +84,7 @@ def selfservice_router(ctx: Context) -> APIRouter:
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, lang=lang)
         client = request.client.host if request.client else "unknown"
-        if not guards.take(ctx.store, "sign-up-client", client, SIGN_UPS_PER_CLIENT, timedelta(hours=1)):
+        if not ctx.store.throttle_take("sign-up-client", client, SIGN_UPS_PER_CLIENT, timedelta(hours=1)):
             return ctx.render(request, "message.html", title=s["subscribe"], status=429, lang=lang,
                               error=s["too_many"])  # fmt: skip
         profile = _profile(form)

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, Response
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from radar.web.context import Context
-from tenders import guards
 
 WEBHOOK_FRESH = 5 * 60  # seconds a signed event webhook request is accepted, either side of now
 SUPPRESSING_EVENTS = {
@@ -49,7 +48,7 @@ def webhooks_router(ctx: Context) -> APIRouter:
         if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
             return JSONResponse({"error": "not a list of event objects"}, status_code=400)
         ids = [str(e.get("sg_event_id") or "") for e in events]
-        new = guards.first_seen(ctx.store, ids)
+        new = ctx.store.first_seen_events(ids)
         suppressed = replayed = 0
         for event_id, event in zip(ids, events, strict=True):
             if event_id and event_id not in new:
