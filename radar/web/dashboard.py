@@ -215,14 +215,15 @@ def dashboard_router(ctx: Context) -> APIRouter:
     @router.get("/dashboard/register")
     def register_page(request: Request, user: Coordinator) -> Response:
         lang = ctx.lang(request, user)
-        rows = ctx.store.register()
+        rows = ctx.store.register(None if user.is_admin else allowed_counties(user))
         if request.query_params.get("format") == "csv":
             return csv_response(
                 "register.csv",
                 ["name", "org_number", "municipality", "county", "sectors"],
                 [[e.name, e.org_number, e.municipality, e.county, ";".join(e.sectors)] for e in rows],
             )
-        return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows)
+        return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows,
+                          can_import=user.is_admin)  # fmt: skip
 
     @router.post("/dashboard/register")
     async def register_import(request: Request, user: Coordinator) -> Response:
@@ -231,6 +232,8 @@ def dashboard_router(ctx: Context) -> APIRouter:
         form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, user=user, lang=lang)
+        if not user.is_admin:  # the register spans every county: only an admin changes it
+            return ctx.render(request, "message.html", title=s["import_admin_only"], status=403, user=user, lang=lang)
         upload: Any = form.get("file")
         try:
             raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
@@ -245,8 +248,9 @@ def dashboard_router(ctx: Context) -> APIRouter:
                 lang=lang,
                 rows=ctx.store.register(),
                 error=str(exc),
+                can_import=True,
             )
-        n = ctx.store.replace_register(entries)
+        added, updated = ctx.store.import_register(entries)
         return ctx.render(
             request,
             "register.html",
@@ -254,7 +258,8 @@ def dashboard_router(ctx: Context) -> APIRouter:
             user=user,
             lang=lang,
             rows=ctx.store.register(),
-            message=s["imported"].format(n=n),
+            message=s["imported"].format(n=added + updated, added=added, updated=updated),
+            can_import=True,
         )
 
     return router
