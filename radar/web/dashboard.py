@@ -7,7 +7,7 @@ every CSV refuses an anonymous request (to the login page) and another county's 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -17,7 +17,15 @@ from fastapi.responses import RedirectResponse, Response
 from notifications.tokens import make_token
 from radar.register import RegisterError, parse_register
 from radar.reports import BLIND_DAYS, CountyReport, county_reports
-from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
+from radar.web.auth import (
+    FAILURE_WINDOW,
+    FAILURES_ALLOWED,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    unknown_user_hash,
+    verify_password,
+)
 from radar.web.charts import county_map, month_chart, municipality_tiles
 from radar.web.context import Context, Coordinator, csv_response
 from radar.web.i18n import STRINGS
@@ -44,7 +52,7 @@ def allowed_counties(user: CoordinatorRow) -> set[str]:
 
 def dashboard_router(ctx: Context) -> APIRouter:
     router = APIRouter()
-    brake = Brake()
+    unknown_user_hash()  # made now, so that the first login with an unknown name is not the slow one
 
     def year_of(request: Request) -> int:
         return number_param(request, "year", 2000, 2100, date.today().year)
@@ -75,15 +83,18 @@ def dashboard_router(ctx: Context) -> APIRouter:
 
         if not cookie or not ctx.form_ok(request, form):
             return refused(403, s["bad_form"])
-        if brake.blocked(username):
+        window = timedelta(seconds=FAILURE_WINDOW)
+        if ctx.store.throttle_count("login-failure", username, window) >= FAILURES_ALLOWED:
             return refused(429, s["login_blocked"])
         user = ctx.store.coordinator(username)
-        if user is None or not verify_password(str(form.get("password") or ""), user.password_hash):
-            brake.failed(username)
+        stored = user.password_hash if user is not None else unknown_user_hash()  # the same work either way
+        if not verify_password(str(form.get("password") or ""), stored) or user is None:
+            ctx.store.throttle_note("login-failure", username)
             return refused(401, s["login_failed"])
-        brake.succeeded(username)
+        ctx.store.throttle_forget("login-failure", username)
 
-        token = make_token(ctx.secret, "session", user.username, valid_for=SESSION_HOURS * 3600)
+        session = ctx.store.open_session(user.username, timedelta(hours=SESSION_HOURS))
+        token = make_token(ctx.secret, "session", session, valid_for=SESSION_HOURS * 3600)
         target = _local(str(form.get("next") or "")) or "/dashboard"
         response = RedirectResponse(ctx.base(request) + target, status_code=303)
         response.set_cookie(
@@ -103,6 +114,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         form = await request.form()
         if not ctx.form_ok(request, form):
             return Response("Forbidden", status_code=403)
+        ctx.end_session(request)  # the cookie is dead everywhere, not only in this browser
         response = RedirectResponse(f"{ctx.base(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=ctx.cookie_path(request))
         return response
