@@ -347,12 +347,24 @@ def find_subscriber(settings: Settings, store: Store, key: str) -> Subscriber | 
 
 
 def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subscriber:
-    """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
+    """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it.
+
+    For an address that already has a sign-up (active, pending or ended; any case) the new profile
+    is kept aside and only the link sent to that address applies it: a stranger cannot take over a
+    profile, and the answer does not say whether the address was subscribed.
+    """
     subscriber = parse_subscriber(profile, "sign-up")
-    store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
     if not store.throttle_take("confirm-address", subscriber.email, CONFIRMS_PER_ADDRESS, timedelta(days=1)):
         # Said nowhere but here: the page answers the same, so nobody learns or floods an inbox.
         log.warning("sign-up %s: %d confirmations today already, none sent", subscriber.key, CONFIRMS_PER_ADDRESS)
         return subscriber
-    for_settings(settings).send(confirmation_message(settings, subscriber))
+    stored = {**profile, "key": subscriber.key}
+    if store.signed_up_row(subscriber.key) is None:
+        store.sign_up(subscriber.key, subscriber.email, stored)
+        message = confirmation_message(settings, subscriber)
+    else:  # a subscription (in any case of the address) exists: nothing changes until its owner says so
+        message = confirmation_message(
+            settings, subscriber, store.propose_sign_up(subscriber.key, subscriber.email, stored)
+        )
+    for_settings(settings).send(message)
     return subscriber

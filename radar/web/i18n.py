@@ -87,7 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "weekly": "Veckovis",
         "language": "Språk",
         "save": "Spara",
-        "sent_confirm": "Tack! Vi har skickat en bekräftelselänk till {email}.",
+        "sent_confirm": "Tack! Vi har skickat en bekräftelselänk till {email}. Ingenting börjar eller ändras "
+        "förrän länken används, inte heller en prenumeration som adressen redan har.",
         "profile": "Er profil",
         "profile_saved": "Profilen är sparad.",
         "profile_listed": "Den här prenumerationen sköts av operatören. Kontakta er samordnare för ändringar.",
@@ -188,7 +189,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "weekly": "Weekly",
         "language": "Language",
         "save": "Save",
-        "sent_confirm": "Thank you! We have sent a confirmation link to {email}.",
+        "sent_confirm": "Thank you! We have sent a confirmation link to {email}. Nothing starts or changes until "
+        "the link is used, not even a subscription the address already has.",
         "profile": "Your profile",
         "profile_saved": "Your profile is saved.",
         "profile_listed": "This subscription is managed by the operator. Ask your coordinator for changes.",
