@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError, parse_subscriber
-from tenders.config import Settings
 from radar.pipeline import open_store, subscribe
 from radar.web.app import create_app
+from tenders.config import Settings
 
 from .dashboard_site import csrf
 

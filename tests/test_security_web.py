@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 
 from matching.subscriptions import Subscriber
 from notifications.senders.base import Message
-from tenders.config import ConfigError, Settings, load_settings
-from tenders.model import Tender
 from radar.pipeline import judge, open_store, send_due
-from tenders.store import Assessed
 from radar.web.app import create_app
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, hash_password
+from tenders.config import ConfigError, Settings, load_settings
+from tenders.model import Tender
+from tenders.store import Assessed
 
 from .dashboard_site import csrf
 
