@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from matching.classify import classify
@@ -10,6 +11,8 @@ from notifications.digest import DigestLinks, clear_block_cache, render_digest
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
 from notifications.senders.smtp import SmtpSender
+from radar.pipeline import collect, open_store
+from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import Assessed
 
@@ -107,3 +110,25 @@ def test_the_classifier_reads_a_capped_length_of_a_huge_description() -> None:
     late = classify(Tender(source="x", notice_id="2", description=filler + reserved))
     assert any(r["code"] == "text_reserved" for r in early.reasons)
     assert not any(r["code"] == "text_reserved" for r in late.reasons)  # beyond the cap: not read
+
+
+HOSTILE_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Invented feed</title>
+<item><title>St\u00e4dning \u202egnidn\u00e4tS\u202c av skolor</title>
+<link>https://evil.example/a&#10;Deadline: 2099-01-01</link>
+<guid>hostile-1</guid><description>Lokalv\u00e5rd.</description></item>
+</channel></rss>
+"""
+
+
+def test_a_hostile_feed_item_is_stored_clean(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_text(HOSTILE_FEED, encoding="utf-8")  # the title has a right-to-left override
+    (tmp_path / "sources.yaml").write_text(
+        f"sources:\n  - {{name: hostile, kind: feed, path: {tmp_path / 'feed.xml'}}}\n"
+    )
+    settings = replace(settings, sources_file=tmp_path / "sources.yaml")
+    store = open_store(settings)
+    collect("hostile", store, settings, workers=1)
+    [item] = store.assessed(min_score=0.0, open_on=None)
+    assert item.tender.title == "Städning gnidnätS av skolor"
+    assert item.tender.url is not None and "\n" not in item.tender.url and " " not in item.tender.url
