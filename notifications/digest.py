@@ -245,18 +245,28 @@ def clear_block_cache() -> None:
     _BLOCKS.cache.clear()
 
 
-def _block(item: Assessed, language: str, links: DigestLinks | None) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """One tender in one digest: its shared block, and this subscriber's links beside it."""
+
+    html: Markup
+    text: str
+    page: str = ""
+    feedback: str = ""
+
+
+def _block(item: Assessed, language: str, links: DigestLinks | None) -> _Shown:
     """A tender's cached block and, apart from it, this subscriber's links for the template to fill in."""
     html, text = _BLOCKS.get(item, language)
     if links is None:
-        return {"html": html, "text": text, "page": "", "feedback": ""}
+        return _Shown(html, text)
     tender_id = quote(item.tender.id, safe=":")
-    return {
-        "html": html,
-        "text": text,
-        "page": f"{links.base_url}/tenders/{tender_id}?lang={language}",
-        "feedback": f"{links.base_url}/feedback?token={quote(links.feedback_token)}&tender={tender_id}&lang={language}",
-    }
+    return _Shown(
+        html,
+        text,
+        f"{links.base_url}/tenders/{tender_id}?lang={language}",
+        f"{links.base_url}/feedback?token={quote(links.feedback_token)}&tender={tender_id}&lang={language}",
+    )
 
 
 def _row(item: Assessed, language: str) -> dict[str, Any]:
