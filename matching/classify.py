@@ -9,7 +9,7 @@ push such a tender below "suitable".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import yaml
 
 from matching import textmodel
 from tenders.codelists import codelist
+from tenders.hygiene import one_line
 from tenders.model import Tender
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -33,6 +34,7 @@ STRATEGIC_SOCIAL = 0.35  # BT-06 "soc-obj"
 VCSE = 0.75  # OCDS suitability.vcse: the buyer itself says the tender suits social enterprises
 LIGHT_REGIME = 0.35
 TYPICAL_SECTOR = 0.45
+TEXT_CAP = 20_000  # characters of one title or description read; the longest bundled real one has 3 920
 TYPICAL_SECTOR_TEXT = 0.4  # a word in the title is weaker evidence than a CPV code
 SMALL_SCALE = 0.3
 DIVIDED_IN_LOTS = 0.1
@@ -155,6 +157,7 @@ def classifier_version() -> str:
 
 def classify(tender: Tender, *, text_model: textmodel.TextModel | None = None) -> Assessment:
     """``text_model`` replaces the shipped model (the trainer's cross-validation passes its own)."""
+    tender = readable(tender)
     r = rules()
     reasons: list[dict[str, Any]] = []
     reasons += _structured(tender)
@@ -175,6 +178,20 @@ def classify(tender: Tender, *, text_model: textmodel.TextModel | None = None) -
     label = "suitable" if score >= SUITABLE else "possible" if score >= POSSIBLE else "unlikely"
     reasons.sort(key=lambda x: -abs(x["weight"]))
     return Assessment(id=tender.id, score=score, label=label, reasons=reasons)
+
+
+def readable(tender: Tender) -> Tender:
+    """The tender as the classifier reads it: each title and description cut at ``TEXT_CAP``
+    characters, so that a 5 MB description costs what a long real one does."""
+    texts = [tender.title, tender.description, *(t for lot in tender.lots for t in (lot.title, lot.description))]
+    if all(len(t or "") <= TEXT_CAP for t in texts):
+        return tender
+    lots = [replace(lot, title=_cut(lot.title), description=_cut(lot.description)) for lot in tender.lots]
+    return replace(tender, title=_cut(tender.title), description=_cut(tender.description), lots=lots)
+
+
+def _cut(text: str | None) -> str | None:
+    return text[:TEXT_CAP] if text else text
 
 
 def _reason(code: str, weight: float, *, field: str, value: Any = None, quote: str | None = None,
@@ -373,5 +390,5 @@ def _noisy_or(weights: Any) -> float:
 
 
 def _quote(sentence: str, limit: int = 240) -> str:
-    text = " ".join(sentence.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A sentence as evidence: one line, no bidi controls, at most ``limit`` characters."""
+    return one_line(sentence, limit) or ""

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from tenders import orgnr
+from tenders.addresses import address_problem
 from tenders.model import Tender
 from tenders.places import county_named, county_of_municipality
 
 LANGUAGES = ("sv", "en")
 FREQUENCIES = ("instant", "daily", "weekly")  # instant: reserved contracts at once, the rest daily
 RESERVED_REASONS = frozenset({"reserved_participation", "reserved_execution", "text_reserved"})
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class SubscriberError(ValueError):
@@ -187,12 +187,12 @@ def parse_subscriber(entry: Any, where: str) -> Subscriber:
     if not isinstance(entry, dict):
         raise SubscriberError(f"{where}: expected a mapping")
     email = str(entry.get("email") or "")
-    if not _EMAIL.match(email):
-        raise SubscriberError(f"{where}: 'email' {email!r} is not an email address")
+    if problem := address_problem(email):
+        raise SubscriberError(f"{where}: 'email' {email!r} is not an email address ({problem})")
     contacts = tuple(str(c) for c in entry.get("contacts") or ())
     for contact in contacts:
-        if not _EMAIL.match(contact):
-            raise SubscriberError(f"{where}: contact {contact!r} is not an email address")
+        if problem := address_problem(contact):
+            raise SubscriberError(f"{where}: contact {contact!r} is not an email address ({problem})")
     language = str(entry.get("language") or "sv")
     if language not in LANGUAGES:
         raise SubscriberError(f"{where}: 'language' must be one of {', '.join(LANGUAGES)}, not {language!r}")

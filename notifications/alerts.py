@@ -12,6 +12,7 @@ import json
 import logging
 import urllib.request
 import uuid
+from urllib.parse import urlsplit
 
 from notifications.senders.base import Message, SendError
 from notifications.senders.configured import for_settings
@@ -40,18 +41,25 @@ def send_alert(subject: str, text: str, settings: Settings) -> list[str]:
         except SendError as exc:
             log.error("alert email failed: %s", exc)
     if settings.alert_webhook:
+        path = urlsplit(settings.alert_webhook).path or "/"
         body = json.dumps({"subject": subject, "text": text}).encode()
         request = urllib.request.Request(  # ruff: ignore[suspicious-url-open-usage] (config checks http/https)
             settings.alert_webhook, data=body, headers={"Content-Type": "application/json"}, method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=10):  # ruff: ignore[suspicious-url-open-usage]
-                delivered.append(f"webhook {settings.alert_webhook}")
+                delivered.append(f"webhook {where(settings.alert_webhook)}")
         except OSError as exc:
-            log.error("alert webhook %s failed: %s", settings.alert_webhook, exc)
+            log.error("alert webhook %s failed: %s", where(settings.alert_webhook), str(exc).replace(path, "…"))
     if not delivered:
         log.warning("alert not delivered anywhere (set TENDER_RADAR_ALERT_EMAIL or _WEBHOOK): %s", subject)
     return delivered
+
+
+def where(url: str) -> str:
+    """Scheme and host of a webhook URL: the path of a Slack-style URL is its secret."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
 
 
 def _escape(text: str) -> str:

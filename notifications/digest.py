@@ -20,6 +20,7 @@ from matching.classify import rules
 from matching.subscriptions import Subscriber
 from tenders.codelists import label
 from tenders.codes import country_name
+from tenders.hygiene import clean
 from tenders.results import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -134,11 +135,6 @@ CODELIST_FOR = {
 }
 
 
-# A tender's block is rendered once and shared by every digest it is in; the links that are
-# the subscriber's own (feedback) hold these marks, replaced per digest.
-BASE_MARK, TOKEN_MARK = "%%TR_BASE%%", "%%TR_FEEDBACK%%"
-
-
 @dataclass(frozen=True, slots=True)
 class DigestLinks:
     """Where the web app answers, and this subscriber's signed feedback and profile tokens."""
@@ -215,12 +211,6 @@ def _environment() -> Environment:
     return env
 
 
-def _fill_links(body: str, links: DigestLinks | None) -> str:
-    if links is None:
-        return body
-    return body.replace(BASE_MARK, links.base_url).replace(TOKEN_MARK, links.feedback_token)
-
-
 def one_line(text: str) -> str:
     """No line breaks or control characters: a name in a subject must not start a new header."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
@@ -235,17 +225,19 @@ class _Blocks:
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
-        self.cache: dict[tuple[str, str, float, str, bool], tuple[Markup, str]] = {}
+        self.cache: dict[tuple[str, str, float, str], tuple[Markup, str]] = {}
 
-    def get(self, item: Assessed, language: str, links: bool) -> tuple[Markup, str]:
-        key = (item.tender.id, item.content_hash, item.score, language, links)
+    def get(self, item: Assessed, language: str) -> tuple[Markup, str]:
+        """The block holds tender data only: the subscriber's own links are added by the digest's
+        template, never substituted into text that a stranger wrote."""
+        key = (item.tender.id, item.content_hash, item.score, language)
         found = self.cache.get(key)
         if found is None:
             if len(self.cache) >= self.limit:
                 self.cache.clear()
             row = _row(item, language)
             env = _environment()
-            context = {"s": STRINGS[language], "row": row, "links": links}
+            context = {"s": STRINGS[language], "row": row}
             # The block comes out of an autoescaping template: it is safe HTML already.
             html = Markup(env.get_template("tender.html").render(context))  # ruff: ignore[unsafe-markup-use]
             found = self.cache[key] = (html, env.get_template("tender.txt").render(context))
@@ -259,9 +251,33 @@ def clear_block_cache() -> None:
     _BLOCKS.cache.clear()
 
 
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """One tender in one digest: its shared block, and this subscriber's links beside it."""
+
+    html: Markup
+    text: str
+    page: str = ""
+    feedback: str = ""
+
+
+def _block(item: Assessed, language: str, links: DigestLinks | None) -> _Shown:
+    """A tender's cached block and, apart from it, this subscriber's links for the template to fill in."""
+    html, text = _BLOCKS.get(item, language)
+    if links is None:
+        return _Shown(html, text)
+    tender_id = quote(item.tender.id, safe=":")
+    return _Shown(
+        html,
+        text,
+        f"{links.base_url}/tenders/{tender_id}?lang={language}",
+        f"{links.base_url}/feedback?token={quote(links.feedback_token)}&tender={tender_id}&lang={language}",
+    )
+
+
 def _row(item: Assessed, language: str) -> dict[str, Any]:
     strings = STRINGS[language]
-    tender = item.tender
+    tender = clean(item.tender)  # stored before the hygiene existed, or put in by hand
     return {
         "tender": tender,
         "score": item.score,
@@ -272,8 +288,6 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
         "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
         "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
         "also": [listing for listing in item.also if listing.url and listing.url != tender.url],
-        "page": f"{BASE_MARK}/tenders/{quote(tender.id, safe=':')}?lang={language}",
-        "feedback": f"{BASE_MARK}/feedback?token={TOKEN_MARK}&tender={quote(tender.id, safe=':')}&lang={language}",
     }
 
 
@@ -300,9 +314,7 @@ def render_digest(
         (strings["updated"], [i for i in rest if i.tender.id in updated]),
     ]
     sections = [(title, group) for title, group in sections if group]
-    rendered = [
-        (title, [_BLOCKS.get(item, language, links is not None) for item in group]) for title, group in sections
-    ]
+    rendered = [(title, [_block(item, language, links) for item in group]) for title, group in sections]
     n = len(ordered)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
@@ -311,15 +323,12 @@ def render_digest(
                "profile": profile}  # fmt: skip
     env = _environment()
     titled = len(rendered) > 1 or bool(updated) or bool(soon)  # a lone "new" section needs no heading
-    html = env.get_template("digest.html").render(
-        context, sections=[(t if titled else "", [h for h, _ in b]) for t, b in rendered]
-    )
-    text = env.get_template("digest.txt").render(
-        context, sections=[(t if titled else "", [x for _, x in b]) for t, b in rendered]
-    )
+    shown = [(t if titled else "", b) for t, b in rendered]
+    html = env.get_template("digest.html").render(context, sections=shown)
+    text = env.get_template("digest.txt").render(context, sections=shown)
     return RenderedDigest(
         subject=subject,
-        html=_fill_links(html, links),
-        text=_fill_links(text, links),
+        html=html,
+        text=text,
         tender_ids=tuple(item.tender.id for _, group in sections for item in group),
     )

@@ -26,6 +26,16 @@ CONFIRM_TEXTS = {
 }  # fmt: skip
 
 
+CHANGE_TEXTS = {
+    "sv": ("Bekräfta ändringen av din prenumeration", "Någon, kanske du, har anmält {email} på nytt, nu för "
+           "{org}. Klicka på länken för att ändra prenumerationen:\n\n{link}\n\nHar du inte bett om detta kan du "
+           "strunta i brevet: ingenting ändras."),
+    "en": ("Confirm the change to your subscription", "Someone, perhaps you, signed up {email} again, now for "
+           "{org}. Open the link to change the subscription:\n\n{link}\n\nIf you did not ask for this, ignore "
+           "this email: nothing changes."),
+}  # fmt: skip
+
+
 def digest_links(settings: Settings, subscriber: str) -> DigestLinks:
     secret = settings.secret_key()
     return DigestLinks(settings.base_url, feedback_token(secret, subscriber), profile_token(secret, subscriber))
@@ -36,15 +46,24 @@ def unsubscribe_url(settings: Settings, subscriber: str) -> str:
     return f"{settings.base_url}/unsubscribe?token={token}"
 
 
-def confirm_url(settings: Settings, subscriber: str) -> str:
-    token = make_token(settings.secret_key(), "confirm", subscriber, valid_for=CONFIRM_VALID)
+def confirm_url(settings: Settings, subscriber: str, purpose: str = "confirm") -> str:
+    token = make_token(settings.secret_key(), purpose, subscriber, valid_for=CONFIRM_VALID)
     return f"{settings.base_url}/confirm?token={token}"
 
 
-def confirmation_message(settings: Settings, subscriber: Subscriber) -> Message:
-    """The double opt-in email: one link, nothing else is sent before it is used."""
-    subject, body = CONFIRM_TEXTS[subscriber.language]
-    text = body.format(org=one_line(subscriber.organisation), link=confirm_url(settings, subscriber.key))
+def confirmation_message(settings: Settings, subscriber: Subscriber, proposal: str | None = None) -> Message:
+    """The double opt-in email: one link, nothing else is sent before it is used.
+
+    With ``proposal`` the address already has a subscription: the link applies the sign-up kept
+    aside under that id, and until it is used nothing changes.
+    """
+    if proposal is None:
+        subject, body = CONFIRM_TEXTS[subscriber.language]
+        link = confirm_url(settings, subscriber.key)
+    else:
+        subject, body = CHANGE_TEXTS[subscriber.language]
+        link = confirm_url(settings, proposal, "confirm-change")
+    text = body.format(org=one_line(subscriber.organisation), link=link, email=subscriber.email)
     return Message(
         key=f"confirm-{uuid.uuid4()}",
         to=subscriber.email,

@@ -32,7 +32,7 @@ def read_token(secret: str, token: str, purpose: str, *, now: float | None = Non
     if len(parts) != 4:
         raise TokenError("not a token")
     kind, subject, expires, signature = parts
-    if not hmac.compare_digest(signature, _sign(secret, f"{kind}.{subject}.{expires}")):
+    if not token.isascii() or not hmac.compare_digest(signature, _sign(secret, f"{kind}.{subject}.{expires}")):
         raise TokenError("bad signature")
     if kind != purpose:
         raise TokenError(f"a {kind} token, not a {purpose} token")

@@ -243,7 +243,12 @@ def cmd_register(args: argparse.Namespace, run: _Run) -> None:
     except (OSError, UnicodeDecodeError, RegisterError) as exc:
         run.problem(str(exc))
         return
-    print(f"{open_store(load_settings()).replace_register(entries)} social enterprises in the register")
+    store = open_store(load_settings())
+    if args.replace:
+        print(f"{store.replace_register(entries)} social enterprises in the register (replaced)")
+        return
+    added, updated = store.import_register(entries)
+    print(f"{added} added, {updated} updated; {len(store.register())} social enterprises in the register")
 
 
 def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
@@ -369,8 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=("sv", "en"), default="sv")
     p.set_defaults(func=cmd_coordinator)
 
-    p = sub.add_parser("register", help="import the register of social enterprises from CSV (replaces it)")
+    p = sub.add_parser("register", help="import the register of social enterprises from CSV (adds and updates)")
     p.add_argument("file")
+    p.add_argument("--replace", action="store_true", help="replace the whole register with the file")
     p.set_defaults(func=cmd_register)
 
     p = sub.add_parser("feedback", help="subscribers' relevant / not relevant votes as JSON lines (labelled data)")

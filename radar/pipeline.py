@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from matching.classify import classifier_version, classify
@@ -27,6 +27,7 @@ from scrapers.notices import Document, Unit, unit_documents
 from scrapers.sources import Source, load_sources
 from tenders.config import Settings
 from tenders.config import load_settings as load_settings
+from tenders.hygiene import clean
 from tenders.model import Tender
 from tenders.parallel import ordered_map
 from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
@@ -78,7 +79,8 @@ def _parse_and_judge(group: list[tuple[Source, Document]]) -> list[Outcome]:
     out: list[Outcome] = []
     for source, document in group:
         try:
-            out.append((document.unit, [(t, judge(t)) for t in source.parse(document)]))
+            tenders = [clean(t) for t in source.parse(document)]  # a stranger's text, made safe once
+            out.append((document.unit, [(t, judge(t)) for t in tenders]))
         except ParseError as exc:
             out.append((document.unit, exc))
     return out
@@ -266,6 +268,13 @@ def send_due(
             store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable)
             log.error("send failed: %s", exc)
             continue
+        except Exception as exc:  # no digest may be left "sending" for ever
+            # Unplanned: the provider may or may not have it. Held for an operator, not retried blindly.
+            failed += 1
+            errors.append(f"digest {digest.id} to {digest.subscriber}: unexpected {type(exc).__name__}: {exc}")
+            store.mark_digest(digest.id, sent=False, error=f"{type(exc).__name__}: {exc}", retryable=False)
+            log.exception("send failed unexpectedly for digest %s", digest.id)
+            continue
         store.mark_digest(digest.id, sent=True, provider_ref=ref)
         sent += 1
     return {
@@ -319,6 +328,9 @@ def check_freshness(settings: Settings | None = None) -> list[Freshness]:
     return bad
 
 
+CONFIRMS_PER_ADDRESS = 3  # confirmation emails to one address in 24 hours
+
+
 def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
     """The operator's list (subscribers.yaml) and everyone who signed up and confirmed."""
     listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
@@ -343,8 +355,24 @@ def find_subscriber(settings: Settings, store: Store, key: str) -> Subscriber | 
 
 
 def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subscriber:
-    """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
+    """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it.
+
+    For an address that already has a sign-up (active, pending or ended; any case) the new profile
+    is kept aside and only the link sent to that address applies it: a stranger cannot take over a
+    profile, and the answer does not say whether the address was subscribed.
+    """
     subscriber = parse_subscriber(profile, "sign-up")
-    store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
-    for_settings(settings).send(confirmation_message(settings, subscriber))
+    if not store.throttle_take("confirm-address", subscriber.email, CONFIRMS_PER_ADDRESS, timedelta(days=1)):
+        # Said nowhere but here: the page answers the same, so nobody learns or floods an inbox.
+        log.warning("sign-up %s: %d confirmations today already, none sent", subscriber.key, CONFIRMS_PER_ADDRESS)
+        return subscriber
+    stored = {**profile, "key": subscriber.key}
+    if store.signed_up_row(subscriber.key) is None:
+        store.sign_up(subscriber.key, subscriber.email, stored)
+        message = confirmation_message(settings, subscriber)
+    else:  # a subscription (in any case of the address) exists: nothing changes until its owner says so
+        message = confirmation_message(
+            settings, subscriber, store.propose_sign_up(subscriber.key, subscriber.email, stored)
+        )
+    for_settings(settings).send(message)
     return subscriber

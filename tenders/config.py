@@ -18,7 +18,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from tenders.addresses import address_problem
 from tenders.parallel import default_workers
+from tenders.private import private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SENDERS = ("outbox", "sendgrid", "smtp")
@@ -56,7 +58,7 @@ class Settings:
             return self.secret
         path = self.var_dir / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32))
@@ -88,8 +90,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("TENDER_RADAR_SENDER=smtp needs TENDER_RADAR_SMTP_URL=smtp://host:port (or smtps://)")
 
     from_email = env.get("TENDER_RADAR_FROM_EMAIL") or "alerts@example.org"
-    if "@" not in from_email or " " in from_email.strip():
-        raise ConfigError(f"TENDER_RADAR_FROM_EMAIL={from_email!r} is not an email address")
+    if problem := address_problem(from_email):  # a line break here would add headers to every email
+        raise ConfigError(f"TENDER_RADAR_FROM_EMAIL={from_email!r} is not an email address ({problem})")
     sendgrid_host = env.get("TENDER_RADAR_SENDGRID_HOST") or "https://api.sendgrid.com"
     if not sendgrid_host.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise ConfigError(f"TENDER_RADAR_SENDGRID_HOST={sendgrid_host!r} must be https (or http on loopback)")
@@ -103,8 +105,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sender=sender,
         sendgrid_api_key=api_key,
         sendgrid_host=sendgrid_host.rstrip("/"),
-        from_email=from_email.strip(),
-        from_name=env.get("TENDER_RADAR_FROM_NAME") or "Social Tender Radar",
+        from_email=from_email,
+        from_name=_one_line(env, "TENDER_RADAR_FROM_NAME", "Social Tender Radar"),
         include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
         workers=_workers(env),
         alert_email=_optional_email(env, "TENDER_RADAR_ALERT_EMAIL"),
@@ -126,6 +128,14 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={value!r} must be one of 1, true, yes, 0, false, no")
 
 
+def _one_line(env: Mapping[str, str], name: str, default: str) -> str:
+    """A value that goes into a mail header: a line break in it would start a header of its own."""
+    value = env.get(name) or default
+    if not value.isprintable():
+        raise ConfigError(f"{name}={value!r} must be one line without control characters")
+    return value
+
+
 def _base_url(env: Mapping[str, str]) -> str:
     """Links in emails must be https (RFC 8058 for one-click unsubscribe), except on this machine."""
     value = (env.get("TENDER_RADAR_BASE_URL") or "http://localhost:8000").strip().rstrip("/")
@@ -136,9 +146,9 @@ def _base_url(env: Mapping[str, str]) -> str:
 
 
 def _optional_email(env: Mapping[str, str], name: str) -> str | None:
-    value = (env.get(name) or "").strip()
-    if value and ("@" not in value or " " in value):
-        raise ConfigError(f"{name}={value!r} is not an email address")
+    value = env.get(name) or ""
+    if value and (problem := address_problem(value)):
+        raise ConfigError(f"{name}={value!r} is not an email address ({problem})")
     return value or None
 
 

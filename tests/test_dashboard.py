@@ -160,10 +160,10 @@ def test_wrong_passwords_are_refused_then_braked(tmp_path: Path) -> None:
     assert row is not None and row.password_hash.startswith("scrypt$") and "dalarna" not in row.password_hash
 
 
-def test_the_register_import_replaces_it_or_keeps_it_whole(tmp_path: Path) -> None:
+def test_the_register_import_adds_and_updates_or_keeps_it_whole(tmp_path: Path) -> None:
     settings = build(tmp_path)
     c = client(settings)
-    login(c, "anna")
+    login(c, "root")  # only an admin imports (issue 13)
     token = csrf(c.get("/dashboard/register").text)
     bad = b"namn;organisationsnummer\nA;556036-0793\nB;123\n"
     response = c.post("/dashboard/register", files={"file": ("bad.csv", bad, "text/csv")}, data={"csrf": token})
@@ -171,8 +171,10 @@ def test_the_register_import_replaces_it_or_keeps_it_whole(tmp_path: Path) -> No
     assert len(open_store(settings).register()) == 2  # the old register, untouched
     good = "namn;organisationsnummer;kommun\nNy Start ek. för.;556036-0793;Leksand\n".encode()
     response = c.post("/dashboard/register", files={"file": ("ok.csv", good, "text/csv")}, data={"csrf": token})
-    assert response.status_code == 200 and "1 sociala företag importerade" in response.text
-    [entry] = open_store(settings).register()
+    assert response.status_code == 200 and "1 social enterprises imported (1 new, 0 updated)" in response.text
+    register = open_store(settings).register()
+    assert len(register) == 3  # the two imported before stay
+    [entry] = [e for e in register if e.org_number == "5560360793"]
     assert (entry.org_number, entry.municipality, entry.county) == ("5560360793", "Leksand", "SE312")
 
 

@@ -8,22 +8,34 @@ from __future__ import annotations
 
 import os
 import tempfile
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
 from notifications.senders.base import Message, SendError
+from tenders.private import private_dir
+
+# Headers set with ``set_raw`` are written as given; the others are folded and encoded as usual.
+RAW_POLICY = policy.default.clone(refold_source="none")
 
 
 def build_email(message: Message) -> EmailMessage:
-    email = EmailMessage()
+    """The message as RFC 5322 bytes will show it.
+
+    The extra headers (List-Unsubscribe and List-Unsubscribe-Post) go in raw: RFC 2369 and 8058
+    want ``<https://...>`` as is, and an RFC 2047-encoded one is ignored by mailbox providers.
+    """
+    email = EmailMessage(policy=RAW_POLICY)
     email["Subject"] = message.subject
     email["From"] = formataddr((message.from_name, message.from_email))
     email["To"] = message.to
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = f"<{message.key}@tender-radar>"
     for name, value in message.headers.items():
-        email[name] = value
+        if not value.isascii() or any(ch in value for ch in "\r\n\0") or len(value) > 900:
+            raise SendError(f"header {name} must be one line of ASCII under 900 characters", retryable=False)
+        email.set_raw(name, value)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     return email
@@ -42,8 +54,8 @@ class OutboxSender:
     def send(self, message: Message) -> str:
         target = self.folder / f"{message.key}.eml"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+            private_dir(self.folder)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")  # 0600: it holds a whole email
             with os.fdopen(fd, "wb") as handle:
                 handle.write(bytes(build_email(message)))
             os.replace(tmp, target)

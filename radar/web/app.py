@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from radar.web.consent import consent_router
 from radar.web.context import Context, LoginRequiredError, to_login
 from radar.web.dashboard import dashboard_router
+from radar.web.headers import SecurityHeaders, quiet_access_log
+from radar.web.limits import BodyLimit
 from radar.web.selfservice import selfservice_router
 from radar.web.webhooks import webhooks_router
 from tenders.config import Settings, load_settings
@@ -27,6 +29,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     app = FastAPI(title="Social Tender Radar", docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest: the 413 carries the headers too
+    quiet_access_log()
     ctx = Context(settings)
     app.state.context = ctx
     app.add_exception_handler(LoginRequiredError, to_login)

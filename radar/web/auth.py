@@ -1,9 +1,10 @@
 """Coordinator logins: scrypt password hashes, signed session cookies, CSRF tokens, a brake on guessing.
 
-The session is a signed, expiring token (``notifications.tokens``) in an HttpOnly,
-SameSite=Strict cookie; every form carries a CSRF token derived from the session (or,
-before login, from a random cookie of its own) and a POST also has to come from this
-site's own origin when the browser says where it came from.
+The session cookie is a signed, expiring token (``notifications.tokens``) holding a random session
+value that the store knows (logging out deletes it there), HttpOnly and SameSite=Strict. Every form
+carries a CSRF token derived from the session (or, before login, from a random cookie of its own),
+and a POST also has to come from this site's own origin (scheme, host and port) when the browser
+says where it came from. Wrong passwords are counted in the store per user name.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
+from functools import lru_cache
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SESSION_HOURS = 8
 SESSION_COOKIE = "tr_session"
 LOGIN_COOKIE = "tr_login"
-FAILURES_ALLOWED = 5  # per user name and 15 minutes
+FAILURES_ALLOWED = 5  # per user name and 15 minutes, counted in the store (every worker, every restart)
 FAILURE_WINDOW = 15 * 60
 
 
@@ -29,6 +29,13 @@ def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
+
+
+@lru_cache(maxsize=1)
+def unknown_user_hash() -> str:
+    """A hash to check a password against when the user name is unknown: the answer takes as long
+    as for a real user, so user names cannot be told apart by timing."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -48,27 +55,8 @@ def csrf_token(secret: str, anchor: str) -> str:
 
 
 def csrf_ok(secret: str, anchor: str, given: str) -> bool:
-    return bool(anchor) and hmac.compare_digest(csrf_token(secret, anchor), given or "")
-
-
-class Brake:
-    """Refuses a user name after too many wrong passwords in a short time."""
-
-    def __init__(self) -> None:
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, username: str, now: float | None = None) -> bool:
-        now = now or time.time()
-        recent = self.failures[username.lower()]
-        while recent and recent[0] < now - FAILURE_WINDOW:
-            recent.popleft()
-        return len(recent) >= FAILURES_ALLOWED
-
-    def failed(self, username: str) -> None:
-        self.failures[username.lower()].append(time.time())
-
-    def succeeded(self, username: str) -> None:
-        self.failures.pop(username.lower(), None)
+    """Compared as bytes: ``compare_digest`` raises on a str with a non-ASCII character."""
+    return bool(anchor) and hmac.compare_digest(csrf_token(secret, anchor).encode(), (given or "").encode())
 
 
 def _b64(data: bytes) -> str:

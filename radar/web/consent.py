@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from matching.subscriptions import Subscriber
+from matching.subscriptions import Subscriber, parse_subscriber
 from notifications.tokens import TokenError, read_token
 from radar.pipeline import find_subscriber
 from radar.web.context import Context
@@ -89,10 +89,21 @@ def consent_router(ctx: Context) -> APIRouter:
         log.info("unsubscribed %s", sub.key)
         return page(request, "done", sub.language, email=sub.email)
 
+    def confirmation_for(token: str) -> tuple[Subscriber, str | None]:
+        """Who a confirmation link is for, and the sign-up kept aside that it applies (None: the
+        sign-up itself, for an address that had none)."""
+        if token.startswith("confirm-change."):
+            proposal = read_token(ctx.secret, token, "confirm-change")
+            row = ctx.store.sign_up_proposal(proposal)
+            if row is None:
+                raise TokenError("already used or too old")
+            return parse_subscriber(row.profile, "sign-up"), proposal
+        return subscriber_for(token, "confirm"), None
+
     @router.get("/confirm")
     def confirm_page(request: Request, token: str = "") -> HTMLResponse:
         try:
-            sub = subscriber_for(token, "confirm")
+            sub, _ = confirmation_for(token)
         except TokenError as exc:
             return page(request, "bad", "sv", 400, why=str(exc))
         return page(request, "confirm", sub.language, token=token, action="/confirm", email=sub.email)
@@ -100,10 +111,14 @@ def consent_router(ctx: Context) -> APIRouter:
     @router.post("/confirm")
     async def confirm(request: Request, token: str = "") -> HTMLResponse:
         try:
-            sub = subscriber_for(token, "confirm")
+            sub, proposal = confirmation_for(token)
         except TokenError as exc:
             return page(request, "bad", "sv", 400, why=str(exc))
-        ctx.store.confirm(sub.key, request.client.host if request.client else None)
+        ip = request.client.host if request.client else None
+        if proposal is not None:
+            ctx.store.apply_sign_up_proposal(proposal, ip)
+        else:
+            ctx.store.confirm(sub.key, ip)
         return page(request, "confirmed", sub.language, email=sub.email)
 
     return router

@@ -49,14 +49,22 @@ class Context:
     # -- who and which language ---------------------------------------------------------
 
     def user(self, request: Request) -> CoordinatorRow | None:
+        """The coordinator of a live session: signed, not expired, and not logged out."""
+        session = self._session(request)
+        username = self.store.session_user(session) if session else None
+        return self.store.coordinator(username) if username else None
+
+    def end_session(self, request: Request) -> None:
+        session = self._session(request)
+        if session:
+            self.store.close_session(session)
+
+    def _session(self, request: Request) -> str | None:
         token = request.cookies.get(SESSION_COOKIE, "")
-        if not token:
-            return None
         try:
-            username = read_token(self.secret, token, "session")
+            return read_token(self.secret, token, "session") if token else None
         except TokenError:
             return None
-        return self.store.coordinator(username)
 
     def lang(self, request: Request, user: CoordinatorRow | None = None, fallback: str | None = None) -> str:
         for value in (
@@ -82,7 +90,7 @@ class Context:
     def form_ok(self, request: Request, form: Any) -> bool:
         """The CSRF token matches and, when the browser says where the post came from, it is this site."""
         origin = request.headers.get("origin") or request.headers.get("referer")
-        if origin and urlsplit(origin).netloc != request.url.netloc:
+        if origin and _origin(origin) != _origin(str(request.url)):
             return False
         return csrf_ok(self.secret, self.anchor(request), str(form.get("csrf") or ""))
 
@@ -169,6 +177,16 @@ def to_login(request: Request, _exc: Exception) -> Response:
 
 
 Coordinator = Annotated[CoordinatorRow, Depends(logged_in)]
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one filled in): an Origin differs in any of them."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        return ("", "", None)
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

@@ -7,22 +7,43 @@ every CSV refuses an anonymous request (to the login page) and another county's 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import make_token
 from radar.register import RegisterError, parse_register
 from radar.reports import BLIND_DAYS, CountyReport, county_reports
-from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
+from radar.web.auth import (
+    FAILURE_WINDOW,
+    FAILURES_ALLOWED,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    unknown_user_hash,
+    verify_password,
+)
 from radar.web.charts import county_map, month_chart, municipality_tiles
 from radar.web.context import Context, Coordinator, csv_response
 from radar.web.i18n import STRINGS
 from tenders.places import counties
 from tenders.store import CoordinatorRow
+
+
+def number_param(request: Request, name: str, low: int, high: int, default: int) -> int:
+    """A whole number in ASCII digits within [low, high]; anything else given is a 400 naming it.
+
+    ``str.isdigit`` is true for "²", which ``int`` refuses: only 0-9 pass here.
+    """
+    value = request.query_params.get(name, "")
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+        raise HTTPException(400, f"{name} must be a whole number from {low} to {high}")
+    return int(value)
 
 
 def allowed_counties(user: CoordinatorRow) -> set[str]:
@@ -31,11 +52,10 @@ def allowed_counties(user: CoordinatorRow) -> set[str]:
 
 def dashboard_router(ctx: Context) -> APIRouter:
     router = APIRouter()
-    brake = Brake()
+    unknown_user_hash()  # made now, so that the first login with an unknown name is not the slow one
 
     def year_of(request: Request) -> int:
-        value = request.query_params.get("year", "")
-        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else date.today().year
+        return number_param(request, "year", 2000, 2100, date.today().year)
 
     def years() -> list[int]:
         this = date.today().year
@@ -63,15 +83,18 @@ def dashboard_router(ctx: Context) -> APIRouter:
 
         if not cookie or not ctx.form_ok(request, form):
             return refused(403, s["bad_form"])
-        if brake.blocked(username):
+        window = timedelta(seconds=FAILURE_WINDOW)
+        if ctx.store.throttle_count("login-failure", username, window) >= FAILURES_ALLOWED:
             return refused(429, s["login_blocked"])
         user = ctx.store.coordinator(username)
-        if user is None or not verify_password(str(form.get("password") or ""), user.password_hash):
-            brake.failed(username)
+        stored = user.password_hash if user is not None else unknown_user_hash()  # the same work either way
+        if not verify_password(str(form.get("password") or ""), stored) or user is None:
+            ctx.store.throttle_note("login-failure", username)
             return refused(401, s["login_failed"])
-        brake.succeeded(username)
+        ctx.store.throttle_forget("login-failure", username)
 
-        token = make_token(ctx.secret, "session", user.username, valid_for=SESSION_HOURS * 3600)
+        session = ctx.store.open_session(user.username, timedelta(hours=SESSION_HOURS))
+        token = make_token(ctx.secret, "session", session, valid_for=SESSION_HOURS * 3600)
         target = _local(str(form.get("next") or "")) or "/dashboard"
         response = RedirectResponse(ctx.base(request) + target, status_code=303)
         response.set_cookie(
@@ -91,6 +114,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         form = await request.form()
         if not ctx.form_ok(request, form):
             return Response("Forbidden", status_code=403)
+        ctx.end_session(request)  # the cookie is dead everywhere, not only in this browser
         response = RedirectResponse(f"{ctx.base(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=ctx.cookie_path(request))
         return response
@@ -147,8 +171,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
             return ctx.render(request, "message.html", title=s["not_found"], status=404, user=user, lang=lang)
         if code not in allowed_counties(user):
             return ctx.render(request, "message.html", title=s["forbidden"], status=403, user=user, lang=lang)
-        days_text = request.query_params.get("days", "")
-        days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3650 else BLIND_DAYS
+        days = number_param(request, "days", 1, 3650, BLIND_DAYS)
         report = county_reports(ctx.store, year, [code])[code]
         blind = report.blind_spots(date.today(), days)
         chosen = request.query_params.get("municipality")
@@ -204,14 +227,15 @@ def dashboard_router(ctx: Context) -> APIRouter:
     @router.get("/dashboard/register")
     def register_page(request: Request, user: Coordinator) -> Response:
         lang = ctx.lang(request, user)
-        rows = ctx.store.register()
+        rows = ctx.store.register(None if user.is_admin else allowed_counties(user))
         if request.query_params.get("format") == "csv":
             return csv_response(
                 "register.csv",
                 ["name", "org_number", "municipality", "county", "sectors"],
                 [[e.name, e.org_number, e.municipality, e.county, ";".join(e.sectors)] for e in rows],
             )
-        return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows)
+        return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows,
+                          can_import=user.is_admin)  # fmt: skip
 
     @router.post("/dashboard/register")
     async def register_import(request: Request, user: Coordinator) -> Response:
@@ -220,6 +244,8 @@ def dashboard_router(ctx: Context) -> APIRouter:
         form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, user=user, lang=lang)
+        if not user.is_admin:  # the register spans every county: only an admin changes it
+            return ctx.render(request, "message.html", title=s["import_admin_only"], status=403, user=user, lang=lang)
         upload: Any = form.get("file")
         try:
             raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
@@ -234,8 +260,9 @@ def dashboard_router(ctx: Context) -> APIRouter:
                 lang=lang,
                 rows=ctx.store.register(),
                 error=str(exc),
+                can_import=True,
             )
-        n = ctx.store.replace_register(entries)
+        added, updated = ctx.store.import_register(entries)
         return ctx.render(
             request,
             "register.html",
@@ -243,7 +270,8 @@ def dashboard_router(ctx: Context) -> APIRouter:
             user=user,
             lang=lang,
             rows=ctx.store.register(),
-            message=s["imported"].format(n=n),
+            message=s["imported"].format(n=added + updated, added=added, updated=updated),
+            can_import=True,
         )
 
     return router

@@ -3,6 +3,7 @@ links from the emails, and a public page per tender with the reasons for its sco
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,8 @@ from radar.pipeline import subscribe
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context
 from radar.web.i18n import STRINGS
+
+SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
 
 
 def selfservice_router(ctx: Context) -> APIRouter:
@@ -80,6 +83,10 @@ def selfservice_router(ctx: Context) -> APIRouter:
         form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, lang=lang)
+        client = request.client.host if request.client else "unknown"
+        if not ctx.store.throttle_take("sign-up-client", client, SIGN_UPS_PER_CLIENT, timedelta(hours=1)):
+            return ctx.render(request, "message.html", title=s["subscribe"], status=429, lang=lang,
+                              error=s["too_many"])  # fmt: skip
         profile = _profile(form)
         try:
             subscriber = subscribe(ctx.settings, ctx.store, profile)

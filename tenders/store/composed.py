@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from tenders.store.catalogue import CatalogueMixin
 from tenders.store.dashboard import DashboardMixin
+from tenders.store.guards import GuardsMixin
 from tenders.store.ingest import IngestMixin
 from tenders.store.outbox import OutboxMixin
 from tenders.store.subscribers import SubscribersMixin
 
 
-class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin):
+class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin, GuardsMixin):
     """The one object callers hold: every concern's queries over one engine."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -43,9 +43,32 @@ class DashboardMixin(StoreBase):
                 session.add(EnterpriseRow(imported_at=now, **e))
         return len(enterprises)
 
-    def register(self) -> list[EnterpriseRow]:
+    def import_register(self, enterprises: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Add and update by organisation number, in one transaction; rows not in the file stay
+        (another county's enterprises are not dropped by an import that does not list them).
+        Returns (added, updated)."""
+        now = utcnow()
+        added = updated = 0
+        with self.session() as session, session.begin():
+            for e in enterprises:
+                row = session.get(EnterpriseRow, e["org_number"])
+                if row is None:
+                    session.add(EnterpriseRow(imported_at=now, **e))
+                    added += 1
+                    continue
+                for name, value in e.items():
+                    setattr(row, name, value)
+                row.imported_at = now
+                updated += 1
+        return added, updated
+
+    def register(self, counties: Collection[str] | None = None) -> list[EnterpriseRow]:
+        """The register, or the part of it in ``counties`` (NUTS 3) for a coordinator who sees only those."""
+        query = select(EnterpriseRow).order_by(EnterpriseRow.name)
+        if counties is not None:
+            query = query.where(EnterpriseRow.county.in_(sorted(counties)))
         with self.session() as session:
-            return list(session.scalars(select(EnterpriseRow).order_by(EnterpriseRow.name)))
+            return list(session.scalars(query))
 
     def save_feedback(self, subscriber: str, tender_id: str, relevant: bool) -> None:
         with self.session() as session, session.begin():

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from tenders.store.engine import StoreBase
-from tenders.store.tables import DeliveryRow, DigestRow, SubscriberRow, SuppressionRow, utcnow
+from tenders.store.tables import DeliveryRow, DigestRow, SignUpProposalRow, SubscriberRow, SuppressionRow, utcnow
+
+PROPOSAL_VALID = timedelta(days=7)  # as long as a confirmation link works
 
 
 class SubscribersMixin(StoreBase):
@@ -92,6 +95,7 @@ class SubscribersMixin(StoreBase):
             session.execute(delete(DeliveryRow).where(DeliveryRow.subscriber == key))
             session.execute(delete(DigestRow).where(DigestRow.subscriber == key))
             session.execute(delete(SubscriberRow).where(SubscriberRow.key == key))
+            session.execute(delete(SignUpProposalRow).where(SignUpProposalRow.key == key))
             for address in addresses:
                 session.execute(delete(SuppressionRow).where(SuppressionRow.address == address.lower()))
                 hashed = address_hash(address)
@@ -128,6 +132,40 @@ class SubscribersMixin(StoreBase):
 
     def is_suppressed(self, address: str) -> str | None:
         return self.suppression_check()(address)
+
+    # -- sign-ups for an address that already has a subscription ------------------------------
+
+    def propose_sign_up(self, key: str, email: str, profile: dict[str, Any]) -> str:
+        """Keep a sign-up for an existing subscription aside, changing nothing; returns its id for
+        the link sent to the address. Proposals older than ``PROPOSAL_VALID`` are dropped."""
+        proposal = secrets.token_urlsafe(24)
+        now = utcnow()
+        with self.session() as session, session.begin():
+            session.execute(delete(SignUpProposalRow).where(SignUpProposalRow.created_at < now - PROPOSAL_VALID))
+            session.add(SignUpProposalRow(id=proposal, key=key, email=email, profile=profile, created_at=now))
+        return proposal
+
+    def sign_up_proposal(self, proposal: str) -> SignUpProposalRow | None:
+        with self.session() as session:
+            row = session.get(SignUpProposalRow, proposal)
+        return row if row is not None and row.created_at >= utcnow() - PROPOSAL_VALID else None
+
+    def apply_sign_up_proposal(self, proposal: str, ip: str | None) -> str | None:
+        """The owner of the address confirmed: the proposed profile becomes the subscription (active,
+        with this confirmation as the proof of consent). Returns the subscriber key, None if gone."""
+        now = utcnow()
+        with self.session() as session, session.begin():
+            found = session.get(SignUpProposalRow, proposal)
+            if found is None or found.created_at < now - PROPOSAL_VALID:
+                return None
+            row = session.get(SubscriberRow, found.key)
+            if row is None:
+                row = SubscriberRow(key=found.key, email=found.email, created_at=now)
+                session.add(row)
+            row.profile = {**found.profile, "email": row.email}  # the address stays as first confirmed
+            row.status, row.confirmed_at, row.confirmed_ip, row.unsubscribed_at = "active", now, ip, None
+            session.delete(found)
+            return found.key
 
     def signed_up_row(self, key: str) -> SubscriberRow | None:
         """The sign-up with this key, whatever its status."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -174,4 +174,54 @@ class FeedbackRow(Base):
     subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
     tender_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     relevant: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- what the web app remembers to defend itself (migration 0013_security) ---------------------
+
+
+class ThrottleRow(Base):
+    """One event that counts against a limit: a confirmation sent, a sign-up, a failed login.
+    The subject (address, client IP, user name) is kept as a SHA-256 hash only."""
+
+    __tablename__ = "throttle_events"
+    __table_args__ = (Index("ix_throttle_kind_subject_at", "kind", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WebhookEventRow(Base):
+    """A provider event already taken: a replay of the same event id is ignored."""
+
+    __tablename__ = "webhook_events"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class SessionRow(Base):
+    """A coordinator's login session; logging out deletes it, so a copied cookie dies with it.
+    The id is the SHA-256 of the random value in the cookie: a database dump opens no session."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SignUpProposalRow(Base):
+    """A sign-up for an address that already has a subscription (any status): nothing changes
+    until the owner of the address uses the link sent there."""
+
+    __tablename__ = "sign_up_proposals"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    profile: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(DateTime)
