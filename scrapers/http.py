@@ -245,7 +245,9 @@ class PoliteClient:
 
     # -- the machinery ----------------------------------------------------------------
 
-    def _check_target(self, url: str) -> tuple[str, int]:
+    def _check_target(self, url: str) -> tuple[str, str | None]:
+        """The host to pace and the address to connect to: the address that was checked, so a
+        name that resolves elsewhere a moment later (DNS rebinding) cannot lead inwards."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SourceError(self.source, f"only http and https URLs are fetched, not {url!r}")
@@ -253,19 +255,24 @@ class PoliteClient:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise SourceError(self.source, f"{url!r} has no valid port") from None
-        if not self.allow_private:
-            try:
-                found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-            except OSError as exc:
-                raise _RetryError(f"cannot resolve {parts.hostname}: {exc}") from None
-            for info in found:
-                address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-                if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                    address = address.ipv4_mapped
-                if not address.is_global or address.is_multicast:
-                    raise SourceError(self.source, f"{parts.hostname} is a private, loopback or link-local address "
-                                      f"({address}); refused (set allow_private: true only for a test)")  # fmt: skip
-        return parts.netloc, port
+        if self.allow_private:
+            return parts.netloc, None
+        try:
+            found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise _RetryError(f"cannot resolve {parts.hostname}: {exc}") from None
+        addresses = []
+        for info in found:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                address = address.ipv4_mapped
+            if not address.is_global or address.is_multicast:
+                raise SourceError(self.source, f"{parts.hostname} is a private, loopback or link-local address "
+                                  f"({address}); refused (set allow_private: true only for a test)")  # fmt: skip
+            addresses.append(address)
+        if not addresses:
+            raise _RetryError(f"cannot resolve {parts.hostname}")
+        return parts.netloc, str(addresses[0])
 
     def _robots_for(self, url: str, agent: str) -> Protego | str | None:
         """The parsed robots.txt of ``url``'s origin; a string when it cannot be read (= disallow)."""
@@ -320,7 +327,7 @@ class PoliteClient:
         """One try: every hop of a redirect checked again (scheme, address, robots.txt)."""
         started = time.monotonic()
         for _hop in range(MAX_REDIRECTS + 1):
-            host, _port = self._check_target(url)
+            host, address = self._check_target(url)
             if robots:
                 rules = self._robots_for(url, headers["User-Agent"])
                 if isinstance(rules, str):
@@ -330,7 +337,15 @@ class PoliteClient:
             self._pace(host)
             self.tries += 1
             try:
-                with self._client().stream(method, url, content=body, headers=headers) as raw:
+                wire, sent, extensions = url, headers, {}
+                if address is not None:  # connect to the address checked, by name for Host and TLS
+                    parts = urlsplit(url)
+                    pinned = f"[{address}]" if ":" in address else address
+                    wire = parts._replace(netloc=pinned + (f":{parts.port}" if parts.port else "")).geturl()
+                    sent = {**headers, "Host": parts.netloc}
+                    extensions = {"sni_hostname": parts.hostname or ""}
+                with self._client().stream(method, wire, content=body, headers=sent,
+                                           extensions=extensions) as raw:  # fmt: skip
                     if raw.status_code in REDIRECTS and raw.headers.get("Location"):
                         url = urljoin(url, raw.headers["Location"])
                         if raw.status_code == 303 or (raw.status_code in (301, 302) and method == "POST"):
