@@ -324,8 +324,45 @@ class PoliteClient:
         *,
         robots: bool = True,
     ) -> Response:
-        """One try: every hop of a redirect checked again (scheme, address, robots.txt)."""
+        """One try: every hop of a redirect checked again (scheme, address, robots.txt). A
+        watchdog closes the connection at the deadline, so a server dripping its headers (which
+        no read timeout catches) is dropped too."""
         started = time.monotonic()
+        client = self._client()
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            client.close()
+
+        watchdog = threading.Timer(self.deadline, expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._hops(client, method, url, body, headers, sink, limit, expect, started, robots)
+        except (_RetryError, httpx.HTTPError, OSError):
+            if expired.is_set():
+                raise SourceError(self.source, f"{url} took longer than {self.deadline:.0f} s in all; dropped",
+                                  retryable=True) from None  # fmt: skip
+            raise
+        finally:
+            watchdog.cancel()
+            if expired.is_set():
+                self._http = None  # the closed client is not used again
+
+    def _hops(
+        self,
+        client: httpx.Client,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        sink: BinaryIO | None,
+        limit: int,
+        expect: str | None,
+        started: float,
+        robots: bool,
+    ) -> Response:
         for _hop in range(MAX_REDIRECTS + 1):
             host, address = self._check_target(url)
             if robots:
@@ -344,8 +381,7 @@ class PoliteClient:
                     wire = parts._replace(netloc=pinned + (f":{parts.port}" if parts.port else "")).geturl()
                     sent = {**headers, "Host": parts.netloc}
                     extensions = {"sni_hostname": parts.hostname or ""}
-                with self._client().stream(method, wire, content=body, headers=sent,
-                                           extensions=extensions) as raw:  # fmt: skip
+                with client.stream(method, wire, content=body, headers=sent, extensions=extensions) as raw:
                     if raw.status_code in REDIRECTS and raw.headers.get("Location"):
                         url = urljoin(url, raw.headers["Location"])
                         if raw.status_code == 303 or (raw.status_code in (301, 302) and method == "POST"):

@@ -93,6 +93,11 @@ def test_a_server_dripping_bytes_is_dropped_at_the_deadline(tmp_path: Path) -> N
         pytest.raises(SourceError, match="took longer than 1 s in all"),
     ):
         client(timeout=5, deadline=1, attempts=1).get(f"{site.url}/feed")
+    with (
+        fake_site({"/feed": (ATOM, FEED)}, drip_headers={"/feed": 0.05}) as site,
+        pytest.raises(SourceError, match="took longer than 1 s in all"),
+    ):
+        client(timeout=5, deadline=1, attempts=1).get(f"{site.url}/feed")  # each byte within the read timeout
 
 
 def test_loopback_and_private_addresses_are_refused_unless_the_source_allows_them(
