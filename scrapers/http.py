@@ -23,7 +23,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import os
 import re
 import socket
 import threading
@@ -79,11 +81,16 @@ def check_contact(source: str, contact: str | None) -> str:
 
 @dataclass
 class Pacer:
-    """The pace per host, shared by every client in the process: a minimum interval between
-    two requests to one host (the larger of the client's own and the host's floor)."""
+    """The pace per host: a minimum interval between two requests to one host (the larger of
+    the client's own and the host's floor), shared by every client in the process, and with
+    ``directory`` (for the default pacer: ``TENDER_RADAR_PACE_DIR``) by every process on the
+    machine, through a small locked file per host. Airflow runs sources in parallel processes;
+    the service counts requests per IP, not per process."""
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    directory: Path | None = None
+    from_env: bool = False  # read TENDER_RADAR_PACE_DIR at each request (the default pacer)
     _last: dict[str, float] = field(default_factory=dict)
     _floor: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,14 +103,37 @@ class Pacer:
     def wait(self, host: str, interval: float) -> None:
         with self._lock:
             gap = max(interval, self._floor.get(host, 0.0))
+            env = os.environ.get("TENDER_RADAR_PACE_DIR") if self.from_env else None
+            shared = self.directory or (Path(env) if env else None)
+            if shared is not None:
+                self._wait_shared(shared, host, gap)
+                return
             last = self._last.get(host)
             wait = gap - (self.clock() - last) if last is not None else 0.0
             if wait > 0:
                 self.sleep(wait)
             self._last[host] = self.clock()
 
+    def _wait_shared(self, directory: Path, host: str, gap: float) -> None:
+        """The last request's wall-clock time per host in a file, read and written under an
+        exclusive lock held through the wait, so processes take their turns."""
+        directory.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9.-]", "_", host)
+        with (directory / name).open("a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            text = handle.read().strip()
+            last = float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else None
+            wait = gap - (time.time() - last) if last is not None else 0.0
+            if wait > 0:
+                self.sleep(min(wait, gap))  # a clock set back cannot make a process wait for ever
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{time.time():.6f}")
+            handle.flush()
 
-PACER = Pacer()
+
+PACER = Pacer(from_env=True)
 
 
 @dataclass(frozen=True, slots=True)
