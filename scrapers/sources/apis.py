@@ -95,6 +95,8 @@ class TedApi(Source):
                 notices = page["notices"]
             except (ValueError, KeyError, TypeError) as exc:
                 raise SourceError(self.name, f"the TED API answered something else than a notice list: {exc}") from None
+            if not token:
+                log.info("%s: TED counts %s notices for %r", self.name, page.get("totalNoticeCount"), expert)
             if page.get("timedOut"):
                 log.warning("%s: TED's search timed out on %r; the %s notices it counted may be incomplete",
                             self.name, expert, page.get("totalNoticeCount"))  # fmt: skip
