@@ -184,10 +184,13 @@ class OcdsApi(Source):
         done_until = start
         while pending:
             low, high = pending.pop(0)
+            low_text, high_text = self._param(low), self._param(high)
+            if high_text <= low_text:  # the hour UK clocks go back is seen twice: ask a little more
+                high_text = self._param(high + timedelta(hours=1))
             query = urlencode(
                 {
-                    str(self.options.get("from_param", "updatedFrom")): self._param(low),
-                    str(self.options.get("to_param", "updatedTo")): self._param(high),
+                    str(self.options.get("from_param", "updatedFrom")): low_text,
+                    str(self.options.get("to_param", "updatedTo")): high_text,
                     str(self.options.get("limit_param", "limit")): limit,
                     **{str(k): str(v) for k, v in (self.options.get("params") or {}).items()},
                 }
