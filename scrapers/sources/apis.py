@@ -18,7 +18,7 @@ from lxml import etree
 
 from scrapers.eforms import ROOTS as EFORMS_ROOTS
 from scrapers.errors import ParseError, SourceError
-from scrapers.notices import Document, Unit, parse_document
+from scrapers.notices import MAX_NOTICE_BYTES, Document, Unit, parse_document
 from scrapers.ocds import parse_ocds
 from scrapers.sources.base import Source
 from tenders.model import Tender
@@ -126,7 +126,7 @@ class TedApi(Source):
 
     def _notice(self, url: str, number: str) -> Iterator[Document | ParseError]:
         try:
-            data = self.client().get(url, expect="xml").body
+            data = self.client().get(url, expect="xml", max_bytes=MAX_NOTICE_BYTES).body
             root = etree.fromstring(data, _SAFE_XML)
             if root is None or etree.QName(root).localname not in NOTICE_ROOTS:
                 raise etree.XMLSyntaxError("not a notice", 0, 0, 0)
