@@ -93,9 +93,11 @@ def tender_radar_collect() -> None:
         try:
             return collect(source, open_store()).to_dict()
         except SourceError as exc:
-            if exc.retryable:
+            if exc.retryable and not exc.blocked:
                 raise  # the network or the server: Airflow retries with backoff
-            raise AirflowFailException(str(exc)) from exc  # configuration: a retry cannot fix it
+            # configuration: a retry cannot fix it; blocked (a bot challenge, robots.txt unreadable):
+            # asking again within minutes makes it worse, the next scheduled run tries again
+            raise AirflowFailException(str(exc)) from exc
 
     @task(outlets=[COLLECTED], trigger_rule=TriggerRule.ALL_DONE, retries=0)
     def announce(results: list[dict[str, Any]]) -> Iterator[Metadata]:

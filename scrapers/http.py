@@ -23,7 +23,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import os
 import re
 import socket
 import threading
@@ -79,11 +81,16 @@ def check_contact(source: str, contact: str | None) -> str:
 
 @dataclass
 class Pacer:
-    """The pace per host, shared by every client in the process: a minimum interval between
-    two requests to one host (the larger of the client's own and the host's floor)."""
+    """The pace per host: a minimum interval between two requests to one host (the larger of
+    the client's own and the host's floor), shared by every client in the process, and with
+    ``directory`` (for the default pacer: ``TENDER_RADAR_PACE_DIR``) by every process on the
+    machine, through a small locked file per host. Airflow runs sources in parallel processes;
+    the service counts requests per IP, not per process."""
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    directory: Path | None = None
+    from_env: bool = False  # read TENDER_RADAR_PACE_DIR at each request (the default pacer)
     _last: dict[str, float] = field(default_factory=dict)
     _floor: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,14 +103,37 @@ class Pacer:
     def wait(self, host: str, interval: float) -> None:
         with self._lock:
             gap = max(interval, self._floor.get(host, 0.0))
+            env = os.environ.get("TENDER_RADAR_PACE_DIR") if self.from_env else None
+            shared = self.directory or (Path(env) if env else None)
+            if shared is not None:
+                self._wait_shared(shared, host, gap)
+                return
             last = self._last.get(host)
             wait = gap - (self.clock() - last) if last is not None else 0.0
             if wait > 0:
                 self.sleep(wait)
             self._last[host] = self.clock()
 
+    def _wait_shared(self, directory: Path, host: str, gap: float) -> None:
+        """The last request's wall-clock time per host in a file, read and written under an
+        exclusive lock held through the wait, so processes take their turns."""
+        directory.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9.-]", "_", host)
+        with (directory / name).open("a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            text = handle.read().strip()
+            last = float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else None
+            wait = gap - (time.time() - last) if last is not None else 0.0
+            if wait > 0:
+                self.sleep(min(wait, gap))  # a clock set back cannot make a process wait for ever
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{time.time():.6f}")
+            handle.flush()
 
-PACER = Pacer()
+
+PACER = Pacer(from_env=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +275,9 @@ class PoliteClient:
 
     # -- the machinery ----------------------------------------------------------------
 
-    def _check_target(self, url: str) -> tuple[str, int]:
+    def _check_target(self, url: str) -> tuple[str, str | None]:
+        """The host to pace and the address to connect to: the address that was checked, so a
+        name that resolves elsewhere a moment later (DNS rebinding) cannot lead inwards."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SourceError(self.source, f"only http and https URLs are fetched, not {url!r}")
@@ -253,19 +285,24 @@ class PoliteClient:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise SourceError(self.source, f"{url!r} has no valid port") from None
-        if not self.allow_private:
-            try:
-                found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-            except OSError as exc:
-                raise _RetryError(f"cannot resolve {parts.hostname}: {exc}") from None
-            for info in found:
-                address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-                if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                    address = address.ipv4_mapped
-                if not address.is_global or address.is_multicast:
-                    raise SourceError(self.source, f"{parts.hostname} is a private, loopback or link-local address "
-                                      f"({address}); refused (set allow_private: true only for a test)")  # fmt: skip
-        return parts.netloc, port
+        if self.allow_private:
+            return parts.netloc, None
+        try:
+            found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise _RetryError(f"cannot resolve {parts.hostname}: {exc}") from None
+        addresses = []
+        for info in found:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                address = address.ipv4_mapped
+            if not address.is_global or address.is_multicast:
+                raise SourceError(self.source, f"{parts.hostname} is a private, loopback or link-local address "
+                                  f"({address}); refused (set allow_private: true only for a test)")  # fmt: skip
+            addresses.append(address)
+        if not addresses:
+            raise _RetryError(f"cannot resolve {parts.hostname}")
+        return parts.netloc, str(addresses[0])
 
     def _robots_for(self, url: str, agent: str) -> Protego | str | None:
         """The parsed robots.txt of ``url``'s origin; a string when it cannot be read (= disallow)."""
@@ -317,10 +354,47 @@ class PoliteClient:
         *,
         robots: bool = True,
     ) -> Response:
-        """One try: every hop of a redirect checked again (scheme, address, robots.txt)."""
+        """One try: every hop of a redirect checked again (scheme, address, robots.txt). A
+        watchdog closes the connection at the deadline, so a server dripping its headers (which
+        no read timeout catches) is dropped too."""
         started = time.monotonic()
+        client = self._client()
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            client.close()
+
+        watchdog = threading.Timer(self.deadline, expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._hops(client, method, url, body, headers, sink, limit, expect, started, robots)
+        except (_RetryError, httpx.HTTPError, OSError):
+            if expired.is_set():
+                raise SourceError(self.source, f"{url} took longer than {self.deadline:.0f} s in all; dropped",
+                                  retryable=True) from None  # fmt: skip
+            raise
+        finally:
+            watchdog.cancel()
+            if expired.is_set():
+                self._http = None  # the closed client is not used again
+
+    def _hops(
+        self,
+        client: httpx.Client,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        sink: BinaryIO | None,
+        limit: int,
+        expect: str | None,
+        started: float,
+        robots: bool,
+    ) -> Response:
         for _hop in range(MAX_REDIRECTS + 1):
-            host, _port = self._check_target(url)
+            host, address = self._check_target(url)
             if robots:
                 rules = self._robots_for(url, headers["User-Agent"])
                 if isinstance(rules, str):
@@ -330,7 +404,14 @@ class PoliteClient:
             self._pace(host)
             self.tries += 1
             try:
-                with self._client().stream(method, url, content=body, headers=headers) as raw:
+                wire, sent, extensions = url, headers, {}
+                if address is not None:  # connect to the address checked, by name for Host and TLS
+                    parts = urlsplit(url)
+                    pinned = f"[{address}]" if ":" in address else address
+                    wire = parts._replace(netloc=pinned + (f":{parts.port}" if parts.port else "")).geturl()
+                    sent = {**headers, "Host": parts.netloc}
+                    extensions = {"sni_hostname": parts.hostname or ""}
+                with client.stream(method, wire, content=body, headers=sent, extensions=extensions) as raw:
                     if raw.status_code in REDIRECTS and raw.headers.get("Location"):
                         url = urljoin(url, raw.headers["Location"])
                         if raw.status_code == 303 or (raw.status_code in (301, 302) and method == "POST"):

@@ -48,25 +48,31 @@ def ordered_map(
         held += weight(item) if weight else 0
         if len(head) >= threshold or (weight and held >= budget):
             break
+    # A chunk is also closed at its share of the budget: one 9 MB notice is a chunk of its own.
+    share = max(1, budget // window) if weight else 0
     if workers <= 1 or (len(head) < threshold and not (weight and held >= budget)):
-        for start in range(0, len(head), chunk):
-            yield from fn(head[start : start + chunk])
-        for group in _chunks(iterator, chunk):
+        stream = itertools.chain(head, iterator)
+        del head  # nothing keeps the items read ahead once they are done
+        for group in _chunks(stream, chunk, weight, share):
             yield from fn(group)
         return
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     except (OSError, ValueError, AssertionError) as exc:  # no fork here, or a daemonic parent
         log.warning("no worker processes (%s); working in this process", exc)
-        yield from ordered_map(fn, itertools.chain(head, iterator), workers=1, chunk=chunk)
+        yield from ordered_map(fn, itertools.chain(head, iterator), workers=1, chunk=chunk, weight=weight,
+                               budget=budget)  # fmt: skip
         return
     with pool:
         pending: deque[tuple[Future[list[R]], int]] = deque()
         in_flight = 0
-        for group in _chunks(itertools.chain(head, iterator), chunk):
+        stream = itertools.chain(head, iterator)
+        del head
+        for group in _chunks(stream, chunk, weight, share):
             size = sum(weight(item) for item in group) if weight else 0
             pending.append((pool.submit(fn, group), size))
             in_flight += size
+            del group
             while pending and (len(pending) >= window or (weight and in_flight > budget)):
                 done, size = pending.popleft()
                 in_flight -= size
@@ -75,6 +81,17 @@ def ordered_map(
             yield from pending.popleft()[0].result()
 
 
-def _chunks(iterator: Iterator[T], size: int) -> Iterator[list[T]]:
-    while group := list(itertools.islice(iterator, size)):
+def _chunks(
+    iterator: Iterator[T], size: int, weight: Callable[[T], int] | None = None, share: int = 0
+) -> Iterator[list[T]]:
+    """Groups of ``size`` items, or fewer where their ``weight`` reaches ``share``."""
+    group: list[T] = []
+    held = 0
+    for item in iterator:
+        group.append(item)
+        held += weight(item) if weight else 0
+        if len(group) >= size or (weight and held >= share):
+            yield group
+            group, held = [], 0
+    if group:
         yield group

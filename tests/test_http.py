@@ -4,7 +4,9 @@ Each test counts the requests the site received, so "tried once" and "tried agai
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -91,6 +93,11 @@ def test_a_server_dripping_bytes_is_dropped_at_the_deadline(tmp_path: Path) -> N
         pytest.raises(SourceError, match="took longer than 1 s in all"),
     ):
         client(timeout=5, deadline=1, attempts=1).get(f"{site.url}/feed")
+    with (
+        fake_site({"/feed": (ATOM, FEED)}, drip_headers={"/feed": 0.05}) as site,
+        pytest.raises(SourceError, match="took longer than 1 s in all"),
+    ):
+        client(timeout=5, deadline=1, attempts=1).get(f"{site.url}/feed")  # each byte within the read timeout
 
 
 def test_loopback_and_private_addresses_are_refused_unless_the_source_allows_them(
@@ -211,3 +218,25 @@ def test_run_counts_what_a_source_stored_before_it_failed(tmp_path: Path) -> Non
         summary = run_once(load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_WORKERS": "1"}))
     (kommun,) = summary["collected"]
     assert kommun["new"] == 2 and len(kommun["errors"]) == 1 and "answered 500" in kommun["errors"][0]
+
+
+def test_the_address_checked_is_the_address_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: a name that resolves to a public address when checked and to loopback a
+    moment later must not lead to loopback."""
+    real = socket.getaddrinfo
+    answers = iter(["192.0.2.10"])  # TEST-NET-1: public-shaped, routes nowhere
+
+    def rebinding(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "feeds.radar-test.example":
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(ipaddress.IPv4Address, "is_global", property(lambda a: str(a) == "192.0.2.10"))
+    with fake_site({"/feed": (ATOM, FEED)}) as site:
+        http = PoliteClient("test", contact="radar-tests@example.org", min_interval=0, attempts=1, timeout=1)
+        http._robots["http://feeds.radar-test.example:" + str(site.port)] = None  # robots.txt is not the point here
+        with pytest.raises(SourceError, match="cannot fetch"):
+            http.get(f"http://feeds.radar-test.example:{site.port}/feed")
+        assert site.requests == []  # the loopback site was never reached

@@ -138,3 +138,19 @@ def test_an_award_release_names_its_winners_by_registered_identifier() -> None:
     [tender] = parse_ocds(json.dumps({"releases": [award]}).encode(), "pkg", "fts")
     assert tender.notice_type == "result"
     assert tender.winners == [{"org_id": "09506232", "name": "Green Hands CIC"}]
+
+
+def test_a_window_in_the_hour_uk_clocks_go_back_is_asked_for_in_increasing_local_time(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with fake_ocds(RELEASES) as fts:
+        (tmp_path / "s.yaml").write_text(
+            f"sources:\n  - {{name: fts, kind: ocds, url: '{fts.url}', min_interval: 0, allow_private: true,"
+            " until: '2026-10-25T01:15:00+00:00'}\n"
+        )
+        s = replace(settings, sources_file=tmp_path / "s.yaml")
+        store = open_store(s)
+        store.save_fingerprints("fts", {"~updated-to": "2026-10-25T00:45:00Z"})  # 01:45 BST; until is 01:15 GMT
+        assert collect("fts", store, s).errors == []
+        (asked,) = fts.requests
+        assert asked["updatedFrom"] == "2026-10-25T01:45:00" and asked["updatedTo"] > asked["updatedFrom"]

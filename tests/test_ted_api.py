@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from scrapers.http import Pacer, PoliteClient
 from scrapers.sources import TedApi, load_sources
 from tenders.config import Settings
 
+from .conftest import PROJECT
 from .fakes.ted import fake_ted
 
 
@@ -193,3 +197,25 @@ def test_notice_downloads_keep_the_pace_per_host_whatever_the_number_of_sources(
     assert len(moments) == 36  # each source fetched the 18 notices (they have their own ids)
     gaps = [b - a for a, b in itertools.pairwise(moments)]
     assert min(gaps) >= 60 / 90 - 1e-9  # 90 a minute at most by default, across both sources
+
+
+PACE_PROBE = """
+import json, sys, time
+from pathlib import Path
+from scrapers.http import Pacer
+pacer = Pacer(directory=Path(sys.argv[1]))
+moments = []
+for _ in range(5):
+    pacer.wait("ted.europa.eu", 0.2)
+    moments.append(time.time())
+print(json.dumps(moments))
+"""
+
+
+def test_the_pace_is_kept_across_processes_with_a_shared_pace_directory(tmp_path: Path) -> None:
+    """Airflow runs sources in parallel processes; TED counts requests per IP."""
+    runs = [subprocess.Popen([sys.executable, "-c", PACE_PROBE, str(tmp_path / "pace")], stdout=subprocess.PIPE,
+                             cwd=PROJECT) for _ in range(2)]  # fmt: skip
+    moments = sorted(m for run in runs for m in json.loads(run.communicate(timeout=60)[0]))
+    assert len(moments) == 10
+    assert min(b - a for a, b in itertools.pairwise(moments)) >= 0.2 - 0.005  # a sleep is never shorter

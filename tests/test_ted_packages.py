@@ -248,3 +248,13 @@ def test_status_shows_a_blocked_source_as_blocked(
     assert main(["status"]) != 0  # a monitor running `status` notices
     (line,) = [row for row in capsys.readouterr().out.splitlines() if row.startswith("daily ")]
     assert line.split()[1] == "blocked" and "x-amzn-waf-action" in line
+
+
+def test_parse_of_a_gzip_of_zeros_named_tar_gz_fails_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tenders.cli import main
+
+    (tmp_path / "2026001.tar.gz").write_bytes(gzip.compress(b"\0" * 100_000))
+    assert main(["parse", str(tmp_path / "2026001.tar.gz")]) != 0
+    assert "no notice in it" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from lxml import etree
 
 from scrapers.eforms import ROOTS as EFORMS_ROOTS
 from scrapers.errors import ParseError, SourceError
-from scrapers.notices import Document, Unit, parse_document
+from scrapers.notices import MAX_NOTICE_BYTES, Document, Unit, parse_document
 from scrapers.ocds import parse_ocds
 from scrapers.sources.base import Source
 from tenders.model import Tender
@@ -95,6 +95,8 @@ class TedApi(Source):
                 notices = page["notices"]
             except (ValueError, KeyError, TypeError) as exc:
                 raise SourceError(self.name, f"the TED API answered something else than a notice list: {exc}") from None
+            if not token:
+                log.info("%s: TED counts %s notices for %r", self.name, page.get("totalNoticeCount"), expert)
             if page.get("timedOut"):
                 log.warning("%s: TED's search timed out on %r; the %s notices it counted may be incomplete",
                             self.name, expert, page.get("totalNoticeCount"))  # fmt: skip
@@ -124,7 +126,7 @@ class TedApi(Source):
 
     def _notice(self, url: str, number: str) -> Iterator[Document | ParseError]:
         try:
-            data = self.client().get(url, expect="xml").body
+            data = self.client().get(url, expect="xml", max_bytes=MAX_NOTICE_BYTES).body
             root = etree.fromstring(data, _SAFE_XML)
             if root is None or etree.QName(root).localname not in NOTICE_ROOTS:
                 raise etree.XMLSyntaxError("not a notice", 0, 0, 0)
@@ -182,10 +184,13 @@ class OcdsApi(Source):
         done_until = start
         while pending:
             low, high = pending.pop(0)
+            low_text, high_text = self._param(low), self._param(high)
+            if high_text <= low_text:  # the hour UK clocks go back is seen twice: ask a little more
+                high_text = self._param(high + timedelta(hours=1))
             query = urlencode(
                 {
-                    str(self.options.get("from_param", "updatedFrom")): self._param(low),
-                    str(self.options.get("to_param", "updatedTo")): self._param(high),
+                    str(self.options.get("from_param", "updatedFrom")): low_text,
+                    str(self.options.get("to_param", "updatedTo")): high_text,
                     str(self.options.get("limit_param", "limit")): limit,
                     **{str(k): str(v) for k, v in (self.options.get("params") or {}).items()},
                 }

@@ -106,7 +106,11 @@ class TedPackages(Source):
                 misses += 1
                 continue
             misses = 0
-            provisional = before_final and not self.client().exists(f"{base}/{year}{issue + 1:05d}")
+            try:
+                provisional = before_final and not self.client().exists(f"{base}/{year}{issue + 1:05d}")
+            except SourceError:
+                target.unlink(missing_ok=True)
+                raise
             yield Unit(key=package, fingerprint="provisional" if provisional else "read",
                        documents=partial(self._members, target, package))  # fmt: skip
             if package in self._broken or provisional:

@@ -19,6 +19,10 @@ link becomes one tender from its subject and text. A message is marked read only
 run has stored what it held; one too big, or one that cannot be read, is reported in the
 run's errors and flagged (and marked read) in the mailbox for a person to look at: skipped,
 never lost silently.
+
+A From address can be forged: ``senders`` keeps out what is not an alert, not an attacker. Use
+a mailbox that only alert services write to; whatever a message says is treated as untrusted
+text (links must be http(s), everything is escaped where it is shown).
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ class FakeSite:
     robots_status: int = 200
     failures: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses answered first, in order
     retry_after: str | None = None  # sent with every 429/5xx
-    drip: dict[str, float] = field(default_factory=dict)  # path -> seconds between two bytes
+    drip: dict[str, float] = field(default_factory=dict)  # path -> seconds between two bytes of the body
+    drip_headers: dict[str, float] = field(default_factory=dict)  # path -> seconds between two bytes of a header
     delay: float = 0.0  # every page held back this long
     etags: bool = True
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, headers in lower case)
@@ -80,6 +81,13 @@ def _handler(fake: FakeSite) -> type[BaseHTTPRequestHandler]:
             if fake.etags and self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", {"ETag": etag})
             headers = {"Content-Type": kind, **({"ETag": etag} if fake.etags else {})}
+            if self.path in fake.drip_headers:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                for byte in b"X-Slow: " + b"a" * 400:  # a header that never ends
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(fake.drip_headers[self.path])
+                return None
             if self.path in fake.drip:
                 self.send_response(200)
                 for key, value in headers.items():
