@@ -1,0 +1,1 @@
+"""The application: wires the stages (scrapers, matching, notifications) over the core (tenders)."""

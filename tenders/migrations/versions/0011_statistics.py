@@ -1,0 +1,56 @@
+"""National statistics: Upphandlingsmyndigheten's exports of procurements, contracts and values.
+
+Revision ID: 0011_statistics
+Revises: 0010
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011_statistics"
+down_revision = "0010"
+
+TABLES = {
+    "national_procurements": [sa.Column("procedure", sa.String(200)), sa.Column("ad_database", sa.String(100))],
+    "national_contracts": [
+        sa.Column("lot_id", sa.String(100)),
+        sa.Column("supplier_name", sa.String(300)),
+        sa.Column("supplier_sector", sa.String(100)),
+        sa.Column("supplier_size", sa.String(100)),
+        sa.Column("supplier_legal_form", sa.String(100)),
+        sa.Column("supplier_sni", sa.String(300)),
+        sa.Column("contracts", sa.Integer(), nullable=False),
+    ],
+    "national_values": [sa.Column("value", sa.Float())],
+}
+
+
+def _common() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("year", sa.Integer(), nullable=False, index=True),
+        sa.Column("procurement_id", sa.String(60), nullable=False, index=True),
+        sa.Column("title", sa.Text()),
+        sa.Column("published", sa.String(10)),
+        sa.Column("buyer_name", sa.String(300)),
+        sa.Column("buyer_org", sa.String(20)),
+        sa.Column("main_cpv", sa.String(300)),
+        sa.Column("cpv_division", sa.String(300)),
+        sa.Column("social", sa.Boolean(), nullable=False),
+        sa.Column("reserved", sa.Boolean(), nullable=False),
+        sa.Column("reserved_execution", sa.Boolean(), nullable=False),
+        sa.Column("municipality", sa.String(100)),
+        sa.Column("county", sa.String(10), index=True),
+        sa.Column("attributed_by", sa.String(20)),
+        sa.Column("imported_at", sa.DateTime(), nullable=False),
+    ]
+
+
+def upgrade() -> None:
+    for name, own in TABLES.items():
+        op.create_table(name, *_common(), *own)
+
+
+def downgrade() -> None:
+    for name in reversed(list(TABLES)):
+        op.drop_table(name)
