@@ -112,7 +112,7 @@ def _coverage(national: dict[str, dict[str, int]], radar: dict[str, dict[str, in
 
 
 def normalised_name(name: str | None) -> str:
-    """"Mora Städ & Trädgård Ekonomisk Förening" and "MORA STÄD OCH TRÄDGÅRD EK. FÖR." alike."""
+    """ "Mora Städ & Trädgård Ekonomisk Förening" and "MORA STÄD OCH TRÄDGÅRD EK. FÖR." alike."""
     text = (name or "").lower().replace("&", " och ")
     text = re.sub(r"[^\w\s]", " ", text)
     text = LEGAL_SUFFIXES.sub(" ", text)

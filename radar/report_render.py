@@ -60,7 +60,8 @@ TEXT: dict[str, dict[str, str]] = {
         "value": "value (SEK)", "economic": "Economic associations", "non_profit": "Non-profit associations",
         "enterprises": "Social enterprises", "in_register": "in the register", "subscribed": "subscribed",
         "active": "active", "interest": "interest shown", "not_kept": "not available (buyers' notices are not kept)",
-        "method": "Method", "municipality": "Municipality", "not_imported": "The statistics for the year are not imported.",
+        "method": "Method", "municipality": "Municipality",
+        "not_imported": "The statistics for the year are not imported.",
         "reserved_list": "Reserved procurements", "this_year": "year", "figure": "Figure",
         "enterprise": "Enterprise", "procurement": "Procurement",
         "m_sources": "Sources", "m_definitions": "Definitions", "m_limits": "What the statistics cannot show",
@@ -85,7 +86,7 @@ def render_html(report: dict[str, Any], language: str = "sv") -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined)  # fmt: skip
     t = TEXT[language]
-    national, radar = report["national_statistics"], report["radar"]
+    national = report["national_statistics"]
     places = list(national["by_municipality"])
     charts = {
         "municipalities": paired_bars(

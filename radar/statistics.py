@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -108,8 +109,12 @@ def recognise(header: list[str], where: str) -> str:
 
 def _xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple[Any, ...]]]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException) as exc:
+        raise ValueError(f"not an XLSX workbook ({exc})") from exc
     sheet = book.active
     if sheet is None:
         raise ValueError("no worksheet")

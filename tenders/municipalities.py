@@ -47,7 +47,9 @@ def bodies() -> tuple[Body, ...]:
 @lru_cache(maxsize=1)
 def county_names() -> dict[str, str]:
     """NUTS 3 code -> Swedish name ("SE312" -> "Dalarnas län")."""
-    return {code: names["sv"] for code, names in codelist("nuts_nuts-swe-lvl3").items() if re.fullmatch(r"SE\d{3}", code)}
+    return {
+        code: names["sv"] for code, names in codelist("nuts_nuts-swe-lvl3").items() if re.fullmatch(r"SE\d{3}", code)
+    }
 
 
 def county_code(text: str) -> str:

@@ -108,8 +108,6 @@ class StatisticsStore:
         with self.store.session() as session:
             for kind, table in TABLES.items():
                 t: Any = table
-                found = session.execute(
-                    select(t.year, func.count(func.distinct(t.procurement_id))).group_by(t.year)
-                )
+                found = session.execute(select(t.year, func.count(func.distinct(t.procurement_id))).group_by(t.year))
                 out[kind] = {int(year): int(n) for year, n in found}
         return out

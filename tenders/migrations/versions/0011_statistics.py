@@ -4,13 +4,15 @@ Revision ID: 0011_statistics
 Revises: 0010
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_statistics"
 down_revision = "0010"
 
-TABLES = {
+TABLES: dict[str, list[sa.Column[Any]]] = {
     "national_procurements": [sa.Column("procedure", sa.String(200)), sa.Column("ad_database", sa.String(100))],
     "national_contracts": [
         sa.Column("lot_id", sa.String(100)),
@@ -25,7 +27,7 @@ TABLES = {
 }
 
 
-def _common() -> list[sa.Column]:  # type: ignore[type-arg]
+def _common() -> list[sa.Column[Any]]:
     return [
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("year", sa.Integer(), nullable=False, index=True),

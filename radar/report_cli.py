@@ -1,0 +1,80 @@
+"""``tender-radar statistics import FILE`` and ``tender-radar report``: the October check-in from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Problems(Protocol):
+    def problem(self, text: str) -> None: ...
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("statistics", help="import Upphandlingsmyndigheten's statistics exports (XLSX or CSV)")
+    actions = p.add_subparsers(dest="action", required=True)
+    imp = actions.add_parser("import", help="import one or more exports (procurements, contracts, values)")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.set_defaults(func=cmd_statistics_import)
+
+    p = sub.add_parser("report", help="the October check-in for a county: HTML, PDF or JSON")
+    p.add_argument("--county", required=True, help="Dalarna, Gävleborgs län, or a NUTS code (SE312)")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--format", choices=("html", "pdf", "json"), default="json")
+    p.add_argument("--municipality", help="one municipality of the county")
+    p.add_argument("--language", choices=("sv", "en"), default="sv")
+    p.add_argument("--output", help="file to write (JSON goes to standard output without it)")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_statistics_import(args: argparse.Namespace, run: Problems) -> None:
+    from radar.statistics import StatisticsError, import_export
+    from tenders.pipeline import open_store
+
+    store = open_store()
+    for raw in args.files:
+        try:
+            result = import_export(store, Path(raw))
+        except StatisticsError as exc:
+            run.problem(str(exc))
+            continue
+        for problem in result.problems:
+            run.problem(problem)
+        years = ", ".join(str(y) for y in sorted(result.years)) or "-"
+        print(f"{raw}: {result.kind}, {result.rows} rows, {result.procurements} procurements ({years}); "
+              f"{result.in_county} bought by a municipality or region, {result.by_title} of them attributed "
+              f"to the member municipality named in the title")  # fmt: skip
+
+
+def cmd_report(args: argparse.Namespace, run: Problems) -> None:
+    from radar.october_report import build_report
+    from tenders.municipalities import PlaceError, county_code
+    from tenders.pipeline import open_store
+
+    try:
+        county = county_code(args.county)
+        report = build_report(open_store(), county, args.year, args.municipality)
+    except PlaceError as exc:
+        run.problem(str(exc))
+        return
+    data = render(report, args.format, args.language)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"{args.output}: {args.format}, {report['county']['name']} {args.year}")
+    elif args.format == "pdf":
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
+def render(report: dict[str, Any], fmt: str, language: str = "sv") -> bytes:
+    from radar.report_render import render_html, render_pdf
+
+    if fmt == "pdf":
+        return render_pdf(report, language)
+    if fmt == "html":
+        return render_html(report, language).encode("utf-8")
+    return (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
