@@ -46,7 +46,7 @@ def paired_bars(rows: Sequence[tuple[str, int, int]], legend: tuple[str, str], t
 
 def bars(rows: Sequence[tuple[str, int]], title: str) -> Markup:
     """One horizontal bar per row, its number beside it."""
-    label_w, bar_w, row_h = 230, 250, 20
+    label_w, bar_w, row_h = 270, 230, 20
     top = max((v for _, v in rows), default=0) or 1
     width, height = label_w + bar_w + 50, row_h * len(rows) + 6
     parts = [
@@ -56,7 +56,7 @@ def bars(rows: Sequence[tuple[str, int]], title: str) -> Markup:
     for i, (label, value) in enumerate(rows):
         y = 3 + i * row_h
         w = round(bar_w * value / top)
-        short = label if len(label) <= 38 else label[:36] + "…"
+        short = label if len(label) <= 40 else label[:38] + "…"
         parts.append(
             f"<g><title>{escape(label)}: {value}</title>"
             f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end" fill="{INK}">{escape(short)}</text>'

@@ -29,7 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
         "active": "aktiva", "interest": "visat intresse", "not_kept": "uppgift saknas (köparnas notiser sparas inte)",
         "method": "Metod", "municipality": "Kommun", "not_imported": "Statistiken för året är inte importerad.",
         "reserved_list": "Reserverade upphandlingar", "this_year": "år", "figure": "Siffra",
-        "enterprise": "Företag", "procurement": "Upphandling",
+        "enterprise": "Företag", "procurement": "Upphandling", "other": "övriga områden",
         "m_sources": "Källor", "m_definitions": "Definitioner", "m_limits": "Vad statistiken inte visar",
         "d_procurements": "Upphandlingar: olika Upphandlings-ID vars köpare är en av länets kommuner eller regionen "
         "(organisationsnummer, annars officiellt namn).",
@@ -63,7 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "method": "Method", "municipality": "Municipality",
         "not_imported": "The statistics for the year are not imported.",
         "reserved_list": "Reserved procurements", "this_year": "year", "figure": "Figure",
-        "enterprise": "Enterprise", "procurement": "Procurement",
+        "enterprise": "Enterprise", "procurement": "Procurement", "other": "other sectors",
         "m_sources": "Sources", "m_definitions": "Definitions", "m_limits": "What the statistics cannot show",
         "d_procurements": "Procurements: distinct Upphandlings-IDs whose buyer is one of the county's municipalities "
         "or its region (organisation number, else official name).",
@@ -97,7 +97,7 @@ def render_html(report: dict[str, Any], language: str = "sv") -> str:
             [(t[k], national[k], national["year_before"][k]) for k in ("procurements", "social", "reserved")],
             (str(report["year"]), str(report["year"] - 1)), t["national"],
         ),
-        "sectors": bars([(k if k != "other" else "…", v) for k, v in national["by_sector"].items()], t["by_sector"]),
+        "sectors": bars([(k if k != "other" else t["other"], v) for k, v in national["by_sector"].items()], t["by_sector"]),
     }  # fmt: skip
     return env.get_template("october_report.html").render(r=report, t=t, lang=language, charts=charts,
                                                           number=_number)  # fmt: skip
