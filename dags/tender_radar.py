@@ -14,6 +14,9 @@ Three DAGs linked by Assets, so each stage runs when the one before it produced 
   its subscriber's local hour and retries the ones that failed.
 * **tender_radar_health** (hourly): alerts when a source has brought nothing new for longer
   than its `expect_every`, or its last run failed; `tender-radar status` shows the same.
+* **tender_radar_report** (1 October, 06:00 Stockholm time; `TENDER_RADAR_REPORT_CRON` changes it):
+  builds every county's October report for the year before (`TENDER_RADAR_REPORT_YEAR` overrides)
+  and mails it as a PDF to that county's coordinators through the outbox, once per county and year.
 
 A task that fails after its retries alerts the operators (email through the configured sender
 to `TENDER_RADAR_ALERT_EMAIL`, and a JSON POST to `TENDER_RADAR_ALERT_WEBHOOK`). Only errors a
@@ -24,6 +27,7 @@ All logic lives in `tenders.pipeline`; `tender-radar run` runs the same steps wi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,7 +197,40 @@ def tender_radar_health() -> None:
     freshness()
 
 
+@dag(
+    dag_id="tender_radar_report",
+    schedule=CronTriggerTimetable(
+        os.environ.get("TENDER_RADAR_REPORT_CRON", "0 6 1 10 *"), timezone="Europe/Stockholm"
+    ),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "report"],
+    doc_md=__doc__,
+)
+def tender_radar_report() -> None:
+    @task(multiple_outputs=False)
+    def mail_reports(logical_date: datetime | None = None) -> dict[str, Any]:
+        from notifications.senders.configured import for_settings
+        from radar.october_mail import send_october_reports
+        from tenders.config import load_settings
+        from tenders.pipeline import open_store
+
+        settings = load_settings()
+        wanted = os.environ.get("TENDER_RADAR_REPORT_YEAR", "")
+        year = int(wanted) if wanted.isdigit() else (logical_date or datetime.now()).year - 1
+        result = send_october_reports(open_store(settings), for_settings(settings), settings, year)
+        if result["failed"]:
+            # the counties not sent are tried again by the next run; the sent ones are not repeated
+            raise RuntimeError(f"{len(result['failed'])} report(s) not sent: {'; '.join(result['failed'][:3])}")
+        return result
+
+    mail_reports()
+
+
 tender_radar_collect()
 tender_radar_classify()
 tender_radar_notify()
 tender_radar_health()
+tender_radar_report()

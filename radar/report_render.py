@@ -97,7 +97,8 @@ def render_html(report: dict[str, Any], language: str = "sv") -> str:
             [(t[k], national[k], national["year_before"][k]) for k in ("procurements", "social", "reserved")],
             (str(report["year"]), str(report["year"] - 1)), t["national"],
         ),
-        "sectors": bars([(k if k != "other" else t["other"], v) for k, v in national["by_sector"].items()], t["by_sector"]),
+        "sectors": bars([(t["other"] if k == "other" else k, v) for k, v in national["by_sector"].items()],
+                        t["by_sector"]),
     }  # fmt: skip
     return env.get_template("october_report.html").render(r=report, t=t, lang=language, charts=charts,
                                                           number=_number)  # fmt: skip

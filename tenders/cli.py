@@ -229,7 +229,7 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
         run.problem(str(exc))
         return
     open_store(load_settings()).save_coordinator(args.username, hashed, regions, is_admin=args.admin,
-                                                 language=args.language)  # fmt: skip
+                                                 language=args.language, email=args.email)  # fmt: skip
     print(f"{args.username}: {'admin, all counties' if args.admin else ', '.join(regions)}")
 
 
@@ -366,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--region", action="append", default=[], help="a county (or a municipality: its county); repeat")
     p.add_argument("--admin", action="store_true", help="sees every county")
+    p.add_argument("--email", help="where the county's October report is mailed")
     p.add_argument("--language", choices=("sv", "en"), default="sv")
     p.set_defaults(func=cmd_coordinator)
 

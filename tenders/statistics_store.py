@@ -4,6 +4,9 @@ An import replaces, per year and Upphandlings-ID, the rows an export gives: impo
 file twice, or a corrected one, leaves one copy. Each row keeps the municipality or region the
 procurement was attributed to, and how ("org_number", "name", or "title" for a joint body's
 purchase named after a member municipality), so the report can say so.
+
+The October report's mailings are recorded here too: one row per county and year, written
+before the email is sent, so a rerun never mails a county's report twice.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, func, insert, select, tuple_
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, delete, func, insert, select, tuple_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenders.store import Base, Store, utcnow
+from tenders.store import Base, CoordinatorRow, Store, utcnow
 
 KINDS = ("procurements", "contracts", "values")
 
@@ -111,3 +114,56 @@ class StatisticsStore:
                 found = session.execute(select(t.year, func.count(func.distinct(t.procurement_id))).group_by(t.year))
                 out[kind] = {int(year): int(n) for year, n in found}
         return out
+
+
+class ReportMailingRow(Base):
+    """A county's October report for a year, mailed to its coordinators: recorded before sending."""
+
+    __tablename__ = "report_mailings"
+
+    county: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))  # the message key: the outbox file, SendGrid's custom arg
+    recipients: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))  # sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReportMailings:
+    """Who gets a county's report, and whether it went: exactly once per county and year."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def recipients(self, county: str) -> list[tuple[str, str]]:
+        """(address, language) of the coordinators assigned ``county`` (admins see all and are not mailed)."""
+        with self.store.session() as session:
+            rows = session.scalars(select(CoordinatorRow).order_by(CoordinatorRow.username))
+            return [(r.email, r.language) for r in rows if r.email and not r.is_admin and county in (r.regions or [])]
+
+    def claim(self, county: str, year: int, key: str, recipients: list[str]) -> ReportMailingRow | None:
+        """The mailing to attempt now, or None when it was sent already."""
+        with self.store.session() as session, session.begin():
+            row = session.get(ReportMailingRow, (county, year))
+            if row is not None and row.status == "sent":
+                return None
+            if row is None:
+                row = ReportMailingRow(county=county, year=year, key=key, created_at=utcnow(), attempts=0)
+            row.recipients, row.status, row.attempts = recipients, "sending", (row.attempts or 0) + 1
+            session.add(row)
+            return row
+
+    def mark(self, county: str, year: int, status: str, error: str | None = None) -> None:
+        with self.store.session() as session, session.begin():
+            row = session.get(ReportMailingRow, (county, year))
+            if row is not None:
+                row.status, row.last_error = status, error
+                row.sent_at = utcnow() if status == "sent" else row.sent_at
+
+    def all(self) -> list[ReportMailingRow]:
+        with self.store.session() as session:
+            query = select(ReportMailingRow).order_by(ReportMailingRow.year, ReportMailingRow.county)
+            return list(session.scalars(query))

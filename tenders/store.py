@@ -190,6 +190,7 @@ class CoordinatorRow(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    email: Mapped[str | None] = mapped_column(String(320))  # where the October report goes (migration 0011)
 
 
 class EnterpriseRow(Base):
@@ -821,7 +822,7 @@ class Store:
     # -- coordinators, the register, feedback ------------------------------------------------
 
     def save_coordinator(self, username: str, password_hash: str, regions: Sequence[str], *, is_admin: bool = False,
-                         language: str = "sv") -> None:  # fmt: skip
+                         language: str = "sv", email: str | None = None) -> None:  # fmt: skip
         with self.session() as session, session.begin():
             row = session.get(CoordinatorRow, username) or CoordinatorRow(username=username, created_at=utcnow())
             row.password_hash, row.regions, row.is_admin, row.language = (
@@ -830,6 +831,7 @@ class Store:
                 is_admin,
                 language,
             )
+            row.email = email or row.email
             session.add(row)
 
     def coordinator(self, username: str) -> CoordinatorRow | None:

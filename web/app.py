@@ -30,6 +30,7 @@ from tenders.pipeline import open_store
 from tenders.store import Store
 from web.context import Context
 from web.dashboard import add_dashboard
+from web.report_page import add_report_page
 from web.selfservice import add_selfservice
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     ctx = Context(settings)
     add_dashboard(app, ctx)
+    add_report_page(app, ctx)  # the October check-in per county
     add_selfservice(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

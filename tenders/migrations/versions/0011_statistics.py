@@ -1,4 +1,4 @@
-"""National statistics: Upphandlingsmyndigheten's exports of procurements, contracts and values.
+"""National statistics (Upphandlingsmyndigheten's exports), the October report's mailings, coordinators' email.
 
 Revision ID: 0011_statistics
 Revises: 0010
@@ -51,8 +51,25 @@ def _common() -> list[sa.Column[Any]]:
 def upgrade() -> None:
     for name, own in TABLES.items():
         op.create_table(name, *_common(), *own)
+    op.create_table(
+        "report_mailings",
+        sa.Column("county", sa.String(10), primary_key=True),
+        sa.Column("year", sa.Integer(), primary_key=True),
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text()),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime()),
+    )
+    with op.batch_alter_table("coordinators") as batch:
+        batch.add_column(sa.Column("email", sa.String(320)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("coordinators") as batch:
+        batch.drop_column("email")
+    op.drop_table("report_mailings")
     for name in reversed(list(TABLES)):
         op.drop_table(name)
