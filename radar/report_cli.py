@@ -26,7 +26,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--format", choices=("html", "pdf", "json"), default="json")
     p.add_argument("--municipality", help="one municipality of the county")
     p.add_argument("--language", choices=("sv", "en"), default="sv")
-    p.add_argument("--output", help="file to write (JSON goes to standard output without it)")
+    p.add_argument("--output", help="file to write; without it JSON goes to standard output, and HTML or PDF to "
+                   "october-report-<county>-<year>-<language>.<format> in the current folder")
     p.set_defaults(func=cmd_report)
 
 
@@ -61,13 +62,20 @@ def cmd_report(args: argparse.Namespace, run: Problems) -> None:
         run.problem(str(exc))
         return
     data = render(report, args.format, args.language)
-    if args.output:
-        Path(args.output).write_bytes(data)
-        print(f"{args.output}: {args.format}, {report['county']['name']} {args.year}")
-    elif args.format == "pdf":
-        sys.stdout.buffer.write(data)
-    else:
+    output = args.output
+    if not output and args.format != "json":  # a PDF is no text for a terminal
+        output = f"october-report-{county.lower()}-{args.year}-{args.language}.{args.format}"
+    if not output:
         sys.stdout.write(data.decode("utf-8"))
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        run.problem(f"{output}: cannot write the report: {exc}")
+        return
+    national = report["national_statistics"]
+    print(f"{output}: {report['county']['name']} {args.year}, {national['procurements']} procurements advertised "
+          f"({national['social']} socially sustainable, {national['reserved']} reserved)")
 
 
 def render(report: dict[str, Any], fmt: str, language: str = "sv") -> bytes:

@@ -217,6 +217,10 @@ def test_the_cli_takes_a_county_by_short_or_full_name_and_writes_json_to_stdout(
     short = json.loads(capsys.readouterr().out)
     assert full["national_statistics"] == short["national_statistics"]
     assert full["national_statistics"]["procurements"] == independent_count("SE313")["procurements"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--county", "Dalarna", "--year", "2021", "--format", "pdf"]) == 0
+    assert (tmp_path / "october-report-se312-2021-sv.pdf").read_bytes().startswith(b"%PDF")
+    assert "october-report-se312-2021-sv.pdf: Dalarnas län 2021, 232 procurements" in capsys.readouterr().out
     assert main(["report", "--county", "Narnia", "--year", "2021"]) == 1
     assert "county 'Narnia'" in capsys.readouterr().err
     assert main(["report", "--county", "Dalarna", "--year", "2021", "--municipality", "Gävle"]) == 1
