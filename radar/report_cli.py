@@ -26,8 +26,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--format", choices=("html", "pdf", "json"), default="json")
     p.add_argument("--municipality", help="one municipality of the county")
     p.add_argument("--language", choices=("sv", "en"), default="sv")
-    p.add_argument("--output", help="file to write; without it JSON goes to standard output, and HTML or PDF to "
-                   "october-report-<county>-<year>-<language>.<format> in the current folder")
+    p.add_argument(
+        "--output",
+        help="file to write; without it JSON goes to standard output, and HTML or PDF to "
+        "october-report-<county>-<year>-<language>.<format> in the current folder",
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -74,8 +77,10 @@ def cmd_report(args: argparse.Namespace, run: Problems) -> None:
         run.problem(f"{output}: cannot write the report: {exc}")
         return
     national = report["national_statistics"]
-    print(f"{output}: {report['county']['name']} {args.year}, {national['procurements']} procurements advertised "
-          f"({national['social']} socially sustainable, {national['reserved']} reserved)")
+    print(
+        f"{output}: {report['county']['name']} {args.year}, {national['procurements']} procurements advertised "
+        f"({national['social']} socially sustainable, {national['reserved']} reserved)"
+    )
 
 
 def render(report: dict[str, Any], fmt: str, language: str = "sv") -> bytes:
