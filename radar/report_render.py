@@ -29,7 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
         "active": "aktiva", "interest": "visat intresse", "not_kept": "uppgift saknas (köparnas notiser sparas inte)",
         "method": "Metod", "municipality": "Kommun", "not_imported": "Statistiken för året är inte importerad.",
         "reserved_list": "Reserverade upphandlingar", "this_year": "år", "figure": "Siffra",
-        "enterprise": "Företag", "procurement": "Upphandling", "other": "övriga områden",
+        "enterprise": "Företag", "procurement": "Upphandling", "other": "övriga områden", "not_held": "ej importerad",
         "m_sources": "Källor", "m_definitions": "Definitioner", "m_limits": "Vad statistiken inte visar",
         "d_procurements": "Upphandlingar: olika Upphandlings-ID vars köpare är en av länets kommuner eller regionen "
         "(organisationsnummer, annars officiellt namn).",
@@ -63,7 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "method": "Method", "municipality": "Municipality",
         "not_imported": "The statistics for the year are not imported.",
         "reserved_list": "Reserved procurements", "this_year": "year", "figure": "Figure",
-        "enterprise": "Enterprise", "procurement": "Procurement", "other": "other sectors",
+        "enterprise": "Enterprise", "procurement": "Procurement", "other": "other sectors", "not_held": "not imported",
         "m_sources": "Sources", "m_definitions": "Definitions", "m_limits": "What the statistics cannot show",
         "d_procurements": "Procurements: distinct Upphandlings-IDs whose buyer is one of the county's municipalities "
         "or its region (organisation number, else official name).",
@@ -95,7 +95,8 @@ def render_html(report: dict[str, Any], language: str = "sv") -> str:
         ),
         "years": paired_bars(
             [(t[k], national[k], national["year_before"][k]) for k in ("procurements", "social", "reserved")],
-            (str(report["year"]), str(report["year"] - 1)), t["national"],
+            (str(report["year"]), str(report["year"] - 1) + ("" if national["year_before"]["available"]
+                                                             else f": {t['not_held']}")), t["national"],
         ),
         "sectors": bars([(t["other"] if k == "other" else k, v) for k, v in national["by_sector"].items()],
                         t["by_sector"]),
