@@ -19,6 +19,20 @@ def add_parsers(sub: Any) -> None:
     imp = actions.add_parser("import", help="import one or more exports (procurements, contracts, values)")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.set_defaults(func=cmd_statistics_import)
+    down = actions.add_parser("download", help="download a year's export of advertised procurements from UHM's API "
+                              "and import it")  # fmt: skip
+    down.add_argument("--year", type=int, required=True)
+    down.add_argument("--param", action="append", default=[], required=True, help="a column wanted; repeat")
+    down.add_argument("--unit", help='default "Antal upphandlingar"')
+    down.add_argument("--distributed-unit", help='default "Upphandlingar, Bas.Antal upphandlingar"')
+    down.add_argument("--order-by")
+    down.add_argument("--api", help="the statistics API's base URL")
+    down.set_defaults(func=cmd_statistics_download)
+    listing = actions.add_parser("parameters", help="print the API's listing of units and parameters, unchanged")
+    listing.add_argument("--unit")
+    listing.add_argument("--distributed-unit")
+    listing.add_argument("--api", help="the statistics API's base URL")
+    listing.set_defaults(func=cmd_statistics_parameters)
 
     p = sub.add_parser("report", help="the October check-in for a county: HTML, PDF or JSON")
     p.add_argument("--county", required=True, help="Dalarna, Gävleborgs län, or a NUTS code (SE312)")
@@ -51,6 +65,41 @@ def cmd_statistics_import(args: argparse.Namespace, run: Problems) -> None:
         print(f"{raw}: {result.kind}, {result.rows} rows, {result.procurements} procurements ({years}); "
               f"{result.in_county} bought by a municipality or region, {result.by_title} of them attributed "
               f"to the member municipality named in the title")  # fmt: skip
+
+
+def cmd_statistics_download(args: argparse.Namespace, run: Problems) -> None:
+    from radar.statistics import StatisticsError, import_export
+    from radar.statistics_api import API, EXAMPLE_DISTRIBUTED_UNIT, EXAMPLE_UNIT, ExportRequest, download
+    from scrapers.errors import SourceError
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store
+
+    settings = load_settings()
+    request = ExportRequest(year=args.year, params=args.param, unit=args.unit or EXAMPLE_UNIT,
+                            distributed_unit=args.distributed_unit or EXAMPLE_DISTRIBUTED_UNIT,
+                            order_by=args.order_by, api=args.api or API)  # fmt: skip
+    try:
+        path = download(request, settings.var_dir / "statistics")
+        result = import_export(open_store(settings), path)
+    except (SourceError, StatisticsError, ValueError) as exc:
+        run.problem(str(exc))
+        return
+    for problem in result.problems:
+        run.problem(problem)
+    print(f"{path}: {result.kind}, {result.rows} rows, {result.procurements} procurements ({args.year})")
+
+
+def cmd_statistics_parameters(args: argparse.Namespace, run: Problems) -> None:
+    from radar.statistics_api import API, listing_url
+    from scrapers.errors import SourceError
+    from scrapers.http import PoliteClient
+
+    try:
+        body = PoliteClient("uhm_statistics").get(listing_url(args.api or API, args.unit, args.distributed_unit)).body
+    except SourceError as exc:
+        run.problem(str(exc))
+        return
+    sys.stdout.write(body.decode("utf-8", "replace") + "\n")
 
 
 def cmd_report(args: argparse.Namespace, run: Problems) -> None:

@@ -261,3 +261,51 @@ def test_the_html_is_the_same_document_with_its_charts_numbers_beside_them(impor
     assert html.count("<svg") == 3
     assert '<td class="n">192</td>' in html or "192" in html
     assert "<title>Gävle, advertised: 31</title>" in html and ">31</text>" in html
+
+
+def test_a_years_export_is_downloaded_from_the_api_with_only_its_known_parameters(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qsl, urlsplit
+
+    asked: list[tuple[str, list[tuple[str, str]]]] = []
+
+    class Api(BaseHTTPRequestHandler):  # the export as the notes describe it: ';', UTF-8 with a BOM
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            asked.append((parts.path, parse_qsl(parts.query)))
+            body = RAW_EXPORT.encode("utf-8-sig") if parts.path == "/stat/export/csv" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/csv; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"sqlite:///{tmp_path / 'api.sqlite'}"
+    monkeypatch.setenv("TENDER_RADAR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TENDER_RADAR_DATABASE_URL", url)
+    try:
+        code = main(["statistics", "download", "--year", "2021", "--param", "Namn för köpare", "--param",
+                     "Upphandlings-ID", "--api", f"http://127.0.0.1:{server.server_address[1]}/stat"])  # fmt: skip
+    finally:
+        server.shutdown()
+    out, err = capsys.readouterr()
+    assert code == 1 and "row 4: Reserverad upphandling: 'Kanske'" in err  # the bad row named, the rest imported
+    assert "procurements, 2 rows, 2 procurements (2021)" in out
+    query = next(q for p, q in asked if p == "/stat/export/csv")
+    assert query == [
+        ("year", "2021"), ("area", "upphandlingsstatistik"), ("product", "annonserade-upphandlingar-i-sverige"),
+        ("measurement", "SUM"), ("resultFormat", "table"), ("timefragment", "Tidsperiod.År"),
+        ("unit", "Antal upphandlingar"), ("distributedUnit", "Upphandlingar, Bas.Antal upphandlingar"),
+        ("param", "Namn för köpare"), ("param", "Upphandlings-ID"),
+    ]  # fmt: skip
+    stored = StatisticsStore(Store(url)).rows("procurements", 2021)
+    assert {r.procurement_id for r in stored} == {"X-1", "X-2"}
+    assert list((tmp_path / "home" / "var" / "statistics").glob("uhm-2021-*.csv"))
