@@ -14,6 +14,9 @@ Three DAGs linked by Assets, so each stage runs when the one before it produced 
   its subscriber's local hour and retries the ones that failed.
 * **tender_radar_health** (hourly): alerts when a source has brought nothing new for longer
   than its `expect_every`, or its last run failed; `tender-radar status` shows the same.
+* **tender_radar_statistics** (monthly, the 2nd at 05:00 UTC): downloads the year before's export of
+  advertised procurements from Upphandlingsmyndigheten's statistics API and imports it (replacing that
+  year's rows), when `TENDER_RADAR_UHM_PARAMS` names the columns; skipped otherwise.
 * **tender_radar_report** (1 October, 06:00 Stockholm time; `TENDER_RADAR_REPORT_CRON` changes it):
   builds every county's October report for the year before (`TENDER_RADAR_REPORT_YEAR` overrides)
   and mails it as a PDF to that county's coordinators through the outbox, once per county and year.
@@ -198,6 +201,42 @@ def tender_radar_health() -> None:
 
 
 @dag(
+    dag_id="tender_radar_statistics",
+    schedule=CronTriggerTimetable("0 5 2 * *", timezone="UTC"),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "statistics"],
+    doc_md=__doc__,
+)
+def tender_radar_statistics() -> None:
+    @task(multiple_outputs=False)
+    def download_statistics(logical_date: datetime | None = None) -> dict[str, Any]:
+        from radar.statistics import import_export
+        from radar.statistics_api import configured_request, download
+        from scrapers.errors import SourceError
+        from tenders.config import load_settings
+        from tenders.pipeline import open_store
+
+        settings = load_settings()
+        request = configured_request(os.environ, (logical_date or datetime.now()).year - 1)
+        if request is None:
+            raise AirflowSkipException("TENDER_RADAR_UHM_PARAMS is not set: no statistics to download")
+        try:
+            path = download(request, settings.var_dir / "statistics")
+        except SourceError as exc:
+            if exc.retryable:
+                raise
+            raise AirflowFailException(str(exc)) from exc
+        result = import_export(open_store(settings), path)
+        return {"file": str(path), "rows": result.rows, "procurements": result.procurements,
+                "problems": result.problems[:20]}  # fmt: skip
+
+    download_statistics()
+
+
+@dag(
     dag_id="tender_radar_report",
     schedule=CronTriggerTimetable(
         os.environ.get("TENDER_RADAR_REPORT_CRON", "0 6 1 10 *"), timezone="Europe/Stockholm"
@@ -234,3 +273,4 @@ tender_radar_classify()
 tender_radar_notify()
 tender_radar_health()
 tender_radar_report()
+tender_radar_statistics()

@@ -13,7 +13,7 @@ The download goes through the polite client (robots.txt, pace, size cap, retries
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -75,3 +75,18 @@ def download(request: ExportRequest, folder: Path, client: PoliteClient | None =
     tmp.write_bytes(body)
     tmp.replace(target)
     return target
+
+
+def configured_request(env: Mapping[str, str], year: int) -> ExportRequest | None:
+    """The scheduled download as the environment sets it; None when ``TENDER_RADAR_UHM_PARAMS`` is not set.
+
+    ``TENDER_RADAR_UHM_PARAMS``: the columns wanted, separated by ``|``; ``TENDER_RADAR_UHM_UNIT``,
+    ``TENDER_RADAR_UHM_DISTRIBUTED_UNIT``, ``TENDER_RADAR_UHM_ORDER_BY``, ``TENDER_RADAR_UHM_API`` optional.
+    """
+    params = [p.strip() for p in env.get("TENDER_RADAR_UHM_PARAMS", "").split("|") if p.strip()]
+    if not params:
+        return None
+    return ExportRequest(year=year, params=params, unit=env.get("TENDER_RADAR_UHM_UNIT") or EXAMPLE_UNIT,
+                         distributed_unit=env.get("TENDER_RADAR_UHM_DISTRIBUTED_UNIT") or EXAMPLE_DISTRIBUTED_UNIT,
+                         order_by=env.get("TENDER_RADAR_UHM_ORDER_BY") or None,
+                         api=env.get("TENDER_RADAR_UHM_API") or API)  # fmt: skip

@@ -309,3 +309,14 @@ def test_a_years_export_is_downloaded_from_the_api_with_only_its_known_parameter
     stored = StatisticsStore(Store(url)).rows("procurements", 2021)
     assert {r.procurement_id for r in stored} == {"X-1", "X-2"}
     assert list((tmp_path / "home" / "var" / "statistics").glob("uhm-2021-*.csv"))
+
+
+def test_the_scheduled_download_is_off_until_the_columns_are_named() -> None:
+    from radar.statistics_api import configured_request
+
+    assert configured_request({}, 2025) is None
+    request = configured_request({"TENDER_RADAR_UHM_PARAMS": "Namn för köpare | Upphandlings-ID"}, 2025)
+    assert request is not None and list(request.params) == ["Namn för köpare", "Upphandlings-ID"]
+    assert request.url().startswith(
+        "https://www.upphandlingsmyndigheten.se/api/sv/statisticsservice/bridgeapi/statistics/export/csv?year=2025&"
+    )
