@@ -162,3 +162,25 @@ def test_the_report_dag_mails_each_county_once_when_run_twice(tmp_path: Path) ->
     assert [(m.county, m.year, m.status, m.attempts) for m in mailings] == [("SE313", 2021, "sent", 1)]
     sent = messages(settings.outbox_dir)
     assert len(sent) == 1 and str(sent[0]["To"]) == "gustav@example.org"
+
+
+def test_the_pdf_travels_as_an_attachment_that_sendgrids_schema_accepts() -> None:
+    import base64
+
+    from notifications.senders.base import Attachment
+    from notifications.senders.sendgrid import SendGridSender
+
+    from .fakes.sendgrid import API_KEY, fake_sendgrid
+
+    pdf = b"%PDF-1.7 invented bytes"
+    mail = Message(key="october-report-SE312-2021", to="anna@example.org", subject="Oktoberavstämningen 2021",
+                   html="<p>Hej</p>", text="Hej", from_email="alerts@example.org", from_name="Social Tender Radar",
+                   categories=("october-report",),
+                   attachments=(Attachment("october-report-se312-2021-sv.pdf", "application/pdf", pdf),))  # fmt: skip
+    with fake_sendgrid() as fake:
+        SendGridSender(API_KEY, fake.url).send(mail)
+    assert fake.invalid == []
+    (body,) = fake.requests
+    expected = {"content": base64.b64encode(pdf).decode(), "type": "application/pdf",
+                "filename": "october-report-se312-2021-sv.pdf", "disposition": "attachment"}  # fmt: skip
+    assert body["attachments"] == [expected]
