@@ -26,6 +26,9 @@ def build_email(message: Message) -> EmailMessage:
         email[name] = value
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return email
 
 

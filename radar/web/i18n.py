@@ -69,6 +69,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sectors": "Branscher",
         "forbidden": "Du har inte tillgång till det här länet.",
         "not_found": "Sidan finns inte.",
+        "october_report": "Oktoberrapporten",
         "bad_form": "Formuläret kunde inte skickas (ogiltig eller saknad säkerhetstoken). "
         "Ladda om sidan och försök igen.",
         "subscribe": "Prenumerera på upphandlingar",
@@ -169,6 +170,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sectors": "Sectors",
         "forbidden": "You are not assigned this county.",
         "not_found": "No such page.",
+        "october_report": "The October report",
         "bad_form": "The form could not be sent (invalid or missing security token). Reload the page and try again.",
         "subscribe": "Subscribe to public tenders",
         "subscribe_intro": "Get the tenders that suit your social enterprise. We send a link to confirm.",

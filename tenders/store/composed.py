@@ -6,8 +6,9 @@ from tenders.store.catalogue import CatalogueMixin
 from tenders.store.dashboard import DashboardMixin
 from tenders.store.ingest import IngestMixin
 from tenders.store.outbox import OutboxMixin
+from tenders.store.statistics import StatisticsMixin
 from tenders.store.subscribers import SubscribersMixin
 
 
-class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin):
+class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin, StatisticsMixin):
     """The one object callers hold: every concern's queries over one engine."""
