@@ -15,15 +15,18 @@ setup: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
 # Debian's Chromium and its driver, for the tests that open the digest and the web app in a real browser;
-# Debian's Dovecot IMAP server, which the mailbox tests start on a loopback port.
-SYSTEM_PACKAGES := chromium chromium-driver dovecot-imapd
+# Debian's Dovecot IMAP server, which the mailbox tests start on a loopback port; Pango (WeasyPrint
+# renders the October report's PDF with it) and poppler-utils (pdftotext, pdftoppm: the report tests
+# read the PDF back and keep its pages as PNG).
+SYSTEM_PACKAGES := chromium chromium-driver dovecot-imapd libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 system-deps:
-	@{ command -v chromium && command -v chromedriver && command -v dovecot; } >/dev/null || { \
+	@{ command -v chromium && command -v chromedriver && command -v dovecot && command -v pdftotext && \
+	   command -v pdftoppm && ldconfig -p | grep -q libpangoft2-1.0; } >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
-	  else echo "install Debian's $(SYSTEM_PACKAGES) (sudo apt-get install ...) for the browser and mailbox tests"; fi; }
+	  else echo "install Debian's $(SYSTEM_PACKAGES) (sudo apt-get install ...) for the browser, mailbox and report tests"; fi; }
 
 # The main job on the embedded defaults: SQLite under var/, the file outbox, the bundled
 # sample notices. The samples are real notices from 2019-2024, so their deadlines have

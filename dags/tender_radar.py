@@ -14,16 +14,24 @@ Three DAGs linked by Assets, so each stage runs when the one before it produced 
   its subscriber's local hour and retries the ones that failed.
 * **tender_radar_health** (hourly): alerts when a source has brought nothing new for longer
   than its `expect_every`, or its last run failed; `tender-radar status` shows the same.
+* **tender_radar_statistics** (monthly, the 2nd at 05:00 UTC): downloads the year before's export of
+  advertised procurements from Upphandlingsmyndigheten's statistics API and imports it (replacing that
+  year's rows), when `TENDER_RADAR_UHM_PARAMS` names the columns; skipped otherwise.
+* **tender_radar_report** (1 October, 06:00 Stockholm time; `TENDER_RADAR_REPORT_CRON` changes it):
+  builds every county's October report for the year before (`TENDER_RADAR_REPORT_YEAR` overrides)
+  and mails it as a PDF to that county's coordinators through the configured sender, once per county and year.
 
 A task that fails after its retries alerts the operators (email through the configured sender
 to `TENDER_RADAR_ALERT_EMAIL`, and a JSON POST to `TENDER_RADAR_ALERT_WEBHOOK`). Only errors a
 retry can fix are retried: an unreachable source is, a wrong configuration is not.
 
-All logic lives in `radar.pipeline`; `tender-radar run` runs the same steps without Airflow.
+All logic lives in `radar` (`radar.pipeline`; the statistics and the report in `radar.statistics_api` and
+`radar.october_mail`); `tender-radar run` runs the same steps without Airflow.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,7 +199,68 @@ def tender_radar_health() -> None:
     freshness()
 
 
+@dag(
+    dag_id="tender_radar_statistics",
+    schedule=CronTriggerTimetable("0 5 2 * *", timezone="UTC"),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "statistics"],
+    doc_md=__doc__,
+)
+def tender_radar_statistics() -> None:
+    @task(multiple_outputs=False)
+    def download_statistics(logical_date: datetime | None = None) -> dict[str, Any]:
+        from radar.pipeline import SourceError
+        from radar.statistics_api import configured_request, download_and_import
+
+        request = configured_request(os.environ, (logical_date or datetime.now()).year - 1)
+        if request is None:
+            raise AirflowSkipException("TENDER_RADAR_UHM_PARAMS is not set: no statistics to download")
+        try:
+            path, result = download_and_import(request)
+        except SourceError as exc:
+            if exc.retryable:
+                raise
+            raise AirflowFailException(str(exc)) from exc
+        return {"file": str(path), "rows": result.rows, "procurements": result.procurements,
+                "problems": result.problems[:20]}  # fmt: skip
+
+    download_statistics()
+
+
+@dag(
+    dag_id="tender_radar_report",
+    schedule=CronTriggerTimetable(
+        os.environ.get("TENDER_RADAR_REPORT_CRON", "0 6 1 10 *"), timezone="Europe/Stockholm"
+    ),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "report"],
+    doc_md=__doc__,
+)
+def tender_radar_report() -> None:
+    @task(multiple_outputs=False)
+    def mail_reports(logical_date: datetime | None = None) -> dict[str, Any]:
+        from radar.october_mail import mail_october_reports
+
+        wanted = os.environ.get("TENDER_RADAR_REPORT_YEAR", "")
+        year = int(wanted) if wanted.isdigit() else (logical_date or datetime.now()).year - 1
+        result = mail_october_reports(year)
+        if result["failed"]:
+            # the counties not sent are tried again by the next run; the sent ones are not repeated
+            raise RuntimeError(f"{len(result['failed'])} report(s) not sent: {'; '.join(result['failed'][:3])}")
+        return result
+
+    mail_reports()
+
+
 tender_radar_collect()
 tender_radar_classify()
 tender_radar_notify()
 tender_radar_health()
+tender_radar_report()
+tender_radar_statistics()

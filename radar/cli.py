@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from matching.classify import classify
 from matching.subscriptions import SubscriberError, everything
 from notifications.digest import render_digest
+from radar import report_cli
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import iter_path
 from tenders.config import ConfigError
@@ -229,7 +230,7 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
         run.problem(str(exc))
         return
     open_store(load_settings()).save_coordinator(args.username, hashed, regions, is_admin=args.admin,
-                                                 language=args.language)  # fmt: skip
+                                                 language=args.language, email=args.email)  # fmt: skip
     print(f"{args.username}: {'admin, all counties' if args.admin else ', '.join(regions)}")
 
 
@@ -371,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--region", action="append", default=[], help="a county (or a municipality: its county); repeat")
     p.add_argument("--admin", action="store_true", help="sees every county")
+    p.add_argument("--email", help="where the county's October report is mailed")
     p.add_argument("--language", choices=("sv", "en"), default="sv")
     p.set_defaults(func=cmd_coordinator)
 
@@ -393,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--postgres", default="", help="a PostgreSQL URL to measure ingest there too")
     p.add_argument("--output", default="docs/benchmarks.md", help="where to write the table ('' for nowhere)")
     p.set_defaults(func=cmd_bench)
+    report_cli.add_parsers(sub)  # statistics import, report: the October check-in
     return parser
 
 

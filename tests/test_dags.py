@@ -14,7 +14,7 @@ import pytest
 from .conftest import PROJECT, outbox
 
 DAGS = ("tender_radar_collect", "tender_radar_classify", "tender_radar_notify")
-ALL_DAGS = (*DAGS, "tender_radar_health")
+ALL_DAGS = (*DAGS, "tender_radar_health", "tender_radar_report", "tender_radar_statistics")
 
 
 def airflow_env(tmp_path: Path) -> dict[str, str]:

@@ -128,3 +128,23 @@ def test_a_field_added_to_the_model_later_does_not_change_stored_hashes() -> Non
 
     assert content_hash(without) == content_hash(data)
     assert content_hash({**data, "vcse": True}) != content_hash(data)
+
+
+def test_the_migrations_form_one_line_that_builds_what_the_models_describe(store: Store) -> None:
+    """Branches merged with their own migrations must be chained: one head, and the migrated schema
+    (every table and column, e.g. the national statistics and the coordinators' email) equals the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.config import Config
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from tenders.store import MIGRATIONS, Base
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+    revisions = list(script.walk_revisions())
+    assert all(not isinstance(r.down_revision, tuple) for r in revisions)  # no merge points: a straight line
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

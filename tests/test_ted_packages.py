@@ -253,7 +253,7 @@ def test_status_shows_a_blocked_source_as_blocked(
 def test_parse_of_a_gzip_of_zeros_named_tar_gz_fails_and_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tenders.cli import main
+    from radar.cli import main
 
     (tmp_path / "2026001.tar.gz").write_bytes(gzip.compress(b"\0" * 100_000))
     assert main(["parse", str(tmp_path / "2026001.tar.gz")]) != 0

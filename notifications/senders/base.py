@@ -7,6 +7,15 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message (the October report's PDF)."""
+
+    filename: str
+    content_type: str  # e.g. "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One email. ``key`` is the digest id: the same key twice is the same email."""
 
@@ -19,6 +28,7 @@ class Message:
     from_name: str
     categories: tuple[str, ...] = ("digest",)
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 class SendError(Exception):

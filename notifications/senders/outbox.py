@@ -38,6 +38,9 @@ def build_email(message: Message) -> EmailMessage:
         email.set_raw(name, value)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return email
 
 

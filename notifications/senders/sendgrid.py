@@ -8,6 +8,7 @@ request itself is wrong, and retrying it unchanged would not help.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +17,22 @@ from urllib.parse import quote
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import Category, Content, CustomArg, From, Header, Mail, MailSettings, SandBoxMode, To
+from sendgrid.helpers.mail import (
+    Attachment,
+    Category,
+    Content,
+    CustomArg,
+    Disposition,
+    FileContent,
+    FileName,
+    FileType,
+    From,
+    Header,
+    Mail,
+    MailSettings,
+    SandBoxMode,
+    To,
+)
 
 from notifications.senders.base import Message, SendError
 
@@ -56,6 +72,10 @@ class SendGridSender:
         mail.personalizations[0].add_custom_arg(CustomArg("digest_id", message.key))
         for name, value in message.headers.items():
             mail.add_header(Header(name, value))
+        for item in message.attachments:
+            encoded = base64.b64encode(item.data).decode("ascii")
+            mail.add_attachment(Attachment(FileContent(encoded), FileName(item.filename), FileType(item.content_type),
+                                           Disposition("attachment")))  # fmt: skip
         if self.sandbox:
             mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
         return mail

@@ -2,7 +2,7 @@
 unsubscribe (RFC 8058 one-click), the SendGrid webhook. Runs alone (``tender-radar serve``) or
 inside Airflow's api-server (``plugins/tender_radar_web.py``).
 
-One router per area (``consent``, ``webhooks``, ``dashboard``, ``selfservice``) over one
+One router per area (``consent``, ``webhooks``, ``dashboard``, ``report_page``, ``selfservice``) over one
 ``Context``: one store, one rendering path with the security headers, the login as a dependency.
 """
 
@@ -19,6 +19,7 @@ from radar.web.context import Context, LoginRequiredError, to_login
 from radar.web.dashboard import dashboard_router
 from radar.web.headers import SecurityHeaders, quiet_access_log
 from radar.web.limits import BodyLimit
+from radar.web.report_page import report_router
 from radar.web.selfservice import selfservice_router
 from radar.web.webhooks import webhooks_router
 from tenders.config import Settings, load_settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(LoginRequiredError, to_login)
     app.include_router(consent_router(ctx))
     app.include_router(dashboard_router(ctx))
+    app.include_router(report_router(ctx))  # the October check-in per county
     app.include_router(selfservice_router(ctx))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

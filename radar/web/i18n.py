@@ -71,6 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "forbidden": "Du har inte tillgång till det här länet.",
         "not_found": "Sidan finns inte.",
         "too_many": "För många anmälningar härifrån på kort tid. Försök igen om en timme.",
+        "october_report": "Oktoberrapporten",
         "bad_form": "Formuläret kunde inte skickas (ogiltig eller saknad säkerhetstoken). "
         "Ladda om sidan och försök igen.",
         "subscribe": "Prenumerera på upphandlingar",
@@ -174,6 +175,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "forbidden": "You are not assigned this county.",
         "not_found": "No such page.",
         "too_many": "Too many sign-ups from here in a short time. Try again in an hour.",
+        "october_report": "The October report",
         "bad_form": "The form could not be sent (invalid or missing security token). Reload the page and try again.",
         "subscribe": "Subscribe to public tenders",
         "subscribe_intro": "Get the tenders that suit your social enterprise. We send a link to confirm.",

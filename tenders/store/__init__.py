@@ -2,7 +2,7 @@
 
 Everything reads and writes tenders, assessments and deliveries through ``Store``;
 nothing else writes SQL. SQLite and PostgreSQL behave the same. One module per concern
-(catalogue, outbox, subscribers, ingest, dashboard); ``Store`` is composed from them so
+(catalogue, outbox, subscribers, ingest, dashboard, statistics); ``Store`` is composed from them so
 callers keep one object.
 """
 
@@ -20,6 +20,7 @@ from tenders.store.engine import drop_schema as drop_schema
 from tenders.store.engine import new_schema as new_schema
 from tenders.store.ingest import SourceHealth as SourceHealth
 from tenders.store.outbox import STALE_SENDING as STALE_SENDING
+from tenders.store.statistics import STATISTICS as STATISTICS
 from tenders.store.subscribers import address_hash as address_hash
 from tenders.store.tables import Base as Base
 from tenders.store.tables import CoordinatorRow as CoordinatorRow
@@ -28,6 +29,10 @@ from tenders.store.tables import DigestRow as DigestRow
 from tenders.store.tables import DocumentRow as DocumentRow
 from tenders.store.tables import EnterpriseRow as EnterpriseRow
 from tenders.store.tables import FeedbackRow as FeedbackRow
+from tenders.store.tables import NationalContractRow as NationalContractRow
+from tenders.store.tables import NationalProcurementRow as NationalProcurementRow
+from tenders.store.tables import NationalValueRow as NationalValueRow
+from tenders.store.tables import ReportMailingRow as ReportMailingRow
 from tenders.store.tables import SourceRunRow as SourceRunRow
 from tenders.store.tables import SubscriberRow as SubscriberRow
 from tenders.store.tables import SuppressionRow as SuppressionRow

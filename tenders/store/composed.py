@@ -7,8 +7,9 @@ from tenders.store.dashboard import DashboardMixin
 from tenders.store.guards import GuardsMixin
 from tenders.store.ingest import IngestMixin
 from tenders.store.outbox import OutboxMixin
+from tenders.store.statistics import StatisticsMixin
 from tenders.store.subscribers import SubscribersMixin
 
 
-class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin, GuardsMixin):
+class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin, GuardsMixin, StatisticsMixin):
     """The one object callers hold: every concern's queries over one engine."""

@@ -19,7 +19,7 @@ class DashboardMixin(StoreBase):
     # -- coordinators, the register, feedback ------------------------------------------------
 
     def save_coordinator(self, username: str, password_hash: str, regions: Sequence[str], *, is_admin: bool = False,
-                         language: str = "sv") -> None:  # fmt: skip
+                         language: str = "sv", email: str | None = None) -> None:  # fmt: skip
         with self.session() as session, session.begin():
             row = session.get(CoordinatorRow, username) or CoordinatorRow(username=username, created_at=utcnow())
             row.password_hash, row.regions, row.is_admin, row.language = (
@@ -28,6 +28,7 @@ class DashboardMixin(StoreBase):
                 is_admin,
                 language,
             )
+            row.email = email or row.email
             session.add(row)
 
     def coordinator(self, username: str) -> CoordinatorRow | None:

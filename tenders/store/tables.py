@@ -151,6 +151,7 @@ class CoordinatorRow(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    email: Mapped[str | None] = mapped_column(String(320))  # where the October report goes (migration 0011)
 
 
 class EnterpriseRow(Base):
@@ -225,3 +226,74 @@ class SignUpProposalRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     profile: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- national statistics (Upphandlingsmyndigheten's exports) and the October report's mailings (0011) --
+
+
+class _Procurement:
+    """The columns every export repeats: the procurement and its buyer, and whom it was attributed to.
+
+    ``attributed_by`` says how the municipality or region was found: "org_number", "name", or "title"
+    for a joint body's purchase named after a member municipality.
+    """
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    procurement_id: Mapped[str] = mapped_column(String(60), index=True)  # Upphandlings-ID
+    title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(String(10))
+    buyer_name: Mapped[str | None] = mapped_column(String(300))
+    buyer_org: Mapped[str | None] = mapped_column(String(20))
+    main_cpv: Mapped[str | None] = mapped_column(String(300))
+    cpv_division: Mapped[str | None] = mapped_column(String(300))
+    social: Mapped[bool] = mapped_column(Boolean)
+    reserved: Mapped[bool] = mapped_column(Boolean)
+    reserved_execution: Mapped[bool] = mapped_column(Boolean)
+    municipality: Mapped[str | None] = mapped_column(String(100))  # short name, or the region's name
+    county: Mapped[str | None] = mapped_column(String(10), index=True)
+    attributed_by: Mapped[str | None] = mapped_column(String(20))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NationalProcurementRow(_Procurement, Base):
+    __tablename__ = "national_procurements"
+
+    procedure: Mapped[str | None] = mapped_column(String(200))
+    ad_database: Mapped[str | None] = mapped_column(String(100))
+
+
+class NationalContractRow(_Procurement, Base):
+    """A contracted tender: the winner by name (the statistics carry no supplier number)."""
+
+    __tablename__ = "national_contracts"
+
+    lot_id: Mapped[str | None] = mapped_column(String(100))
+    supplier_name: Mapped[str | None] = mapped_column(String(300))
+    supplier_sector: Mapped[str | None] = mapped_column(String(100))
+    supplier_size: Mapped[str | None] = mapped_column(String(100))
+    supplier_legal_form: Mapped[str | None] = mapped_column(String(100))
+    supplier_sni: Mapped[str | None] = mapped_column(String(300))
+    contracts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class NationalValueRow(_Procurement, Base):
+    __tablename__ = "national_values"
+
+    value: Mapped[float | None] = mapped_column(Float)  # SEK, "Kontrakterat värde, Summa"
+
+
+class ReportMailingRow(Base):
+    """A county's October report for a year, mailed to its coordinators: recorded before sending."""
+
+    __tablename__ = "report_mailings"
+
+    county: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))  # the message key: the outbox file, SendGrid's custom arg
+    recipients: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))  # sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,88 @@
+"""Mail each county's October report (PDF) to its coordinators: once per county and year.
+
+The mailing is recorded before the email goes out; a county already sent is skipped, and one
+left "sending" by a run that died is looked up at the provider first (the outbox file, or
+SendGrid's custom argument), so a rerun neither loses nor doubles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+from notifications.senders.base import Attachment, Message, Sender, SendError
+from radar.october_report import build_report
+from radar.pipeline import for_settings, load_settings, open_store
+from radar.report_render import TEXT, render_pdf
+from tenders.config import Settings
+from tenders.places import county_names
+from tenders.store import Store
+
+
+def mail_october_reports(year: int, settings: Settings | None = None) -> dict[str, Any]:
+    """Every county's report for ``year`` through the configured sender: the ``tender_radar_report`` DAG's step."""
+    settings = settings or load_settings()
+    return send_october_reports(open_store(settings), for_settings(settings), settings, year)
+
+
+def send_october_reports(
+    store: Store, sender: Sender, settings: Settings, year: int, counties: Iterable[str] | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"year": year, "sent": [], "already_sent": [], "no_recipients": [], "failed": []}
+    for county in counties or sorted(county_names()):
+        recipients = store.report_recipients(county)
+        if not recipients:
+            out["no_recipients"].append(county)
+            continue
+        key = f"october-report-{county}-{year}"
+        row = store.claim_report_mailing(county, year, key, [address for address, _ in recipients])
+        if row is None:
+            out["already_sent"].append(county)
+            continue
+        try:
+            if row.attempts > 1 and sender.find(key):
+                store.mark_report_mailing(county, year, "sent")  # sent by a run that died before recording it
+                out["already_sent"].append(county)
+                continue
+            sender.send(_message(store, settings, county, year, key, recipients))
+        except SendError as exc:
+            store.mark_report_mailing(county, year, "failed", str(exc))
+            out["failed"].append(f"{county}: {exc}")
+            continue
+        store.mark_report_mailing(county, year, "sent")
+        out["sent"].append(county)
+    return out
+
+
+def _message(
+    store: Store, settings: Settings, county: str, year: int, key: str, recipients: list[tuple[str, str]]
+) -> Message:
+    report = build_report(store, county, year)
+    languages = sorted({language for _, language in recipients if language in TEXT}, key=lambda x: x != "sv") or ["sv"]
+    name = county_names()[county]
+    national = report["national_statistics"]
+    lines = {
+        "sv": f"Oktoberavstämningen {year} för {name} finns i den bifogade PDF:en. Köparna i länet annonserade "
+        f"{national['procurements']} upphandlingar ({national['social']} socialt hållbara, {national['reserved']} "
+        f"reserverade); radarn såg {report['radar']['procurements']}.",
+        "en": f"The October check-in {year} for {name} is in the attached PDF. The county's buyers advertised "
+        f"{national['procurements']} procurements ({national['social']} socially sustainable, "
+        f"{national['reserved']} reserved); the radar saw {report['radar']['procurements']}.",
+    }
+    text = "\n\n".join(lines[lang] for lang in languages)
+    slug = county.lower()
+    return Message(
+        key=key,
+        to=", ".join(address for address, _ in recipients),
+        subject=f"{TEXT[languages[0]]['title']} {year}: {name}",
+        html="".join(f"<p>{escape(lines[lang])}</p>" for lang in languages),
+        text=text,
+        from_email=settings.from_email,
+        from_name=settings.from_name,
+        categories=("october-report",),
+        attachments=tuple(
+            Attachment(f"october-report-{slug}-{year}-{lang}.pdf", "application/pdf", render_pdf(report, lang))
+            for lang in languages
+        ),
+    )
