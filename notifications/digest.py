@@ -50,6 +50,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "soon": "Sista anbudsdag inom 7 dagar",
         "new": "Nya upphandlingar",
         "updated": "Ändrade sedan förra brevet",
+        "withdrawn": "Återkallade av köparen",
         "lot": "delkontrakt",
     },
     "en": {
@@ -77,6 +78,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "soon": "Deadline within 7 days",
         "new": "New tenders",
         "updated": "Changed since we last wrote",
+        "withdrawn": "Withdrawn by the buyer",
         "lot": "lot",
     },
 }
@@ -286,25 +288,28 @@ def render_digest(
     today = today or date.today()
     soon_until = (today + timedelta(days=SOON_DAYS)).isoformat()
     ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
+    withdrawn = [i for i in ordered if i.tender.status == "withdrawn"]  # a buyer's notice, taken back
+    ordered = [i for i in ordered if i.tender.status != "withdrawn"]
     soon = [i for i in ordered if today.isoformat() <= (i.tender.deadline or "9999")[:10] <= soon_until]
     rest = [i for i in ordered if i not in soon]
     sections = [
         (strings["soon"], soon),
         (strings["new"], [i for i in rest if i.tender.id not in updated]),
         (strings["updated"], [i for i in rest if i.tender.id in updated]),
+        (strings["withdrawn"], withdrawn),
     ]
     sections = [(title, group) for title, group in sections if group]
     rendered = [
         (title, [_BLOCKS.get(item, language, links is not None) for item in group]) for title, group in sections
     ]
-    n = len(ordered)
+    n = len(ordered) + len(withdrawn)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
     profile = f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
     context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url,
                "profile": profile}  # fmt: skip
     env = _environment()
-    titled = len(rendered) > 1 or bool(updated) or bool(soon)  # a lone "new" section needs no heading
+    titled = len(rendered) > 1 or bool(updated or soon or withdrawn)  # a lone "new" section needs no heading
     html = env.get_template("digest.html").render(
         context, sections=[(t if titled else "", [h for h, _ in b]) for t, b in rendered]
     )

@@ -387,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--postgres", default="", help="a PostgreSQL URL to measure ingest there too")
     p.add_argument("--output", default="docs/benchmarks.md", help="where to write the table ('' for nowhere)")
     p.set_defaults(func=cmd_bench)
+
+    from radar.buyers_cli import add_buyer_parser
+
+    add_buyer_parser(sub)
     return parser
 
 

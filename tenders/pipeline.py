@@ -203,6 +203,7 @@ def match_and_queue(
         had = delivered.get(subscriber.key, {})
         mine = refine(subscriber, matches[subscriber.key], votes.get(subscriber.key, {}), voted)
         items = [a for a in mine if had.get(a.tender.id) != a.content_hash]  # new or changed
+        items = [a for a in items if a.tender.status != "withdrawn" or a.tender.id in had]  # told only if told before
         urgent = [a for a in items if subscriber.urgent(a.reasons)]
         later = [a for a in items if not subscriber.urgent(a.reasons)]
         for group, due in ((urgent, None), (later, subscriber.next_slot(now))):

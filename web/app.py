@@ -144,6 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store().confirm(sub.key, request.client.host if request.client else None)
         return page("confirmed", sub.language, email=sub.email)
 
+    from radar.web.buyers_api import buyers_api
+
+    app.include_router(buyers_api(settings, store))
     ctx = Context(settings)
     add_dashboard(app, ctx)
     add_selfservice(app, ctx)

@@ -1,0 +1,1 @@
+"""The application around the store: pipeline, web app, command line."""

@@ -1,0 +1,116 @@
+"""``tender-radar buyer``: add a buying organisation, issue and revoke its API tokens.
+
+A token is printed once, alone on the last line (so a script can take ``tail -n 1``);
+the store keeps only its hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Protocol
+
+
+class Problems(Protocol):
+    def problem(self, text: str) -> None: ...
+
+
+def add_buyer_parser(sub: Any) -> None:
+    """The ``buyer`` command and its subcommands, on the main parser's subparsers."""
+    p = sub.add_parser("buyer", help="buying organisations and their API tokens")
+    actions = p.add_subparsers(dest="buyer_command", required=True)
+
+    a = actions.add_parser("add", help="add an organisation; prints its first API token on the last line")
+    a.add_argument("name")
+    a.add_argument("--org-number", required=True, help="its Swedish organisation number, NNNNNN-NNNN")
+    a.add_argument("--region", action="append", default=[], required=True,
+                   help="a county, municipality or NUTS code it buys for; repeat for a joint body")  # fmt: skip
+    a.add_argument("--email", help="where enterprises' replies to its invitations go (Reply-To)")
+    a.set_defaults(func=cmd_buyer_add)
+
+    t = actions.add_parser("token", help="issue another API token for an organisation (printed once)")
+    t.add_argument("name", help="the organisation's name")
+    t.add_argument("--token-name", help="a name to revoke it by (default: the organisation's, numbered)")
+    t.set_defaults(func=cmd_buyer_token)
+
+    r = actions.add_parser("revoke", help="revoke an API token by its name")
+    r.add_argument("token_name")
+    r.set_defaults(func=cmd_buyer_revoke)
+
+    u = actions.add_parser("user", help="let a login (see `coordinator`) act for an organisation as a buyer")
+    u.add_argument("username")
+    u.add_argument("name", help="the organisation's name")
+    u.set_defaults(func=cmd_buyer_user)
+
+    s = actions.add_parser("list", help="the organisations, their areas and tokens")
+    s.set_defaults(func=cmd_buyer_list)
+
+
+def _store() -> Any:
+    from tenders.config import load_settings
+    from tenders.pipeline import open_store
+
+    return open_store(load_settings())
+
+
+def cmd_buyer_add(args: argparse.Namespace, run: Problems) -> None:
+    from radar.buyers import BuyerError, add_buyer
+
+    try:
+        issued = add_buyer(_store(), args.name, args.org_number, args.region, args.email)
+    except BuyerError as exc:
+        run.problem(str(exc))
+        return
+    print(f"{issued.org.name} ({issued.org.formatted_number}): buys for {', '.join(issued.org.regions)}")
+    print(f"API token {issued.name!r}, shown only now:")
+    print(issued.token)
+
+
+def cmd_buyer_token(args: argparse.Namespace, run: Problems) -> None:
+    from radar.buyers import BuyerError, issue_token
+
+    try:
+        issued = issue_token(_store(), args.name, args.token_name)
+    except BuyerError as exc:
+        run.problem(str(exc))
+        return
+    print(f"API token {issued.name!r} for {issued.org.name}, shown only now:")
+    print(issued.token)
+
+
+def cmd_buyer_revoke(args: argparse.Namespace, run: Problems) -> None:
+    from radar.buyers import BuyerError, revoke_token
+
+    try:
+        revoke_token(_store(), args.token_name)
+    except BuyerError as exc:
+        run.problem(str(exc))
+        return
+    print(f"{args.token_name}: revoked")
+
+
+def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
+    from tenders.buyers_store import BuyerStore
+
+    store = _store()
+    buyers = BuyerStore(store)
+    org = buyers.org_by_name(args.name)
+    if org is None:
+        run.problem(f"no buyer named {args.name!r}")
+        return
+    if store.coordinator(args.username) is None:
+        run.problem(f"no login {args.username!r}: create it first with `tender-radar coordinator {args.username}`")
+        return
+    buyers.add_user(args.username, org.org_number)
+    print(f"{args.username}: buyer for {org.name}")
+
+
+def cmd_buyer_list(args: argparse.Namespace, run: Problems) -> None:
+    from tenders.buyers_store import BuyerStore
+
+    buyers = BuyerStore(_store())
+    for org in buyers.orgs():
+        print(f"{org.name} ({org.formatted_number}): {', '.join(org.regions)}")
+        for token in buyers.tokens(org.org_number):
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"
+            used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+            print(f"  token {token.name}: {state}, {used}")
