@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from matching.subscriptions import SubscriberError, region_code, valid_org_number
-from tenders.buyers_store import BuyerOrg, BuyerStore, BuyerStoreError, token_hash
+from tenders.buyers_store import BuyerOrg, BuyerStore, BuyerStoreError, OwnedNotice, token_hash
 from tenders.codelists import codelist
 from tenders.model import Lot, Tender
 from tenders.store import Store, Verdict
@@ -418,3 +418,56 @@ def withdraw(store: Store, org: BuyerOrg, tender_id: str, actor: str) -> Publish
     if changed:
         buyers.audit(actor, org.org_number, "withdraw", tender.id, {"title": tender.title})
     return Published(tender, verdict, changed)
+
+
+# -- who may see and change what ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """A logged-in person: a buyer acts for one organisation; a coordinator reads their counties."""
+
+    username: str
+    org: BuyerOrg | None
+    counties: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.username}"
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.org is not None
+
+
+def viewer(store: Store, username: str, regions: Sequence[str], is_admin: bool) -> Viewer:
+    """The role of a login: a buyer if linked to an organisation, else a coordinator."""
+    from tenders.reports import counties
+
+    org = BuyerStore(store).org_of_user(username)
+    if org is not None:
+        return Viewer(username, org, frozenset())
+    known = set(counties())
+    return Viewer(username, None, frozenset(known if is_admin else {r for r in regions if r in known}))
+
+
+def may_see(who: Viewer, tender: Tender) -> bool:
+    """A buyer sees its own notices; a coordinator those placed in their counties."""
+    if who.org is not None:
+        return tender.source == who.org.source
+    places = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
+    return any(p.startswith(c) for p in places for c in who.counties)
+
+
+def may_change(who: Viewer, tender: Tender) -> bool:
+    return who.org is not None and tender.source == who.org.source
+
+
+def visible_notices(store: Store, who: Viewer) -> list[tuple[OwnedNotice, Tender]]:
+    """The published notices this person may see, newest first."""
+    buyers = BuyerStore(store)
+    owned_rows = buyers.notices([who.org.org_number] if who.org else None)
+    tenders = {t.id: t for t in (store.get(n.tender_id) for n in owned_rows) if t is not None}
+    return [
+        (n, tenders[n.tender_id]) for n in owned_rows if n.tender_id in tenders and may_see(who, tenders[n.tender_id])
+    ]

@@ -36,9 +36,10 @@ def add_buyer_parser(sub: Any) -> None:
     r.add_argument("token_name")
     r.set_defaults(func=cmd_buyer_revoke)
 
-    u = actions.add_parser("user", help="let a login (see `coordinator`) act for an organisation as a buyer")
+    u = actions.add_parser("user", help="a login acting for an organisation (password on standard input)")
     u.add_argument("username")
     u.add_argument("name", help="the organisation's name")
+    u.add_argument("--language", choices=("sv", "en"), default="sv")
     u.set_defaults(func=cmd_buyer_user)
 
     s = actions.add_parser("list", help="the organisations, their areas and tokens")
@@ -89,7 +90,12 @@ def cmd_buyer_revoke(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
+    """A login with the role buyer; a new login's password comes from standard input, never the command line."""
+    import getpass
+    import sys
+
     from tenders.buyers_store import BuyerStore
+    from web.auth import hash_password
 
     store = _store()
     buyers = BuyerStore(store)
@@ -97,9 +103,18 @@ def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
     if org is None:
         run.problem(f"no buyer named {args.name!r}")
         return
-    if store.coordinator(args.username) is None:
-        run.problem(f"no login {args.username!r}: create it first with `tender-radar coordinator {args.username}`")
+    login = store.coordinator(args.username)
+    if login is not None and (login.regions or login.is_admin) and buyers.org_of_user(args.username) is None:
+        run.problem(f"{args.username} is a coordinator; a buyer needs a login of its own")
         return
+    if login is None:
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
+        try:
+            hashed = hash_password(password)
+        except ValueError as exc:
+            run.problem(str(exc))
+            return
+        store.save_coordinator(args.username, hashed, [], language=args.language)
     buyers.add_user(args.username, org.org_number)
     print(f"{args.username}: buyer for {org.name}")
 

@@ -150,6 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = Context(settings)
     add_dashboard(app, ctx)
     add_selfservice(app, ctx)
+    from radar.web.buyers_pages import add_buyer_pages
+
+    add_buyer_pages(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/")

@@ -1,0 +1,158 @@
+"""The buyers' pages: their notices, a form to publish one, a notice with its log; coordinators
+read the buyers' notices placed in their counties.
+
+Same login, session and brake as the coordinators (``/login?next=/buyer``). A buyer sees and
+changes only its own organisation's notices; anything else is a 404, so that a guessed id
+tells nothing. Every form carries the CSRF token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from radar.buyers import (
+    BuyerError,
+    NoticeError,
+    OutsideAreaError,
+    Viewer,
+    may_change,
+    may_see,
+    publish,
+    viewer,
+    visible_notices,
+    withdraw,
+)
+from radar.web.buyers_i18n import BUYER_STRINGS
+from tenders.buyers_store import BuyerStore
+from tenders.model import Tender
+from tenders.reports import counties
+from web.context import Context
+from web.i18n import STRINGS
+
+FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
+               "procedure_id")  # fmt: skip
+
+
+def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
+    def who(request: Request) -> tuple[Viewer | None, Any]:
+        user = ctx.user(request)
+        if user is None:
+            return None, None
+        return viewer(ctx.store, user.username, list(user.regions), user.is_admin), user
+
+    def page(request: Request, template: str, user: Any, **values: Any) -> Response:
+        lang = ctx.lang(request, user)
+        names = {code: n[lang] for code, n in counties().items()}
+        return ctx.render(request, template, user=user, lang=lang, b=BUYER_STRINGS[lang], region_names=names, **values)
+
+    def refuse(request: Request, user: Any, key: str, status: int) -> Response:
+        lang = ctx.lang(request, user)
+        title = BUYER_STRINGS[lang][key]
+        return ctx.render(request, "message.html", title=title, status=status, user=user, lang=lang)
+
+    def own(request: Request, tender_id: str) -> tuple[Viewer | None, Any, Tender | None]:
+        person, user = who(request)
+        if person is None:
+            return None, None, None
+        tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
+        return person, user, tender if tender is not None and may_see(person, tender) else None
+
+    @app.get("/buyer")
+    def notices_page(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        b = BUYER_STRINGS[lang]
+        rows = visible_notices(ctx.store, person)
+        title = b["notices_of"].format(org=person.org.name) if person.org else b["notices_county"]
+        done = b["withdrawn_done"] if request.query_params.get("done") == "withdrawn" else None
+        return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=done)
+
+    @app.get("/buyer/new")
+    def new_page(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        lang = ctx.lang(request, user)
+        values = {"status": "open", "nuts": list(person.org.regions)}
+        return page(request, "buyer_form.html", user, title=BUYER_STRINGS[lang]["publish"], v=values,
+                    regions=person.org.regions, problems={})  # fmt: skip
+
+    @app.post("/buyer/new")
+    async def new_post(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        data = notice_from_form(form)
+        try:
+            done = publish(ctx.store, person.org, data, person.actor, base_url=ctx.settings.base_url)
+        except (NoticeError, OutsideAreaError) as exc:
+            b = BUYER_STRINGS[lang]
+            problems = (
+                exc.fields
+                if isinstance(exc, NoticeError)
+                else {"nuts": b["outside"].format(places=", ".join(exc.places))}
+            )
+            values = {**{k: str(form.get(k) or "") for k in FORM_FIELDS}, "nuts": data.get("nuts", []),
+                      "reserved": bool(form.get("reserved"))}  # fmt: skip
+            return page(request, "buyer_form.html", user, title=b["publish"], v=values, regions=person.org.regions,
+                        problems=problems, status=400, error=b["invalid"])  # fmt: skip
+        return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{done.tender.id}?lang={lang}", status_code=303)
+
+    @app.get("/buyer/notices/{tender_id}")
+    def notice_page(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        if tender is None:
+            return refuse(request, user, "not_yours", 404)
+        found = ctx.store.assessed_by_ids([tender.id])
+        log = [a for a in BuyerStore(ctx.store).audit_log() if a.tender_id == tender.id]
+        return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
+                    a=found[0] if found else None, log=log, mine=may_change(person, tender))  # fmt: skip
+
+    @app.post("/buyer/notices/{tender_id}/withdraw")
+    async def withdraw_post(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if tender is None or person.org is None or not may_change(person, tender):
+            return refuse(request, user, "not_yours", 404)
+        try:
+            withdraw(ctx.store, person.org, tender.id, person.actor)
+        except BuyerError:
+            return refuse(request, user, "not_yours", 404)
+        return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303)
+
+
+def notice_from_form(form: Any) -> dict[str, Any]:
+    """A notice in the API's JSON form from the publishing form; empty fields are left out."""
+    data: dict[str, Any] = {}
+    for name in FORM_FIELDS:
+        value = str(form.get(name) or "").strip()
+        if value:
+            data[name] = value
+    if "estimated_value" in data:
+        with contextlib.suppress(ValueError):  # if not a number, the check names the field
+            data["estimated_value"] = float(data["estimated_value"].replace(" ", "").replace(",", "."))
+    data["nuts"] = [str(n) for n in form.getlist("nuts") if str(n).strip()]
+    if form.get("reserved"):
+        data["reserved_participation"] = ["res-ws"]
+    return data
