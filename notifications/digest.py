@@ -50,6 +50,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "soon": "Sista anbudsdag inom 7 dagar",
         "new": "Nya upphandlingar",
         "updated": "Ändrade sedan förra brevet",
+        "interested": "Vi är intresserade",
         "withdrawn": "Återkallade av köparen",
         "lot": "delkontrakt",
     },
@@ -78,6 +79,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "soon": "Deadline within 7 days",
         "new": "New tenders",
         "updated": "Changed since we last wrote",
+        "interested": "We are interested",
         "withdrawn": "Withdrawn by the buyer",
         "lot": "lot",
     },
@@ -268,8 +270,13 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
         "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
         "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
         "also": [listing for listing in item.also if listing.url and listing.url != tender.url],
-        "page": f"{BASE_MARK}/tenders/{quote(tender.id, safe=':')}?lang={language}",
+        "page": f"{BASE_MARK}/tenders/{quote(tender.id, safe=':')}?lang={language}"
+        + (f"&token={TOKEN_MARK}" if tender.source.startswith("buyer:") else ""),  # the page offers "interested"
         "feedback": f"{BASE_MARK}/feedback?token={TOKEN_MARK}&tender={quote(tender.id, safe=':')}&lang={language}",
+        # A buyer's own notice: the enterprise can tell the buyer it is interested (radar.interest).
+        "interest": f"{BASE_MARK}/interest?token={TOKEN_MARK}&tender={quote(tender.id, safe=':')}&lang={language}"
+        if tender.source.startswith("buyer:") and tender.status != "withdrawn"
+        else None,
     }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,6 +77,11 @@ class InterestRow(Base):
 
     tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True)
     subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(300))
+    org_number: Mapped[str | None] = mapped_column(String(10))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    sectors: Mapped[list[Any]] = mapped_column(JSON)
+    email: Mapped[str | None] = mapped_column(String(320))  # kept only while the enterprise shares it
     note: Mapped[str | None] = mapped_column(Text)
     capacity: Mapped[str | None] = mapped_column(String(300))
     joint_bid: Mapped[bool] = mapped_column(Boolean)
@@ -265,6 +270,56 @@ class BuyerStore:
             query = query.where(BuyerNoticeRow.org_number.in_(list(org_numbers)))
         with self.store.session() as session:
             return [_notice(r) for r in session.scalars(query)]
+
+    # -- interest ----------------------------------------------------------------------------
+
+    def save_interest(self, tender_id: str, subscriber: str, who: dict[str, Any], *, note: str | None,
+                      capacity: str | None, joint_bid: bool, share_contact: bool) -> None:  # fmt: skip
+        """Raise (or change) a hand; the contact is kept only when shared, and dropped when no longer."""
+        now = utcnow()
+        with self.store.session() as session, session.begin():
+            row = session.get(InterestRow, (tender_id, subscriber))
+            if row is None:
+                row = InterestRow(tender_id=tender_id, subscriber=subscriber, created_at=now)
+                session.add(row)
+            row.organisation, row.org_number = who["organisation"], who.get("org_number")
+            row.municipality, row.sectors = who.get("municipality"), list(who.get("sectors") or [])
+            row.email = who.get("email") if share_contact else None
+            row.note, row.capacity, row.joint_bid, row.share_contact = note, capacity, joint_bid, share_contact
+            row.updated_at, row.withdrawn_at = now, None
+
+    def withdraw_interest(self, tender_id: str, subscriber: str) -> bool:
+        """The hand goes down and the contact goes with it."""
+        with self.store.session() as session, session.begin():
+            row = session.get(InterestRow, (tender_id, subscriber))
+            if row is None or row.withdrawn_at is not None:
+                return False
+            row.withdrawn_at = row.updated_at = utcnow()
+            row.email, row.share_contact = None, False
+            return True
+
+    def interest_of(self, tender_id: str, subscriber: str) -> InterestRow | None:
+        with self.store.session() as session:
+            row = session.get(InterestRow, (tender_id, subscriber))
+            return row if row is not None and row.withdrawn_at is None else None
+
+    def interest(self, tender_id: str) -> list[InterestRow]:
+        """The enterprises interested in a notice now (withdrawn hands left out), first first."""
+        with self.store.session() as session:
+            return list(session.scalars(
+                select(InterestRow)
+                .where(InterestRow.tender_id == tender_id, InterestRow.withdrawn_at.is_(None))
+                .order_by(InterestRow.created_at, InterestRow.subscriber)
+            ))  # fmt: skip
+
+    def interest_counts(self, tender_ids: Sequence[str]) -> dict[str, int]:
+        with self.store.session() as session:
+            rows = session.execute(
+                select(InterestRow.tender_id, func.count())
+                .where(InterestRow.tender_id.in_(list(tender_ids)), InterestRow.withdrawn_at.is_(None))
+                .group_by(InterestRow.tender_id)
+            )
+            return {tender_id: int(n) for tender_id, n in rows}
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -153,6 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from radar.web.buyers_pages import add_buyer_pages
 
     add_buyer_pages(app, ctx)
+    from radar.web.interest_pages import add_interest_pages
+
+    add_interest_pages(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/")

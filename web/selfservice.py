@@ -13,6 +13,7 @@ from matching.subscriptions import SubscriberError, parse_subscriber
 from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
+from radar.web.interest_pages import interest_box
 from tenders.pipeline import subscribe
 from web.auth import LOGIN_COOKIE
 from web.context import Context
@@ -253,6 +254,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             place=place_names(t, lang),
             value=money(t.estimated_value, t.currency, lang),
             listings=ctx.store.listings(t.id),
+            interest=interest_box(ctx, request, t, lang),
         )
 
 

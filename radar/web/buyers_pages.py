@@ -26,11 +26,12 @@ from radar.buyers import (
     visible_notices,
     withdraw,
 )
+from radar.interest import INTEREST_CSV_HEADER, interest_rows
 from radar.web.buyers_i18n import BUYER_STRINGS
 from tenders.buyers_store import BuyerStore
 from tenders.model import Tender
 from tenders.reports import counties
-from web.context import Context
+from web.context import Context, csv_response
 from web.i18n import STRINGS
 
 FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
@@ -71,7 +72,9 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         rows = visible_notices(ctx.store, person)
         title = b["notices_of"].format(org=person.org.name) if person.org else b["notices_county"]
         done = b["withdrawn_done"] if request.query_params.get("done") == "withdrawn" else None
-        return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=done)
+        interest = BuyerStore(ctx.store).interest_counts([t.id for _, t in rows])
+        return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=done,
+                    interest=interest)  # fmt: skip
 
     @app.get("/buyer/new")
     def new_page(request: Request) -> Response:
@@ -120,9 +123,22 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         if tender is None:
             return refuse(request, user, "not_yours", 404)
         found = ctx.store.assessed_by_ids([tender.id])
-        log = [a for a in BuyerStore(ctx.store).audit_log() if a.tender_id == tender.id]
+        buyers = BuyerStore(ctx.store)
+        log = [a for a in buyers.audit_log() if a.tender_id == tender.id]
+        mine = may_change(person, tender)
+        interested = interest_rows(buyers.interest(tender.id), with_contact=mine)
         return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
-                    a=found[0] if found else None, log=log, mine=may_change(person, tender))  # fmt: skip
+                    a=found[0] if found else None, log=log, mine=mine, interested=interested)  # fmt: skip
+
+    @app.get("/buyer/notices/{tender_id}/interest.csv")
+    def interest_csv(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        if tender is None:
+            return refuse(request, user, "not_yours", 404)
+        rows = interest_rows(BuyerStore(ctx.store).interest(tender.id), with_contact=may_change(person, tender))
+        return csv_response(f"interest-{tender.notice_id}.csv", INTEREST_CSV_HEADER, rows)
 
     @app.post("/buyer/notices/{tender_id}/withdraw")
     async def withdraw_post(request: Request, tender_id: str) -> Response:
