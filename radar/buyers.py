@@ -365,12 +365,12 @@ def _store(store: Store, tender: Tender) -> tuple[Verdict, bool]:
     return verdict, bool(result.new or result.changed)
 
 
-def publish(store: Store, org: BuyerOrg, data: Any, actor: str, *, base_url: str,
-            today: date | None = None) -> Published:  # fmt: skip
+def publish(store: Store, org: BuyerOrg, data: Any, actor: str, *, base_url: str, today: date | None = None,
+            notice_id: str | None = None) -> Published:  # fmt: skip
     """Check, place-check, store and judge a new notice; audit it. Raises NoticeError or OutsideAreaError."""
     today = today or date.today()
     notice = read_notice(data, today)
-    tender = build_tender(org, notice, uuid.uuid4().hex, published=today.isoformat(), base_url=base_url)
+    tender = build_tender(org, notice, notice_id or uuid.uuid4().hex, published=today.isoformat(), base_url=base_url)
     if bad := outside(org, tender):
         raise OutsideAreaError(bad, org.regions)
     verdict, _ = _store(store, tender)

@@ -42,6 +42,15 @@ def add_buyer_parser(sub: Any) -> None:
     u.add_argument("--language", choices=("sv", "en"), default="sv")
     u.set_defaults(func=cmd_buyer_user)
 
+    pl = actions.add_parser("plan", help="preview (or --import) a procurement plan from XLSX or CSV")
+    pl.add_argument("name", help="the organisation's name")
+    pl.add_argument("file")
+    pl.add_argument("--column", action="append", default=[], metavar="FIELD=HEADER",
+                    help="which column holds a field (title, expected_publication, procedure_id, description, cpv, "
+                    "place, value, reserved); unnamed fields are guessed from the headers")  # fmt: skip
+    pl.add_argument("--import", dest="do_import", action="store_true", help="import the good rows (else preview)")
+    pl.set_defaults(func=cmd_buyer_plan)
+
     s = actions.add_parser("list", help="the organisations, their areas and tokens")
     s.set_defaults(func=cmd_buyer_list)
 
@@ -129,3 +138,44 @@ def cmd_buyer_list(args: argparse.Namespace, run: Problems) -> None:
             state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"
             used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
             print(f"  token {token.name}: {state}, {used}")
+
+
+def cmd_buyer_plan(args: argparse.Namespace, run: Problems) -> None:
+    from pathlib import Path
+
+    from radar.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
+    from tenders.buyers_store import BuyerStore
+    from tenders.config import load_settings
+
+    store = _store()
+    org = BuyerStore(store).org_by_name(args.name)
+    if org is None:
+        run.problem(f"no buyer named {args.name!r}")
+        return
+    given = {}
+    for item in args.column:
+        name, sep, header = item.partition("=")
+        if not sep:
+            run.problem(f"--column {item!r}: expected FIELD=HEADER")
+            return
+        given[name.strip()] = header.strip()
+    try:
+        table = read_table(Path(args.file).read_bytes(), args.file)
+        mapping = {**guess_mapping(table.headers), **given}
+        rows = plan_rows(table, mapping)
+    except (OSError, PlanError) as exc:
+        run.problem(str(exc))
+        return
+    print("columns: " + ", ".join(f"{k}={v!r}" for k, v in mapping.items()))
+    for row in rows:
+        state = "; ".join(f"{k}: {v}" for k, v in row.errors.items()) or "ok"
+        title, expected = str(row.notice.get("title")), str(row.notice.get("expected_publication", "-"))
+        print(f"line {row.line}: {title:<50.50} {expected:<10} {state}")
+    if not args.do_import:
+        print(f"{sum(not r.errors for r in rows)} of {len(rows)} rows can be imported (preview; add --import)")
+        return
+    done = import_plan(store, org, rows, "cli", base_url=load_settings().base_url)
+    print(f"imported: {len(done.created)} new, {len(done.updated)} updated, {len(done.unchanged)} unchanged, "
+          f"{len(done.failed)} failed")  # fmt: skip
+    for line, errors in done.failed:
+        run.problem(f"{args.file}: line {line}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))

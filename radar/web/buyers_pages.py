@@ -9,6 +9,7 @@ tells nothing. Every form carries the CSRF token.
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,6 +28,8 @@ from radar.buyers import (
     withdraw,
 )
 from radar.interest import INTEREST_CSV_HEADER, interest_rows
+from radar.plans import FIELDS as PLAN_FIELDS
+from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
 from radar.web.buyers_i18n import BUYER_STRINGS
 from tenders.buyers_store import BuyerStore
 from tenders.model import Tender
@@ -62,19 +65,21 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
         return person, user, tender if tender is not None and may_see(person, tender) else None
 
+    def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        rows = visible_notices(ctx.store, person)
+        title = b["notices_of"].format(org=person.org.name) if person.org else b["notices_county"]
+        interest = BuyerStore(ctx.store).interest_counts([t.id for _, t in rows])
+        return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=message,
+                    interest=interest)  # fmt: skip
+
     @app.get("/buyer")
     def notices_page(request: Request) -> Response:
         person, user = who(request)
         if person is None:
             return ctx.login_redirect(request)
-        lang = ctx.lang(request, user)
-        b = BUYER_STRINGS[lang]
-        rows = visible_notices(ctx.store, person)
-        title = b["notices_of"].format(org=person.org.name) if person.org else b["notices_county"]
-        done = b["withdrawn_done"] if request.query_params.get("done") == "withdrawn" else None
-        interest = BuyerStore(ctx.store).interest_counts([t.id for _, t in rows])
-        return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=done,
-                    interest=interest)  # fmt: skip
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        return list_page(request, person, user, b["withdrawn_done"] if request.query_params.get("done") else None)
 
     @app.get("/buyer/new")
     def new_page(request: Request) -> Response:
@@ -156,6 +161,70 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         except BuyerError:
             return refuse(request, user, "not_yours", 404)
         return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303)
+
+    # -- a procurement plan: map the columns, preview, import --------------------------------
+
+    def plan_page(request: Request, user: Any, status: int = 200, **values: Any) -> Response:
+        lang = ctx.lang(request, user)
+        values.setdefault("mapping", {})
+        return page(request, "buyer_plan.html", user, title=BUYER_STRINGS[lang]["plan"], fields=PLAN_FIELDS,
+                    status=status, **values)  # fmt: skip
+
+    @app.get("/buyer/plan")
+    def plan_form(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        return plan_page(request, user)
+
+    @app.post("/buyer/plan")
+    async def plan_preview(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        given = {name: str(form.get(f"col_{name}") or "") for name in PLAN_FIELDS}
+        upload: Any = form.get("file")
+        try:
+            raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+            table = read_table(raw, str(getattr(upload, "filename", None) or "plan"))
+            mapping = {**guess_mapping(table.headers), **{k: v for k, v in given.items() if v.strip()}}
+            rows = plan_rows(table, mapping)
+        except PlanError as exc:
+            return plan_page(request, user, status=400, error=str(exc), mapping=given)
+        good = [r.notice for r in rows if not r.errors]
+        return plan_page(request, user, mapping=mapping, rows=rows, headers=table.headers,
+                         payload=json.dumps(good, ensure_ascii=False))  # fmt: skip
+
+    @app.post("/buyer/plan/import")
+    async def plan_import(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        b = BUYER_STRINGS[lang]
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        try:
+            notices = json.loads(str(form.get("rows") or "[]"))
+        except ValueError:
+            notices = None
+        if not isinstance(notices, list) or len(notices) > MAX_ROWS:
+            return plan_page(request, user, status=400, error=b["plan_again"])
+        rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
+        done = import_plan(ctx.store, person.org, rows, person.actor, base_url=ctx.settings.base_url)
+        message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
+        return list_page(request, person, user, message)
 
 
 def notice_from_form(form: Any) -> dict[str, Any]:
