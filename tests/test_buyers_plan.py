@@ -35,7 +35,7 @@ ORG = "999999-9999"  # invented
 NEXT_YEAR = date.today().year + 1
 HEADERS = ["Upphandlings-ID", "Upphandlingens titel", "Huvudsaklig CPV-kod", "Planerad annonsering", "Län",
            "Uppskattat värde", "Reserverad upphandling"]  # fmt: skip
-ROWS = [
+ROWS: list[list[object]] = [
     ["UH-2027-001", "Lokalvård förskolor", "90910000 Städning", datetime(NEXT_YEAR, 3, 1), "Dalarna", 1200000.0, "Ja"],
     ["UH-2027-002", "Skötsel av grönytor", "77310000 Skötsel av grönytor", datetime(NEXT_YEAR, 4, 15), "Ludvika",
      "350 000", "Nej"],
