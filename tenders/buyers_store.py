@@ -10,16 +10,17 @@ keeps an API token: only its SHA-256, which is enough to recognise it and useles
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenders.store import Base, Store, utcnow
+from tenders.store import STALE_SENDING, Base, Store, utcnow
 
 
 class BuyerOrgRow(Base):
@@ -103,6 +104,34 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(20))  # publish | edit | withdraw | invite | token | revoke
     tender_id: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class BuyerMessageRow(Base):
+    """The buyers' outbox: reminders to interested enterprises and dialogue invitations.
+
+    (kind, subscriber, tender) once: the key that keeps a reminder from going out twice. Like a
+    digest, a message is recorded before it is sent, and marked "sending" before the provider is
+    called, so that a crash in between is recovered by asking the provider, not by sending again.
+    """
+
+    __tablename__ = "buyer_messages"
+    __table_args__ = (UniqueConstraint("kind", "subscriber", "tender_id", name="uq_buyer_messages_once"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))  # advertised | deadline | invitation:<n>
+    subscriber: Mapped[str] = mapped_column(String(200), index=True)
+    tender_id: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(320))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued|sending|sent|failed|held|suppressed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +349,60 @@ class BuyerStore:
                 .group_by(InterestRow.tender_id)
             )
             return {tender_id: int(n) for tender_id, n in rows}
+
+    # -- the buyers' outbox -------------------------------------------------------------------
+
+    def queue_message(self, kind: str, subscriber: str, tender_id: str, *, email: str, subject: str, body: str,
+                      reply_to: str | None = None) -> str | None:  # fmt: skip
+        """Claim (kind, subscriber, tender) and record the message; None if it was claimed before."""
+        ident = str(uuid.uuid4())
+        try:
+            with self.store.session() as session, session.begin():
+                found = session.scalars(select(BuyerMessageRow.id).where(
+                    BuyerMessageRow.kind == kind, BuyerMessageRow.subscriber == subscriber,
+                    BuyerMessageRow.tender_id == tender_id)).first()  # fmt: skip
+                if found is not None:
+                    return None
+                session.add(BuyerMessageRow(id=ident, kind=kind, subscriber=subscriber, tender_id=tender_id,
+                                            email=email, reply_to=reply_to, subject=subject[:300], body=body,
+                                            status="queued", attempts=0, created_at=utcnow()))  # fmt: skip
+        except IntegrityError:  # another run claimed it at the same moment
+            return None
+        return ident
+
+    def due_messages(self, now: datetime | None = None) -> list[BuyerMessageRow]:
+        """Queued ones, failed ones to retry, and ones left "sending" by a run that died."""
+        now = now or utcnow()
+        with self.store.session() as session:
+            return list(session.scalars(
+                select(BuyerMessageRow).where(
+                    (BuyerMessageRow.status.in_(("queued", "failed")))
+                    | ((BuyerMessageRow.status == "sending") & (BuyerMessageRow.attempted_at < now - STALE_SENDING))
+                ).order_by(BuyerMessageRow.created_at)
+            ))  # fmt: skip
+
+    def begin_message(self, ident: str) -> None:
+        with self.store.session() as session, session.begin():
+            row = session.get(BuyerMessageRow, ident)
+            if row is not None:
+                row.status, row.attempted_at, row.attempts = "sending", utcnow(), row.attempts + 1
+
+    def mark_message(self, ident: str, status: str, *, provider_ref: str | None = None,
+                     error: str | None = None) -> None:  # fmt: skip
+        with self.store.session() as session, session.begin():
+            row = session.get(BuyerMessageRow, ident)
+            if row is None:
+                return
+            row.status, row.last_error = status, error
+            if status == "sent":
+                row.sent_at, row.provider_ref = utcnow(), provider_ref
+
+    def messages(self, tender_id: str | None = None) -> list[BuyerMessageRow]:
+        query = select(BuyerMessageRow).order_by(BuyerMessageRow.created_at)
+        if tender_id is not None:
+            query = query.where(BuyerMessageRow.tender_id == tender_id)
+        with self.store.session() as session:
+            return list(session.scalars(query))
 
     # -- audit -------------------------------------------------------------------------------
 

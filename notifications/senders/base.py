@@ -19,6 +19,7 @@ class Message:
     from_name: str
     categories: tuple[str, ...] = ("digest",)
     headers: dict[str, str] = field(default_factory=dict)
+    reply_to: str | None = None  # replies go there, not to the sender (a buyer's dialogue invitation)
 
 
 class SendError(Exception):

@@ -24,6 +24,8 @@ def build_email(message: Message) -> EmailMessage:
     email["Message-ID"] = f"<{message.key}@tender-radar>"
     for name, value in message.headers.items():
         email[name] = value
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     return email

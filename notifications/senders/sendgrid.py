@@ -16,7 +16,18 @@ from urllib.parse import quote
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import Category, Content, CustomArg, From, Header, Mail, MailSettings, SandBoxMode, To
+from sendgrid.helpers.mail import (
+    Category,
+    Content,
+    CustomArg,
+    From,
+    Header,
+    Mail,
+    MailSettings,
+    ReplyTo,
+    SandBoxMode,
+    To,
+)
 
 from notifications.senders.base import Message, SendError
 
@@ -56,6 +67,8 @@ class SendGridSender:
         mail.personalizations[0].add_custom_arg(CustomArg("digest_id", message.key))
         for name, value in message.headers.items():
             mail.add_header(Header(name, value))
+        if message.reply_to:  # SendGrid refuses Reply-To among the headers; it has a field of its own
+            mail.reply_to = ReplyTo(message.reply_to)
         if self.sandbox:
             mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
         return mail

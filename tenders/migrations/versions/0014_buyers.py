@@ -82,10 +82,39 @@ def upgrade() -> None:
         sa.Column("tender_id", sa.String(300)),
         sa.Column("detail", sa.JSON()),
     )
+    op.create_table(
+        "buyer_messages",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("kind", sa.String(60), nullable=False),
+        sa.Column("subscriber", sa.String(200), nullable=False),
+        sa.Column("tender_id", sa.String(300), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("reply_to", sa.String(320)),
+        sa.Column("subject", sa.String(300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text()),
+        sa.Column("provider_ref", sa.String(300)),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("attempted_at", sa.DateTime()),
+        sa.Column("sent_at", sa.DateTime()),
+        sa.UniqueConstraint("kind", "subscriber", "tender_id", name="uq_buyer_messages_once"),
+    )
+    op.create_index("ix_buyer_messages_subscriber", "buyer_messages", ["subscriber"])
+    op.create_index("ix_buyer_messages_status", "buyer_messages", ["status"])
     op.create_index("ix_buyer_audit_at", "buyer_audit", ["at"])
     op.create_index("ix_buyer_audit_org_number", "buyer_audit", ["org_number"])
 
 
 def downgrade() -> None:
-    for table in ("buyer_audit", "buyer_interest", "buyer_notices", "buyer_users", "buyer_tokens", "buyer_orgs"):
+    for table in (
+        "buyer_messages",
+        "buyer_audit",
+        "buyer_interest",
+        "buyer_notices",
+        "buyer_users",
+        "buyer_tokens",
+        "buyer_orgs",
+    ):
         op.drop_table(table)
