@@ -62,7 +62,7 @@ def planned(store: Store, org: BuyerOrg) -> str:
 def mails(settings: Settings) -> list[email.message.EmailMessage]:
     folder = settings.outbox_dir
     found = sorted(folder.glob("*.eml")) if folder.exists() else []
-    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in found]  # type: ignore[misc]
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in found]
 
 
 def text(message: Any) -> str:
