@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from notifications.senders.configured import for_settings
 from radar.buyers import (
     BuyerError,
     NoticeError,
@@ -30,9 +31,12 @@ from radar.buyers import (
 from radar.interest import INTEREST_CSV_HEADER, interest_rows
 from radar.plans import FIELDS as PLAN_FIELDS
 from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
+from radar.reminders import invite, send_buyer_messages
+from radar.supply import RESERVABLE_AT_LEAST, supply
 from radar.web.buyers_i18n import BUYER_STRINGS
 from tenders.buyers_store import BuyerStore
 from tenders.model import Tender
+from tenders.pipeline import active_subscribers
 from tenders.reports import counties
 from web.context import Context, csv_response
 from web.i18n import STRINGS
@@ -132,8 +136,38 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         log = [a for a in buyers.audit_log() if a.tender_id == tender.id]
         mine = may_change(person, tender)
         interested = interest_rows(buyers.interest(tender.id), with_contact=mine)
+        wanted = request.query_params.get("n", "")
+        n = int(wanted) if wanted.isdigit() and 1 <= int(wanted) <= 100 else RESERVABLE_AT_LEAST
+        behind = None
+        if tender.status == "planned":
+            behind = supply(tender, ctx.store.register(), active_subscribers(ctx.settings, ctx.store))
+        message = request.query_params.get("invited")
+        b = BUYER_STRINGS[ctx.lang(request, user)]
         return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
-                    a=found[0] if found else None, log=log, mine=mine, interested=interested)  # fmt: skip
+                    a=found[0] if found else None, log=log, mine=mine, interested=interested, supply=behind, n=n,
+                    can_invite=mine and tender.status == "planned" and person.org is not None
+                    and bool(person.org.contact_email),
+                    message=b["invited"].format(n=int(message)) if message and message.isdigit() else None)  # fmt: skip
+
+    @app.post("/buyer/notices/{tender_id}/invite")
+    async def invite_post(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if tender is None or person.org is None or not may_change(person, tender):
+            return refuse(request, user, "not_yours", 404)
+        try:
+            n = invite(ctx.settings, ctx.store, person.org, tender.id, str(form.get("text") or ""), person.actor)
+        except BuyerError as exc:
+            return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["invite"], status=400, user=user,
+                              lang=lang, error=str(exc))  # fmt: skip
+        send_buyer_messages(ctx.settings, ctx.store, for_settings(ctx.settings))
+        return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{tender.id}?lang={lang}&invited={n}",
+                                status_code=303)  # fmt: skip
 
     @app.get("/buyer/notices/{tender_id}/interest.csv")
     def interest_csv(request: Request, tender_id: str) -> Response:
