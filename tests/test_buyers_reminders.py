@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,14 @@ import pytest
 
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
-from radar.buyers import BuyerError, add_buyer, edit, publish
+from radar.buyers import BuyerError, add_buyer, edit, publish, withdraw
 from radar.interest import raise_hand
 from radar.reminders import invite, queue_reminders, send_buyer_messages
 from tenders.buyers_store import BuyerOrg, BuyerStore
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
 from tenders.pipeline import open_store, run_once
-from tenders.store import Store, utcnow
+from tenders.store import Store, drop_schema, new_schema, utcnow
 
 ORG = "999999-9999"  # invented
 BUYER_MAIL = "upphandling@dala-inkop.example.org"
@@ -45,6 +46,18 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Store:
     return open_store(settings)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_both(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield open_store(load_settings({"TENDER_RADAR_HOME": str(tmp_path)}))
+        return
+    s = Store(new_schema(request.getfixturevalue("pg_url"), "buyers"))
+    s.migrate()
+    yield s
+    s.engine.dispose()
+    drop_schema(s.url)
 
 
 @pytest.fixture
@@ -178,3 +191,25 @@ def test_a_suppressed_address_gets_no_reminder(settings: Settings, store: Store,
     queue_reminders(settings, store)
     assert send_buyer_messages(settings, store, OutboxSender(settings.outbox_dir))["suppressed"] == 1
     assert mails(settings) == []
+
+
+def test_the_buyers_tables_on_both_databases(store_both: Store, tmp_path: Path) -> None:
+    """Publish, edit, withdraw, interest and the once-only claim behave the same on SQLite and PostgreSQL."""
+    store = store_both
+    org = add_buyer(store, "Dala Inköp (invented)", ORG, ["Dalarna"], BUYER_MAIL).org
+    body = {
+        "title": "Fönsterputs (invented)",
+        "status": "open",
+        "deadline": (date.today() + timedelta(days=3)).isoformat(),
+    }
+    ident = publish(store, org, body, "token:test", base_url="http://localhost:8000").tender.id
+    assert edit(store, org, ident, {**body, "title": "Fönsterputs i skolor (invented)"}, "t", base_url="x").changed
+    buyers = BuyerStore(store)
+    who = {"organisation": "X (invented)", "email": KEYS["dala-stad"], "sectors": ["städ"]}
+    buyers.save_interest(ident, "dala-stad", who, note=None, capacity=None, joint_bid=True, share_contact=True)
+    assert buyers.interest_counts([ident]) == {ident: 1}
+    assert buyers.queue_message("deadline", "dala-stad", ident, email="a@example.org", subject="s", body="b")
+    assert buyers.queue_message("deadline", "dala-stad", ident, email="a@example.org", subject="s", body="b") is None
+    assert buyers.withdraw_interest(ident, "dala-stad") and buyers.interest(ident) == []
+    withdraw(store, org, ident, "t")
+    assert [a.action for a in buyers.audit_log()][:3] == ["withdraw", "edit", "publish"]
