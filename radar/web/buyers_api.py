@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from radar.buyers import (
@@ -27,6 +27,7 @@ from radar.buyers import (
     publish,
     withdraw,
 )
+from radar.events import announce
 from tenders.buyers_store import BuyerOrg
 from tenders.config import Settings
 from tenders.store import Store
@@ -77,7 +78,7 @@ def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
             raise _RefusedError(_error(422, "the body is not JSON", fields={"body": str(exc)})) from None
 
     @router.post("/notices")
-    async def publish_notice(request: Request) -> JSONResponse:
+    async def publish_notice(request: Request, background: BackgroundTasks) -> JSONResponse:
         try:
             org, actor = caller(request)
             data = await body(request)
@@ -86,6 +87,7 @@ def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
             return refused.response
         except BuyerError as exc:
             return _refusal(exc)
+        background.add_task(announce, settings, done.tender.id, "publish")  # after the answer: Airflow may be slow
         return JSONResponse(done.to_dict(), status_code=201, headers={"Location": f"/api/v1/notices/{done.tender.id}"})
 
     @router.get("/notices")
@@ -113,7 +115,7 @@ def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
             return _refusal(exc)
 
     @router.put("/notices/{tender_id}")
-    async def edit_notice(request: Request, tender_id: str) -> JSONResponse:
+    async def edit_notice(request: Request, tender_id: str, background: BackgroundTasks) -> JSONResponse:
         try:
             org, actor = caller(request)
             data = await body(request)
@@ -122,10 +124,12 @@ def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
             return refused.response
         except BuyerError as exc:
             return _refusal(exc)
+        if done.changed:
+            background.add_task(announce, settings, done.tender.id, "edit")
         return JSONResponse({**done.to_dict(), "changed": done.changed})
 
     @router.delete("/notices/{tender_id}")
-    def withdraw_notice(request: Request, tender_id: str) -> JSONResponse:
+    def withdraw_notice(request: Request, tender_id: str, background: BackgroundTasks) -> JSONResponse:
         try:
             org, actor = caller(request)
             done = withdraw(store(), org, tender_id, actor)
@@ -133,6 +137,8 @@ def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
             return refused.response
         except BuyerError as exc:
             return _refusal(exc)
+        if done.changed:
+            background.add_task(announce, settings, done.tender.id, "withdraw")
         return JSONResponse({"id": done.tender.id, "status": "withdrawn"})
 
     return router

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from notifications.senders.configured import for_settings
 from radar.buyers import (
@@ -28,6 +29,7 @@ from radar.buyers import (
     visible_notices,
     withdraw,
 )
+from radar.events import announce
 from radar.interest import INTEREST_CSV_HEADER, interest_rows
 from radar.plans import FIELDS as PLAN_FIELDS
 from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
@@ -122,7 +124,8 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
                       "reserved": bool(form.get("reserved"))}  # fmt: skip
             return page(request, "buyer_form.html", user, title=b["publish"], v=values, regions=person.org.regions,
                         problems=problems, status=400, error=b["invalid"])  # fmt: skip
-        return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{done.tender.id}?lang={lang}", status_code=303)
+        return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{done.tender.id}?lang={lang}", status_code=303,
+                                background=_announcing(ctx, done.tender.id, "publish"))  # fmt: skip
 
     @app.get("/buyer/notices/{tender_id}")
     def notice_page(request: Request, tender_id: str) -> Response:
@@ -194,7 +197,8 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
             withdraw(ctx.store, person.org, tender.id, person.actor)
         except BuyerError:
             return refuse(request, user, "not_yours", 404)
-        return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303)
+        return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303,
+                                background=_announcing(ctx, tender.id, "withdraw"))  # fmt: skip
 
     # -- a procurement plan: map the columns, preview, import --------------------------------
 
@@ -258,7 +262,15 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
         done = import_plan(ctx.store, person.org, rows, person.actor, base_url=ctx.settings.base_url)
         message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
-        return list_page(request, person, user, message)
+        answer = list_page(request, person, user, message)
+        if done.created or done.updated:
+            answer.background = _announcing(ctx, f"{person.org.source}:plan", "import")
+        return answer
+
+
+def _announcing(ctx: Context, tender_id: str, action: str) -> BackgroundTask:
+    """Tell Airflow after the answer has gone (radar.events), so a slow Airflow never holds the page."""
+    return BackgroundTask(announce, ctx.settings, tender_id, action)
 
 
 def notice_from_form(form: Any) -> dict[str, Any]:
