@@ -127,6 +127,11 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
         print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")
     for error in d["errors"]:
         run.problem(error)
+    if b := d.get("buyers"):  # reminders and invitations around buyers' notices
+        print(f"buyers' messages: {b['advertised']} advertised, {b['deadline']} deadline reminders queued; "
+              f"sent {b['sent']}, failed {b['failed']}")  # fmt: skip
+        for error in b["errors"]:
+            run.problem(error)
     if summary["outbox"]:
         print(f"digests are in {summary['outbox']}")
 
