@@ -312,6 +312,8 @@ def render_digest(
     n = len(ordered) + len(withdrawn)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
+    if withdrawn and not ordered:  # nothing new: say what it is
+        subject = f"{strings['withdrawn']}: {one_line(withdrawn[0].tender.title or withdrawn[0].tender.id)}"
     profile = f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
     context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url,
                "profile": profile}  # fmt: skip

@@ -6,6 +6,8 @@ The organisation numbers here are invented (Luhn-valid, in no register); so are 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import subprocess
 import sys
@@ -234,8 +236,12 @@ def test_edit_and_withdraw_reach_those_told_as_updated_and_withdrawn(
     assert "Ändrade sedan förra brevet" in second and "förskolor och skolor" in second
 
     assert client.delete(f"/api/v1/notices/{ident}", headers=bearer(token)).status_code == 200
+    subjects = {path.name for path in settings.outbox_dir.glob("*.eml")}
     third = digests_for(settings, store, "dalarna-instant")
     assert "Återkallade av köparen" in third and "förskolor och skolor" in third
+    (withdrawn,) = [p for p in settings.outbox_dir.glob("*.eml") if p.name not in subjects]
+    subject = email.message_from_bytes(withdrawn.read_bytes(), policy=email.policy.default)["Subject"]
+    assert subject == "Återkallade av köparen: Lokalvård av förskolor och skolor"
     assert digests_for(settings, store, "dalarna-instant") == ""  # told once
 
     again = client.put(f"/api/v1/notices/{ident}", json=reserved_cleaning(), headers=bearer(token))
