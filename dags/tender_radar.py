@@ -19,7 +19,7 @@ A task that fails after its retries alerts the operators (email through the conf
 to `TENDER_RADAR_ALERT_EMAIL`, and a JSON POST to `TENDER_RADAR_ALERT_WEBHOOK`). Only errors a
 retry can fix are retried: an unreachable source is, a wrong configuration is not.
 
-All logic lives in `tenders.pipeline`; `tender-radar run` runs the same steps without Airflow.
+All logic lives in `radar.pipeline`; `tender-radar run` runs the same steps without Airflow.
 """
 
 from __future__ import annotations
@@ -49,8 +49,7 @@ class AlertOperators(BaseNotifier):
     """Tells the operators that a task failed for good (after its retries)."""
 
     def notify(self, context: Context) -> None:
-        from notifications.alerts import send_alert
-        from tenders.config import load_settings
+        from radar.pipeline import load_settings, send_alert
 
         ti = context["ti"]
         text = f"DAG {ti.dag_id}, task {ti.task_id}, run {context['run_id']}: {context.get('exception')}"
@@ -83,14 +82,13 @@ TAGS = ["tender-radar"]
 def tender_radar_collect() -> None:
     @task
     def list_sources() -> list[str]:
-        from tenders.pipeline import source_names
+        from radar.pipeline import source_names
 
         return source_names()
 
     @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
     def collect(source: str) -> dict[str, Any]:
-        from scrapers.errors import SourceError
-        from tenders.pipeline import collect, open_store
+        from radar.pipeline import SourceError, collect, open_store
 
         try:
             return collect(source, open_store()).to_dict()
@@ -126,7 +124,7 @@ def tender_radar_classify() -> None:
     def classify() -> Iterator[Metadata]:
         # New tenders are classified as they are collected; this judges what is left over
         # (a new classifier version, a tender pushed in from outside) and passes the news on.
-        from tenders.pipeline import classify_new, open_store
+        from radar.pipeline import classify_new, open_store
 
         counts = classify_new(open_store())
         yield Metadata(CLASSIFIED, extra=dict[str, Any](counts))
@@ -147,8 +145,7 @@ def tender_radar_classify() -> None:
 def tender_radar_notify() -> None:
     @task(multiple_outputs=False)
     def queue() -> dict[str, int]:
-        from tenders.config import load_settings
-        from tenders.pipeline import active_subscribers, match_and_queue, open_store
+        from radar.pipeline import active_subscribers, load_settings, match_and_queue, open_store
 
         settings = load_settings()
         store = open_store(settings)
@@ -156,9 +153,7 @@ def tender_radar_notify() -> None:
 
     @task(multiple_outputs=False)
     def send(queued: dict[str, int]) -> dict[str, Any]:
-        from notifications.senders.configured import for_settings
-        from tenders.config import load_settings
-        from tenders.pipeline import active_subscribers, open_store, send_due
+        from radar.pipeline import active_subscribers, for_settings, load_settings, open_store, send_due
 
         settings = load_settings()
         store = open_store(settings)
@@ -184,7 +179,7 @@ def tender_radar_notify() -> None:
 def tender_radar_health() -> None:
     @task
     def freshness() -> None:
-        from tenders.pipeline import check_freshness
+        from radar.pipeline import check_freshness
 
         bad = check_freshness()  # alerts the operators itself
         if bad:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from matching.subscriptions import Subscriber
-from tenders.store import Assessed
+from tenders.results import Assessed
 
 MARGIN = 0.2
 TURNED_DOWN = 2

@@ -21,7 +21,7 @@ from tenders.model import Tender
 DATA = Path(__file__).resolve().parent / "data"
 PROJECT = Path(__file__).resolve().parent.parent
 # Real TED notices kept in the project (eForms, with their legacy twins left out: the same text).
-NOTICE_FOLDERS = (PROJECT / "tests/fixtures/ted-real/eforms", PROJECT / "tests/fixtures/eforms-real")
+NOTICE_FOLDERS = (PROJECT / "data/notices/ted-real/eforms", PROJECT / "data/notices/eforms-real")
 Split = Literal["training", "evaluation"]
 
 

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from tenders.codelists import codelist
+from tenders import orgnr
 from tenders.model import Tender
+from tenders.places import county_named, county_of_municipality
 
 LANGUAGES = ("sv", "en")
 FREQUENCIES = ("instant", "daily", "weekly")  # instant: reserved contracts at once, the rest daily
@@ -108,18 +109,7 @@ def _text(tender: Tender) -> str:
     return " ".join(filter(None, [tender.title, tender.description, *(lot.title for lot in tender.lots)])).lower()
 
 
-def valid_org_number(value: str) -> bool:
-    """A Swedish organisation number (NNNNNN-NNNN): ten digits, the last a Luhn check digit."""
-    digits = value.replace("-", "").strip()
-    if len(digits) == 12 and digits[:2] in ("16", "19", "20"):  # with a century prefix
-        digits = digits[2:]
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(digits[:9]):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return (10 - total % 10) % 10 == int(digits[9])
+valid_org_number = orgnr.valid  # the check lives in tenders.orgnr; kept here for callers
 
 
 class Scored(Protocol):
@@ -262,26 +252,9 @@ def region_code(region: str, where: str = "") -> str:
     municipality (``Falun``, ``Falu kommun``), which stands for its county: TED places a tender
     no finer than NUTS 3."""
     text = region.strip()
-    wanted = text.lower().removesuffix(" län").removesuffix("s")
-    for code, labels in codelist("nuts_nuts-swe-lvl3").items():
-        if wanted == labels["sv"].lower().removesuffix(" län").removesuffix("s"):
-            return code
-    municipality = municipalities().get(_municipality_key(text))
-    if municipality:
-        return municipality
+    code = county_named(text) or county_of_municipality(text)
+    if code:
+        return code
     if re.fullmatch(r"[A-Za-z]{2}[0-9A-Za-z]{0,3}", text):  # names first: "Mora" is a place, not a code
         return text.upper()
     raise SubscriberError(f"{where}: region {region!r} is not a NUTS code, a Swedish county or a municipality")
-
-
-@lru_cache(maxsize=1)
-def municipalities() -> dict[str, str]:
-    """Municipality (lower-case, without "kommun") -> its county's NUTS 3 code."""
-    doc = yaml.safe_load((Path(__file__).resolve().parent / "data" / "municipalities.yaml").read_text(encoding="utf-8"))
-    return {_municipality_key(name): code for code, names in doc.items() for name in names}
-
-
-def _municipality_key(name: str) -> str:
-    key = name.strip().lower().removesuffix(" kommun")
-    # "Falu kommun", "Gävle kommun": the genitive form drops or adds a letter.
-    return {"falu": "falun", "malung-sälens": "malung-sälen"}.get(key, key)

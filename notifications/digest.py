@@ -19,7 +19,7 @@ from markupsafe import Markup
 from matching.classify import rules
 from matching.subscriptions import Subscriber
 from tenders.codelists import label
-from tenders.store import Assessed
+from tenders.results import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SOON_DAYS = 7

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from web.app import create_app
+from radar.web.app import create_app
 
 
 class TenderRadarPlugin(AirflowPlugin):

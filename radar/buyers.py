@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from matching.subscriptions import SubscriberError, region_code, valid_org_number
-from tenders.buyers_store import BuyerOrg, BuyerStore, BuyerStoreError, OwnedNotice, token_hash
+from matching.subscriptions import SubscriberError, region_code
+from tenders import orgnr
 from tenders.codelists import codelist
 from tenders.model import Lot, Tender
 from tenders.store import Store, Verdict
+from tenders.store.buyers import BuyerOrg, BuyerStore, BuyerStoreError, OwnedNotice, token_hash
 
 TOKEN_PREFIX = "trb_"  # ruff: ignore[hardcoded-password-string] - a prefix; recognisable in logs and by secret scanners; the rest is 256 random bits
 PUBLISHED_STATUSES = ("planned", "open")
@@ -71,7 +72,7 @@ class WithdrawnError(BuyerError):
 def org_number(value: str) -> str:
     """Ten digits of a valid Swedish organisation number (Luhn), from ``NNNNNN-NNNN`` or 12 digits."""
     text = value.strip()
-    if not valid_org_number(text):
+    if not orgnr.valid(text):
         raise BuyerError(f"--org-number {value!r} is not a valid Swedish organisation number (NNNNNN-NNNN)")
     digits = text.replace("-", "")
     return digits[-10:]
@@ -354,7 +355,7 @@ class Published:
 
 
 def _judge(tender: Tender) -> Verdict:
-    from tenders.pipeline import judge  # the one classifier every source goes through
+    from radar.pipeline import judge  # the one classifier every source goes through
 
     return judge(tender)
 
@@ -442,7 +443,7 @@ class Viewer:
 
 def viewer(store: Store, username: str, regions: Sequence[str], is_admin: bool) -> Viewer:
     """The role of a login: a buyer if linked to an organisation, else a coordinator."""
-    from tenders.reports import counties
+    from tenders.places import counties
 
     org = BuyerStore(store).org_of_user(username)
     if org is not None:

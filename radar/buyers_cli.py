@@ -56,8 +56,8 @@ def add_buyer_parser(sub: Any) -> None:
 
 
 def _store() -> Any:
+    from radar.pipeline import open_store
     from tenders.config import load_settings
-    from tenders.pipeline import open_store
 
     return open_store(load_settings())
 
@@ -103,8 +103,8 @@ def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
     import getpass
     import sys
 
-    from tenders.buyers_store import BuyerStore
-    from web.auth import hash_password
+    from radar.web.auth import hash_password
+    from tenders.store.buyers import BuyerStore
 
     store = _store()
     buyers = BuyerStore(store)
@@ -129,7 +129,7 @@ def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_buyer_list(args: argparse.Namespace, run: Problems) -> None:
-    from tenders.buyers_store import BuyerStore
+    from tenders.store.buyers import BuyerStore
 
     buyers = BuyerStore(_store())
     for org in buyers.orgs():
@@ -144,8 +144,8 @@ def cmd_buyer_plan(args: argparse.Namespace, run: Problems) -> None:
     from pathlib import Path
 
     from radar.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
-    from tenders.buyers_store import BuyerStore
     from tenders.config import load_settings
+    from tenders.store.buyers import BuyerStore
 
     store = _store()
     org = BuyerStore(store).org_by_name(args.name)

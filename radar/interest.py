@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifications.tokens import feedback_token
-from tenders.buyers_store import BuyerStore, InterestRow
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.reports import org_digits
+from tenders.orgnr import digits as org_digits
 from tenders.store import Store
+from tenders.store.buyers import BuyerStore, InterestRow
 
 NOTE_MAX = 1000
 CAPACITY_MAX = 300
@@ -42,7 +42,7 @@ class Enterprise:
 
 def enterprise(settings: Settings, store: Store, key: str) -> Enterprise | None:
     """The active subscriber behind a key, with its sectors and municipality from the register when listed."""
-    from tenders.pipeline import active_subscribers
+    from radar.pipeline import active_subscribers
 
     found = next((s for s in active_subscribers(settings, store) if s.key == key), None)
     if found is None:

@@ -22,8 +22,8 @@ from typing import Any
 from matching.subscriptions import SubscriberError, region_code
 from radar.buyers import BuyerError, NoticeError, edit, publish, read_notice
 from scrapers.codes import cpv
-from tenders.buyers_store import BuyerOrg, BuyerStore
 from tenders.store import Store
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 5_000

@@ -22,10 +22,10 @@ from notifications.digest import one_line
 from notifications.senders.base import Message, Sender, SendError
 from radar.buyers import BuyerError, owned
 from radar.interest import enterprise
-from tenders.buyers_store import BuyerOrg, BuyerStore
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import Store, address_hash, utcnow
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 log = logging.getLogger("tender_radar")
 DEADLINE_DAYS = 7
@@ -132,7 +132,7 @@ def _days_left(deadline: str | None, today: date) -> int | None:
 
 
 def _languages(settings: Settings, store: Store) -> dict[str, str]:
-    from tenders.pipeline import active_subscribers
+    from radar.pipeline import active_subscribers
 
     return {s.key: s.language for s in active_subscribers(settings, store)}
 

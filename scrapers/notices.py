@@ -8,7 +8,7 @@ in the stream, beside the tenders that did parse: one bad file never stops the r
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -157,17 +157,31 @@ def iter_package(path: Path, unit: str = "") -> Iterator[Document | ParseError]:
         yield ParseError(str(path), f"broken package: {exc}")
 
 
+def unit_documents(
+    units: Iterable[Unit | ParseError], wanted: Callable[[Unit], bool] = lambda _unit: True
+) -> Iterator[tuple[str | None, Document | ParseError]]:
+    """The one loop over a source's units: (the unit's key, each document or error) for every
+    unit ``wanted`` lets through; an error about a unit itself comes with no key."""
+    for unit in units:
+        if isinstance(unit, ParseError):
+            yield None, unit
+        elif wanted(unit):
+            for doc in unit.documents():
+                yield unit.key, doc
+
+
+def walk(units: Iterable[Unit | ParseError], parse: Callable[[Document], list[Tender]]) -> Iterator[Parsed]:
+    """Every tender of these units, parsed here, each error in line."""
+    for _, doc in unit_documents(units):
+        if isinstance(doc, ParseError):
+            yield doc
+            continue
+        try:
+            yield from parse(doc)
+        except ParseError as exc:
+            yield exc
+
+
 def iter_path(path: Path, source: str = "ted") -> Iterator[Parsed]:
     """Every tender under ``path`` (a file, a folder or a package), with the errors in line."""
-    for unit in iter_units(path):
-        if isinstance(unit, ParseError):
-            yield unit
-            continue
-        for doc in unit.documents():
-            if isinstance(doc, ParseError):
-                yield doc
-                continue
-            try:
-                yield from parse_document(doc.data, doc.origin, source)
-            except ParseError as exc:
-                yield exc
+    yield from walk(iter_units(path), lambda doc: parse_document(doc.data, doc.origin, source))

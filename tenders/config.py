@@ -8,9 +8,11 @@ file outbox, so a fresh clone runs with no setup. PostgreSQL is one variable awa
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -174,3 +176,15 @@ def _path(env: Mapping[str, str], name: str, default: Path, home: Path) -> Path:
         return default
     path = Path(value)
     return path if path.is_absolute() else home / path
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_interval(text: str) -> timedelta:
+    """``30m``, ``6h``, ``3d``, ``1w`` -> a timedelta; anything else is a ValueError naming it."""
+    match = _INTERVAL.match(str(text))
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not an interval like 30m, 6h, 3d or 1w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from radar.pipeline import judge, open_store, run_once
+from radar.register import parse_register
+from radar.web.app import create_app
+from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.pipeline import judge, open_store, run_once
-from tenders.register import parse_register
-from web.app import create_app
-from web.auth import hash_password
 
 from .conftest import PROJECT
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from radar.pipeline import collect, open_store
 from scrapers.errors import ParseError, SourceError
 from scrapers.sources.registry import load_sources
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.pipeline import collect, open_store
 
 from .conftest import PROJECT
 from .test_sources import UHM_COLUMNS

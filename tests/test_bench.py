@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from radar.bench import Options, notices, run
 from scrapers.notices import parse_document
-from tenders.bench import Options, notices, run
 
 
 def test_synthesized_notices_are_distinct_and_parse() -> None:

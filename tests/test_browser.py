@@ -40,7 +40,7 @@ def free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     import uvicorn
 
-    from web.app import create_app
+    from radar.web.app import create_app
 
     port = free_port()
     home = tmp_path_factory.mktemp("browser")
@@ -159,7 +159,7 @@ def test_an_enterprise_subscribes_confirms_edits_says_not_relevant_and_leaves(
     from selenium.webdriver.common.by import By
 
     from notifications.tokens import feedback_token, profile_token
-    from tenders.pipeline import open_store
+    from radar.pipeline import open_store
 
     base, settings = server
     browser.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})

@@ -22,12 +22,12 @@ from sqlalchemy import text
 from matching.subscriptions import parse_subscriber
 from notifications.senders.outbox import OutboxSender
 from radar.buyers import add_buyer, issue_token, revoke_token
-from tenders.buyers_store import BuyerStore
+from radar.pipeline import match_and_queue, open_store, send_due
+from radar.web.app import create_app
 from tenders.config import Settings, load_settings
-from tenders.pipeline import match_and_queue, open_store, send_due
 from tenders.store import Store
+from tenders.store.buyers import BuyerStore
 from tests.conftest import outbox
-from web.app import create_app
 
 ORG_A = "999999-9999"  # invented
 ORG_B = "999999-8884"  # invented
@@ -146,7 +146,7 @@ def test_a_wrong_org_number_or_place_is_refused_by_name(store: Store) -> None:
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tenders.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "radar.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120, check=False)  # fmt: skip
 
 

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from radar.buyers import add_buyer
+from radar.pipeline import open_store
+from radar.web.app import create_app
 from tenders.config import load_settings
-from tenders.pipeline import open_store
-from web.app import create_app
 
 from .fakes.airflow import FakeAirflow, airflow
 

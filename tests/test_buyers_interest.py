@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 
 from notifications.senders.outbox import OutboxSender
 from radar.buyers import add_buyer, publish, withdraw
-from tenders.buyers_store import BuyerStore
+from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
+from radar.web.app import create_app
+from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
-from tenders.pipeline import active_subscribers, match_and_queue, open_store, send_due
 from tenders.store import Store
+from tenders.store.buyers import BuyerStore
 from tests.conftest import outbox
-from web.app import create_app
-from web.auth import hash_password
 
 from .dashboard_site import csrf
 

@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from radar.buyers import add_buyer, publish
-from tenders.buyers_store import BuyerStore
+from radar.pipeline import open_store
+from radar.web.app import create_app
+from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
-from tenders.pipeline import open_store
 from tenders.store import Store
-from web.app import create_app
-from web.auth import hash_password
+from tenders.store.buyers import BuyerStore
 
 from .dashboard_site import csrf
 

@@ -20,14 +20,14 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from radar.buyers import add_buyer
+from radar.pipeline import open_store
 from radar.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
-from tenders.buyers_store import BuyerOrg, BuyerStore
+from radar.web.app import create_app
+from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.pipeline import open_store
 from tenders.store import Store
-from web.app import create_app
-from web.auth import hash_password
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 from .dashboard_site import csrf
 
@@ -126,7 +126,7 @@ def test_the_command_line_previews_imports_and_names_a_wrong_mapping(tmp_path: P
     env = {**os.environ, "TENDER_RADAR_HOME": str(settings.home), "TENDER_RADAR_SECRET": "plan-secret-" + "p" * 20}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "tenders.cli", "buyer", "plan", org.name, str(plan), *args],
+        return subprocess.run([sys.executable, "-m", "radar.cli", "buyer", "plan", org.name, str(plan), *args],
                               capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
 
     preview = cli()

@@ -19,12 +19,12 @@ from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
 from radar.buyers import BuyerError, add_buyer, edit, publish, withdraw
 from radar.interest import raise_hand
+from radar.pipeline import open_store, run_once
 from radar.reminders import invite, queue_reminders, send_buyer_messages
-from tenders.buyers_store import BuyerOrg, BuyerStore
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.pipeline import open_store, run_once
 from tenders.store import Store, drop_schema, new_schema, utcnow
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 ORG = "999999-9999"  # invented
 BUYER_MAIL = "upphandling@dala-inkop.example.org"

@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 
 from radar.buyers import add_buyer, publish
 from radar.interest import raise_hand
+from radar.pipeline import active_subscribers, open_store
 from radar.supply import supply
-from tenders.buyers_store import BuyerOrg, BuyerStore
+from radar.web.app import create_app
+from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
-from tenders.pipeline import active_subscribers, open_store
 from tenders.store import Store
-from web.app import create_app
-from web.auth import hash_password
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 from .dashboard_site import csrf
 

@@ -16,7 +16,7 @@ NOT_NOTICES = {"X01_EEIG.xml", "X02_registration.xml"}
 
 def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tenders.cli", *args],
+        [sys.executable, "-m", "radar.cli", *args],
         input=stdin, capture_output=True, text=True, cwd=PROJECT, env=env, timeout=120,
     )  # fmt: skip
 

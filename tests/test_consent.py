@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from matching.subscriptions import load_subscribers
 from notifications.senders.configured import for_settings
 from notifications.tokens import TokenError, make_token, read_token
+from radar.pipeline import open_store, run_once, send_due
+from radar.web.app import create_app
 from tenders.config import Settings
-from tenders.pipeline import open_store, run_once, send_due
 from tenders.store import utcnow
-from web.app import create_app
 
 from .conftest import PROJECT, outbox
 

@@ -49,8 +49,8 @@ def refuse(*a, **k):
 socket.socket.connect = refuse
 real_create_engine = sqlalchemy.create_engine
 from airflow.dag_processing.dagbag import DagBag
-import tenders.store
-tenders.store.create_engine = refuse
+import tenders.store.engine
+tenders.store.engine.create_engine = refuse
 bag = DagBag(dag_folder="dags")
 out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
 for dag_id, dag in bag.dags.items():

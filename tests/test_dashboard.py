@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from notifications.tokens import make_token
+from radar.pipeline import open_store
+from radar.web.auth import SESSION_COOKIE
 from tenders.config import Settings
-from tenders.pipeline import open_store
-from tenders.reports import municipalities_by_county
-from web.auth import SESSION_COOKIE
+from tenders.places import municipalities_by_county
 
 from .dashboard_site import build, client, csrf, login
 
@@ -197,7 +197,7 @@ def test_the_blind_spot_window_is_the_coordinators_choice(site: Settings) -> Non
 def test_the_app_works_under_a_prefix_as_airflow_mounts_it(site: Settings) -> None:
     from fastapi import FastAPI
 
-    from web.app import create_app
+    from radar.web.app import create_app
 
     parent = FastAPI()
     parent.mount("/tender-radar", create_app(site))

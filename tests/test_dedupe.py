@@ -12,10 +12,10 @@ import pytest
 
 from matching.subscriptions import Subscriber
 from notifications.senders.base import Message
+from radar.pipeline import collect, judge, match_and_queue, open_store, send_due
 from tenders.config import Settings
 from tenders.dedupe import buyer_key, title_similarity
 from tenders.model import Tender
-from tenders.pipeline import collect, judge, match_and_queue, open_store, send_due
 from tenders.store import Store, utcnow
 
 from .conftest import fixture

@@ -17,10 +17,10 @@ import yaml
 
 from matching.subscriptions import load_subscribers, match_all
 from notifications.senders.sendgrid import SendGridSender
+from radar.bench import notices
+from radar.pipeline import judge, match_and_queue, send_due
 from scrapers.notices import parse_document
-from tenders.bench import notices
 from tenders.config import Settings
-from tenders.pipeline import judge, match_and_queue, send_due
 from tenders.store import Store
 
 from .conftest import PROJECT
@@ -36,7 +36,7 @@ from datetime import datetime
 from matching.subscriptions import load_subscribers
 from notifications.senders.sendgrid import SendGridSender
 from tenders.config import load_settings
-from tenders.pipeline import send_due
+from radar.pipeline import send_due
 from tenders.store import Store
 
 db, subscribers, url, when, kill_after, API_KEY = sys.argv[1:7]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tenders.health import freshness, parse_interval
+from radar.health import freshness, parse_interval
 from tenders.store import Store, UpsertResult, utcnow
 
 from .conftest import PROJECT
@@ -55,7 +55,7 @@ def test_status_command_prints_health_and_exits_1_when_a_source_is_failing(tmp_p
     )
     env = {**os.environ, "TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_SOURCES": str(tmp_path / "sources.yaml"),
            "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml")}  # fmt: skip
-    cli = [sys.executable, "-m", "tenders.cli"]
+    cli = [sys.executable, "-m", "radar.cli"]
     subprocess.run([*cli, "run"], env=env, capture_output=True, text=True, check=False)
     status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True, check=False)
     assert status.returncode == 1

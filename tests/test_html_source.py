@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from radar.pipeline import collect, open_store
 from scrapers.errors import SourceError
 from tenders.config import Settings
-from tenders.pipeline import collect, open_store
 
 from .fakes.web import site
 

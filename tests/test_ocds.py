@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from matching.classify import classify
+from radar.pipeline import collect, open_store
 from scrapers.ocds import parse_ocds
 from tenders.config import Settings
-from tenders.pipeline import collect, open_store
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from matching.subscriptions import Subscriber, load_subscribers
 from notifications.senders.base import Message, SendError
 from notifications.senders.configured import for_settings
+from radar.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
 from tenders.store import utcnow
 
 from .conftest import outbox
@@ -146,7 +146,7 @@ def test_parallel_and_serial_ingest_store_the_same(settings: Settings, tmp_path:
 
 
 def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> None:
-    from tenders.pipeline import judge
+    from radar.pipeline import judge
 
     store = open_store(settings)
     t = Tender(source="x", notice_id="1", title="Lokalvård i Falun", nuts=["SE312"], deadline="2027-01-31")
@@ -178,7 +178,7 @@ def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> Non
 
 
 def test_a_digest_the_provider_refuses_is_held_not_retried_every_hour(settings: Settings) -> None:
-    from tenders.pipeline import judge
+    from radar.pipeline import judge
 
     store = open_store(settings)
     t = Tender(source="x", notice_id="1", title="Lokalvård", nuts=["SE312"])

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from matching.subscriptions import Subscriber, SubscriberError, load_subscribers
+from radar.pipeline import match_and_queue, send_due
 from tenders.model import Tender
-from tenders.pipeline import match_and_queue, send_due
 from tenders.store import Store, Verdict
 
 

@@ -15,9 +15,9 @@ import pytest
 from matching.feedback import refine
 from matching.subscriptions import Subscriber
 from notifications.tokens import feedback_token, make_token, profile_token
+from radar.pipeline import active_subscribers, judge, match_and_queue, open_store, send_due
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.pipeline import active_subscribers, judge, match_and_queue, open_store, send_due
 from tenders.store import Assessed, utcnow
 
 from .conftest import outbox

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from radar.pipeline import run_once
 from scrapers.errors import ParseError, SourceError
 from scrapers.sources import KINDS, load_sources
 from tenders.config import load_settings
 from tenders.model import Tender
-from tenders.pipeline import run_once
 
 from .conftest import PROJECT
 from .fakes.ted import fake_ted
@@ -181,7 +181,7 @@ def test_a_run_over_one_source_of_every_kind_stores_each_tender_once_and_a_rerun
 ) -> None:
     from contextlib import ExitStack
 
-    from tenders.cli import main
+    from radar.cli import main
 
     with ExitStack() as stack:
         entries = [{"name": f"src-{kind}", "kind": kind, **stack.enter_context(EXAMPLES[kind]())} for kind in KINDS]

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError
 from notifications.senders.configured import for_settings
+from radar.pipeline import active_subscribers, open_store, run_once, subscribe
+from radar.web.app import create_app
 from tenders.config import Settings
-from tenders.pipeline import active_subscribers, open_store, run_once, subscribe
 from tenders.store import address_hash
-from web.app import create_app
 
 from .conftest import PROJECT, outbox
 
@@ -83,7 +83,7 @@ def test_export_and_erase(radar: Settings) -> None:
     run_once(radar)
     env = {"TENDER_RADAR_HOME": str(radar.home), "TENDER_RADAR_SUBSCRIBERS": str(radar.subscribers_file),
            "TENDER_RADAR_SOURCES": str(radar.sources_file), "PATH": "/usr/bin:/bin"}  # fmt: skip
-    cli = [sys.executable, "-m", "tenders.cli", "subscribers"]
+    cli = [sys.executable, "-m", "radar.cli", "subscribers"]
     exported = json.loads(
         subprocess.run([*cli, "--export", key], env=env, capture_output=True, text=True, cwd=PROJECT).stdout
     )
@@ -113,7 +113,7 @@ def test_a_wrong_sign_up_is_refused_with_a_reason(radar: Settings) -> None:
 def test_the_daily_digest_through_sendgrid_end_to_end(radar: Settings) -> None:
     from datetime import timedelta
 
-    from tenders.pipeline import send_due
+    from radar.pipeline import send_due
     from tenders.store import utcnow
     from tests.fakes.sendgrid import API_KEY, fake_sendgrid
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from radar.pipeline import collect, open_store
 from scrapers.errors import SourceError
 from scrapers.http import PoliteClient
 from scrapers.sources import load_sources
 from tenders.config import Settings
-from tenders.pipeline import collect, open_store
 
 from .fakes.ted import fake_ted
 

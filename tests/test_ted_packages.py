@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from radar.pipeline import collect, open_store
 from tenders.config import Settings
-from tenders.pipeline import collect, open_store
 
 from .conftest import FIXTURES
 

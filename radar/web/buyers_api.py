@@ -9,7 +9,6 @@ fields. Nothing is stored unless the whole notice is valid.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -28,9 +27,9 @@ from radar.buyers import (
     withdraw,
 )
 from radar.events import announce
-from tenders.buyers_store import BuyerOrg
-from tenders.config import Settings
+from radar.web.context import Context
 from tenders.store import Store
+from tenders.store.buyers import BuyerOrg
 
 
 class _RefusedError(Exception):
@@ -55,8 +54,12 @@ def _refusal(exc: BuyerError) -> JSONResponse:
     return _error(400, str(exc))
 
 
-def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
+def buyers_api(ctx: Context) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
+    settings = ctx.settings
+
+    def store() -> Store:
+        return ctx.store
 
     def caller(request: Request) -> tuple[BuyerOrg, str]:
         found = authenticate(store(), request.headers.get("authorization"))
@@ -92,7 +95,7 @@ def buyers_api(settings: Settings, store: Callable[[], Store]) -> APIRouter:
 
     @router.get("/notices")
     def list_notices(request: Request) -> JSONResponse:
-        from tenders.buyers_store import BuyerStore
+        from tenders.store.buyers import BuyerStore
 
         try:
             org, _ = caller(request)

@@ -12,7 +12,7 @@ import contextlib
 import json
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.background import BackgroundTask
 
@@ -31,23 +31,25 @@ from radar.buyers import (
 )
 from radar.events import announce
 from radar.interest import INTEREST_CSV_HEADER, interest_rows
+from radar.pipeline import active_subscribers
 from radar.plans import FIELDS as PLAN_FIELDS
 from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
 from radar.reminders import invite, send_buyer_messages
 from radar.supply import RESERVABLE_AT_LEAST, supply
 from radar.web.buyers_i18n import BUYER_STRINGS
-from tenders.buyers_store import BuyerStore
+from radar.web.context import Context, csv_response
+from radar.web.i18n import STRINGS
 from tenders.model import Tender
-from tenders.pipeline import active_subscribers
-from tenders.reports import counties
-from web.context import Context, csv_response
-from web.i18n import STRINGS
+from tenders.places import counties
+from tenders.store.buyers import BuyerStore
 
 FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
                "procedure_id")  # fmt: skip
 
 
-def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
+def buyer_pages_router(ctx: Context) -> APIRouter:
+    app = APIRouter()
+
     def who(request: Request) -> tuple[Viewer | None, Any]:
         user = ctx.user(request)
         if user is None:
@@ -266,6 +268,8 @@ def add_buyer_pages(app: FastAPI, ctx: Context) -> None:
         if done.created or done.updated:
             answer.background = _announcing(ctx, f"{person.org.source}:plan", "import")
         return answer
+
+    return app
 
 
 def _announcing(ctx: Context, tender_id: str, action: str) -> BackgroundTask:

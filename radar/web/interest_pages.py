@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from notifications.tokens import TokenError, read_token
 from radar.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
+from radar.web.auth import LOGIN_COOKIE
 from radar.web.buyers_i18n import BUYER_STRINGS
-from tenders.buyers_store import BuyerStore
+from radar.web.context import Context
+from radar.web.i18n import STRINGS
 from tenders.model import Tender
-from web.auth import LOGIN_COOKIE
-from web.context import Context
-from web.i18n import STRINGS
+from tenders.store.buyers import BuyerStore
 
 
-def add_interest_pages(app: FastAPI, ctx: Context) -> None:
+def interest_router(ctx: Context) -> APIRouter:
+    app = APIRouter()
+
     def target(request: Request) -> tuple[str, str]:
         """(subscriber key, tender id) of a valid link; InterestError or TokenError says why not."""
         key = read_token(ctx.secret, request.query_params.get("token", ""), "feedback")
@@ -77,6 +79,8 @@ def add_interest_pages(app: FastAPI, ctx: Context) -> None:
         return ctx.render(request, "message.html", title=b["interested_q"], lang=lang, message=message,
                           link=f"{ctx.base(request)}/tenders/{tender_id}?lang={lang}",
                           link_text=tender.title if tender and tender.title else tender_id)  # fmt: skip
+
+    return app
 
 
 def interest_box(ctx: Context, request: Request, tender: Tender, lang: str) -> dict[str, str] | None:

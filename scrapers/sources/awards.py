@@ -23,6 +23,7 @@ from scrapers.codes import cpv
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit
 from scrapers.sources.base import Source
+from tenders.csvtext import sniff_delimiter
 from tenders.model import Tender
 
 FIELDS = (
@@ -63,7 +64,7 @@ class AwardCsv(Source):
             text = document.data.decode(str(self.options.get("encoding", "utf-8-sig")))
         except (UnicodeDecodeError, LookupError) as exc:
             raise ParseError(document.origin, f"cannot decode the CSV: {exc}; set 'encoding'") from None
-        delimiter = str(self.options.get("delimiter") or _sniff(text))
+        delimiter = str(self.options.get("delimiter") or sniff_delimiter(text))
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         missing = [header for header in columns.values() if header not in (reader.fieldnames or [])]
         if missing:
@@ -114,11 +115,6 @@ class AwardCsv(Source):
             strategic_procurement=["soc-obj"] if _yes(row.get("social")) else [],
             winners=[{"org_id": row["supplier_org_id"], "name": row.get("supplier_name") or None}],
         )
-
-
-def _sniff(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _yes(value: str | None) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from scrapers.errors import ParseError, SourceError
 from scrapers.http import PoliteClient
-from scrapers.notices import Document, Parsed, Unit
+from scrapers.notices import Document, Parsed, Unit, walk
 from tenders.model import Tender
 
 
@@ -45,18 +45,7 @@ class Source:
 
     def tenders(self) -> Iterator[Parsed]:
         """Everything the source holds, parsed here in this process (for the CLI and tests)."""
-        for unit in self.units():
-            if isinstance(unit, ParseError):
-                yield unit
-                continue
-            for document in unit.documents():
-                if isinstance(document, ParseError):
-                    yield document
-                    continue
-                try:
-                    yield from self.parse(document)
-                except ParseError as exc:
-                    yield exc
+        yield from walk(self.units(), self.parse)
 
     def client(self) -> PoliteClient:
         """One polite client per source run: robots.txt read once, the pace kept per host."""

@@ -12,7 +12,7 @@ from scrapers.sources.awards import AwardCsv
 from scrapers.sources.base import Source
 from scrapers.sources.files import NoticeFiles, TedPackages
 from scrapers.sources.web import Feed, MunicipalPage
-from tenders.health import parse_interval
+from tenders.config import parse_interval
 
 KINDS: dict[str, type[Source]] = {
     cls.kind: cls for cls in (NoticeFiles, TedPackages, Feed, TedApi, OcdsApi, MunicipalPage, AwardCsv)

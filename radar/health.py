@@ -6,23 +6,13 @@ A source that has brought nothing new for longer than its ``expect_every`` (in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tenders.config import parse_interval as parse_interval
 from tenders.store import SourceHealth, Store, utcnow
 
 DEFAULT_EXPECT = {"ted_files": "3d", "feed": "7d"}  # TED publishes Monday to Friday
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_interval(text: str) -> timedelta:
-    """``30m``, ``6h``, ``3d``, ``1w`` -> a timedelta; anything else is a ValueError naming it."""
-    match = _INTERVAL.match(str(text))
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not an interval like 30m, 6h, 3d or 1w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 @dataclass(frozen=True, slots=True)

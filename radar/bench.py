@@ -1,6 +1,6 @@
 """``tender-radar bench``: how fast, how big, how close to the limit.
 
-Inputs are built from the real notices bundled in ``tests/fixtures``, each copy given its
+Inputs are built from the real notices bundled in ``data/notices``, each copy given its
 own id, date, buyer and title so that nothing is cached. Every case runs several times;
 the table gives the median and the spread and is also written to ``docs/benchmarks.md``.
 """
@@ -32,15 +32,15 @@ from lxml import etree
 from matching.classify import classify
 from matching.subscriptions import Subscriber, match_all
 from notifications.digest import clear_block_cache, render_digest
+from radar.pipeline import collect, judge
 from scrapers.notices import parse_document
 from scrapers.sources import NoticeFiles
 from tenders.config import PROJECT_ROOT, Settings, load_settings
 from tenders.model import Tender
 from tenders.parallel import default_workers
-from tenders.pipeline import collect, judge
 from tenders.store import Assessed, Store, drop_schema, new_schema
 
-FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+NOTICES = PROJECT_ROOT / "data" / "notices"  # real notices (data/README.md); tests/fixtures links to them
 SE_NUTS3 = ["SE110", "SE121", "SE122", "SE123", "SE124", "SE125", "SE211", "SE212", "SE213", "SE214", "SE221",
             "SE224", "SE231", "SE232", "SE311", "SE312", "SE313", "SE321", "SE322", "SE331", "SE332"]  # fmt: skip
 
@@ -72,7 +72,7 @@ def templates() -> list[bytes]:
     """Every valid bundled notice (no INVALID_*, no registration notices)."""
     out = []
     for folder in ("eforms-real", "ted-real/legacy", "ted-real/eforms", "eforms-sdk"):
-        for path in sorted((FIXTURES / folder).glob("*.xml")):
+        for path in sorted((NOTICES / folder).glob("*.xml")):
             if not path.name.startswith(("INVALID_", "X0")):
                 out.append(path.read_bytes())
     return out
@@ -239,7 +239,7 @@ MEMORY_PROBE = """
 import json, resource, sys
 from pathlib import Path
 from tenders.store import Store
-from tenders.pipeline import collect
+from radar.pipeline import collect
 from scrapers.sources import NoticeFiles
 from tenders.config import load_settings
 store = Store("sqlite:///" + sys.argv[2]); store.migrate()

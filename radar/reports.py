@@ -12,13 +12,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tenders.codelists import codelist
+from tenders.orgnr import digits
+from tenders.places import counties, municipalities_by_county, municipality_of
 from tenders.store import EnterpriseRow, Store, TenderRow
 
 SOCIAL_CODES = frozenset({
@@ -28,43 +25,6 @@ SOCIAL_CODES = frozenset({
 RESERVED_CODES = frozenset({"reserved_participation", "reserved_execution", "text_reserved"})
 SEEN_TYPES = frozenset({"competition", "planning", "other"})  # a new procedure; results and changes are not
 BLIND_DAYS = 90
-
-
-@lru_cache(maxsize=1)
-def counties() -> dict[str, dict[str, str]]:
-    """NUTS 3 code -> names; Sweden's 21 counties."""
-    return {code: names for code, names in codelist("nuts_nuts-swe-lvl3").items() if re.fullmatch(r"SE\d{3}", code)}
-
-
-@lru_cache(maxsize=1)
-def municipalities_by_county() -> dict[str, list[str]]:
-    path = Path(__file__).resolve().parent.parent / "matching" / "data" / "municipalities.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(code): [str(n) for n in names] for code, names in doc.items()}
-
-
-@lru_cache(maxsize=1)
-def _municipality_names() -> dict[str, tuple[str, str]]:
-    """Lower-case name forms ("falu", "falun", "gagnefs") -> (municipality, county)."""
-    out: dict[str, tuple[str, str]] = {}
-    for county, names in municipalities_by_county().items():
-        for name in names:
-            low = name.lower()
-            for form in {low, low + "s", low.removesuffix("n"), low.removesuffix("en") + "ens"}:
-                out.setdefault(form, (name, county))
-    out["falu"] = ("Falun", "SE312")
-    out["malung-sälens"] = ("Malung-Sälen", "SE312")
-    return out
-
-
-def municipality_of(buyer_name: str | None) -> tuple[str, str] | None:
-    """``Falu kommun`` -> (Falun, SE312); a region, an agency or a company -> None."""
-    if not buyer_name:
-        return None
-    match = re.match(r"\s*([\wåäöÅÄÖ-]+(?:[ -][\wåäöÅÄÖ]+)?)\s+kommun\b", buyer_name, re.IGNORECASE)
-    if not match:
-        return None
-    return _municipality_names().get(match.group(1).lower())
 
 
 def county_of(row: dict[str, Any]) -> str | None:
@@ -81,11 +41,6 @@ def county_of(row: dict[str, Any]) -> str | None:
             if names["sv"].lower().removesuffix(" län").removesuffix("s") == wanted:
                 return code
     return None
-
-
-def org_digits(value: str | None) -> str:
-    digits = "".join(ch for ch in value or "" if ch.isdigit())
-    return digits[-10:] if len(digits) >= 10 else digits  # "SE5560360793" and "556036-0793" alike
 
 
 @dataclass
@@ -201,7 +156,7 @@ def _figures(
         out.delivered = delivered.get(row.id, 0)
     elif row.notice_type == "result":
         winners = row.data.get("winners") or []
-        out.won = int(any(org_digits(w.get("org_id")) in register for w in winners if isinstance(w, dict)))
+        out.won = int(any(digits(w.get("org_id")) in register for w in winners if isinstance(w, dict)))
     return out
 
 
@@ -211,7 +166,7 @@ def _wins(row: TenderRow, register: dict[str, EnterpriseRow], municipality: str 
     data = row.data
     out = []
     for winner in data.get("winners") or []:
-        enterprise = register.get(org_digits(winner.get("org_id"))) if isinstance(winner, dict) else None
+        enterprise = register.get(digits(winner.get("org_id"))) if isinstance(winner, dict) else None
         if enterprise is not None:
             out.append(Win(tender_id=row.id, title=data.get("title"), buyer=data.get("buyer_name"),
                            municipality=municipality, published=row.published, enterprise=enterprise.name,

@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_run(args: argparse.Namespace, run: _Run) -> None:
-    from tenders.pipeline import run_once
+    from radar.pipeline import run_once
 
     summary = run_once()
     if args.json:
@@ -137,8 +137,8 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_bench(args: argparse.Namespace, run: _Run) -> None:
-    from tenders.bench import Options
-    from tenders.bench import run as bench
+    from radar.bench import Options
+    from radar.bench import run as bench
 
     opts = Options(
         day=args.day, big=args.big, subscribers=args.subscribers, package_mb=args.package_mb,
@@ -149,8 +149,8 @@ def cmd_bench(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_status(args: argparse.Namespace, run: _Run) -> None:
+    from radar.pipeline import open_store, source_freshness
     from tenders.config import load_settings
-    from tenders.pipeline import open_store, source_freshness
 
     settings = load_settings()
     store = open_store(settings)
@@ -198,7 +198,7 @@ def _every(delta: Any) -> str:
 def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
     import uvicorn
 
-    from web.app import create_app
+    from radar.web.app import create_app
 
     uvicorn.run(create_app(), host=args.host, port=args.port)
 
@@ -208,10 +208,10 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
     import getpass
 
     from matching.subscriptions import SubscriberError, region_code
+    from radar.pipeline import open_store
+    from radar.web.auth import hash_password
     from tenders.config import load_settings
-    from tenders.pipeline import open_store
-    from tenders.reports import counties
-    from web.auth import hash_password
+    from tenders.places import counties
 
     regions = []
     for region in args.region:
@@ -239,9 +239,9 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_register(args: argparse.Namespace, run: _Run) -> None:
+    from radar.pipeline import open_store
+    from radar.register import RegisterError, parse_register
     from tenders.config import load_settings
-    from tenders.pipeline import open_store
-    from tenders.register import RegisterError, parse_register
 
     try:
         entries = parse_register(Path(args.file).read_text(encoding="utf-8-sig"), args.file)
@@ -253,8 +253,8 @@ def cmd_register(args: argparse.Namespace, run: _Run) -> None:
 
 def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
     """Subscribers' votes as labelled examples (no subscriber named): material for the next training."""
+    from radar.pipeline import open_store
     from tenders.config import load_settings
-    from tenders.pipeline import open_store
 
     store = open_store(load_settings())
     votes = store.feedback()
@@ -269,8 +269,8 @@ def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
+    from radar.pipeline import open_store, subscribe
     from tenders.config import load_settings
-    from tenders.pipeline import open_store, subscribe
 
     settings = load_settings()
     profile = {
@@ -284,8 +284,8 @@ def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_subscribers(args: argparse.Namespace, run: _Run) -> None:
+    from radar.pipeline import active_subscribers, open_store
     from tenders.config import load_settings
-    from tenders.pipeline import active_subscribers, open_store
 
     settings = load_settings()
     store = open_store(settings)

@@ -1,5 +1,9 @@
 """What every page needs: the store, the language, the prefix the app is mounted under, the
-logged-in coordinator, CSRF checks, rendering and CSV answers."""
+logged-in coordinator, CSRF checks, rendering and CSV answers.
+
+The app holds one ``Context`` (``app.state.context``): one store, one rendering path that always
+sends the security headers. The login check is one dependency, ``Coordinator``.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,19 @@ import io
 import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from notifications.tokens import TokenError, read_token
+from radar.pipeline import open_store
+from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
+from radar.web.i18n import STRINGS
 from tenders.config import Settings
-from tenders.pipeline import open_store
 from tenders.store import CoordinatorRow, Store
-from web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
-from web.i18n import STRINGS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG_COOKIE = "tr_lang"
@@ -141,6 +145,30 @@ class Context:
 
     def new_login_cookie(self) -> str:
         return secrets.token_urlsafe(24)
+
+
+class LoginRequiredError(Exception):
+    """Raised by the ``Coordinator`` dependency; the app answers with the login page's redirect."""
+
+
+def context_of(request: Request) -> Context:
+    ctx: Context = request.app.state.context
+    return ctx
+
+
+def logged_in(request: Request) -> CoordinatorRow:
+    """The coordinator behind the session cookie, or LoginRequiredError."""
+    user = context_of(request).user(request)
+    if user is None:
+        raise LoginRequiredError
+    return user
+
+
+def to_login(request: Request, _exc: Exception) -> Response:
+    return context_of(request).login_redirect(request)
+
+
+Coordinator = Annotated[CoordinatorRow, Depends(logged_in)]
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

@@ -11,24 +11,26 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import make_token
-from tenders.register import RegisterError, parse_register
-from tenders.reports import BLIND_DAYS, CountyReport, counties, county_reports
+from radar.register import RegisterError, parse_register
+from radar.reports import BLIND_DAYS, CountyReport, county_reports
+from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
+from radar.web.charts import county_map, month_chart, municipality_tiles
+from radar.web.context import Context, Coordinator, csv_response
+from radar.web.i18n import STRINGS
+from tenders.places import counties
 from tenders.store import CoordinatorRow
-from web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, verify_password
-from web.charts import county_map, month_chart, municipality_tiles
-from web.context import Context, csv_response
-from web.i18n import STRINGS
 
 
 def allowed_counties(user: CoordinatorRow) -> set[str]:
     return set(counties()) if user.is_admin else {c for c in user.regions if c in counties()}
 
 
-def add_dashboard(app: FastAPI, ctx: Context) -> None:
+def dashboard_router(ctx: Context) -> APIRouter:
+    router = APIRouter()
     brake = Brake()
 
     def year_of(request: Request) -> int:
@@ -39,7 +41,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         this = date.today().year
         return list(range(this, this - 8, -1))
 
-    @app.get("/login")
+    @router.get("/login")
     def login_page(request: Request, next: str = "") -> Response:
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
         s = STRINGS[ctx.lang(request)]
@@ -48,7 +50,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         )
         return ctx.with_form_cookie(request, response, cookie)
 
-    @app.post("/login")
+    @router.post("/login")
     async def login(request: Request) -> Response:
         form = await request.form()
         s = STRINGS[ctx.lang(request)]
@@ -84,7 +86,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         response.delete_cookie(LOGIN_COOKIE, path=ctx.cookie_path(request))
         return response
 
-    @app.post("/logout")
+    @router.post("/logout")
     async def logout(request: Request) -> Response:
         form = await request.form()
         if not ctx.form_ok(request, form):
@@ -93,11 +95,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         response.delete_cookie(SESSION_COOKIE, path=ctx.cookie_path(request))
         return response
 
-    @app.get("/dashboard")
-    def overview(request: Request) -> Response:
-        user = ctx.user(request)
-        if user is None:
-            return ctx.login_redirect(request)
+    @router.get("/dashboard")
+    def overview(request: Request, user: Coordinator) -> Response:
         lang, year = ctx.lang(request, user), year_of(request)
         s = STRINGS[lang]
         allowed = allowed_counties(user)
@@ -140,11 +139,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             map_svg=svg,
         )
 
-    @app.get("/dashboard/county/{code}")
-    def county(request: Request, code: str) -> Response:
-        user = ctx.user(request)
-        if user is None:
-            return ctx.login_redirect(request)
+    @router.get("/dashboard/county/{code}")
+    def county(request: Request, user: Coordinator, code: str) -> Response:
         lang, year = ctx.lang(request, user), year_of(request)
         s = STRINGS[lang]
         if code not in counties():
@@ -190,11 +186,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             municipality=municipality,
         )
 
-    @app.get("/dashboard/sources")
-    def sources(request: Request) -> Response:
-        user = ctx.user(request)
-        if user is None:
-            return ctx.login_redirect(request)
+    @router.get("/dashboard/sources")
+    def sources(request: Request, user: Coordinator) -> Response:
         lang = ctx.lang(request, user)
         rows = _source_rows(ctx)
         if request.query_params.get("format") == "csv":
@@ -208,11 +201,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             )
         return ctx.render(request, "sources.html", title=STRINGS[lang]["sources"], user=user, lang=lang, rows=rows)
 
-    @app.get("/dashboard/register")
-    def register_page(request: Request) -> Response:
-        user = ctx.user(request)
-        if user is None:
-            return ctx.login_redirect(request)
+    @router.get("/dashboard/register")
+    def register_page(request: Request, user: Coordinator) -> Response:
         lang = ctx.lang(request, user)
         rows = ctx.store.register()
         if request.query_params.get("format") == "csv":
@@ -223,11 +213,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             )
         return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows)
 
-    @app.post("/dashboard/register")
-    async def register_import(request: Request) -> Response:
-        user = ctx.user(request)
-        if user is None:
-            return ctx.login_redirect(request)
+    @router.post("/dashboard/register")
+    async def register_import(request: Request, user: Coordinator) -> Response:
         lang = ctx.lang(request, user)
         s = STRINGS[lang]
         form = await request.form()
@@ -258,6 +245,8 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
             rows=ctx.store.register(),
             message=s["imported"].format(n=n),
         )
+
+    return router
 
 
 def _local(target: str) -> str:
@@ -338,9 +327,9 @@ def _county_csv(
 
 def _source_rows(ctx: Context) -> list[dict[str, Any]]:
     """Per source: its freshness (``tender-radar status``), its last run and last error."""
+    from radar.health import freshness
+    from radar.pipeline import source_freshness
     from scrapers.errors import SourcesFileError
-    from tenders.health import freshness
-    from tenders.pipeline import source_freshness
 
     try:
         states = source_freshness(ctx.settings, ctx.store)

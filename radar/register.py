@@ -12,7 +12,9 @@ import csv
 import io
 from typing import Any
 
-from tenders.reports import municipality_of, org_digits
+from tenders.csvtext import sniff_delimiter
+from tenders.orgnr import digits, luhn_ok
+from tenders.places import municipality_of
 
 HEADERS = {
     "name": ("name", "namn", "företag", "foretag"),
@@ -27,8 +29,7 @@ class RegisterError(ValueError):
 
 
 def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
-    sample = text.split("\n", 1)[0]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    delimiter = sniff_delimiter(text)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
     columns = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
     found = {field: next((columns[n] for n in names if n in columns), None) for field, names in HEADERS.items()}
@@ -42,8 +43,8 @@ def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
             header = found[field]
             return str(row.get(header) or "").strip() if header else ""
 
-        number = org_digits(cell("org_number"))
-        if not _valid(number):
+        number = digits(cell("org_number"))
+        if not luhn_ok(number):
             raise RegisterError(f"{origin}: line {line}: {cell('org_number')!r} is not a Swedish organisation number")
         municipality = cell("municipality") or None
         place = municipality_of(f"{municipality} kommun") if municipality else None
@@ -51,13 +52,3 @@ def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
         out[number] = {"org_number": number, "name": cell("name") or number, "municipality": municipality,
                        "county": place[1] if place else None, "sectors": sectors}  # fmt: skip
     return list(out.values())
-
-
-def _valid(number: str) -> bool:
-    if len(number) != 10:
-        return False
-    total = 0
-    for i, ch in enumerate(number):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0

@@ -7,29 +7,29 @@ collect -> classify_new -> match_and_queue -> send_due.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from html import escape as html_escape
 from typing import Any
 
 from matching.classify import classifier_version, classify
 from matching.feedback import refine
 from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
-from notifications.alerts import send_alert
-from notifications.digest import DigestLinks, one_line, render_digest
-from notifications.senders.base import Message, Sender, SendError
-from notifications.senders.configured import for_settings
-from notifications.tokens import feedback_token, make_token, profile_token
-from scrapers.errors import ParseError, SourceError
-from scrapers.notices import Document
+from notifications.alerts import send_alert as send_alert  # the DAGs import the stages through radar
+from notifications.digest import render_digest
+from notifications.messages import confirmation_message, digest_links, digest_message, unsubscribe_url
+from notifications.senders.base import Sender, SendError
+from notifications.senders.configured import for_settings as for_settings
+from radar.health import Freshness, freshness
+from scrapers.errors import ParseError
+from scrapers.errors import SourceError as SourceError
+from scrapers.notices import Document, Unit, unit_documents
 from scrapers.sources import Source, load_sources
-from tenders.config import Settings, load_settings
-from tenders.health import Freshness, freshness
+from tenders.config import Settings
+from tenders.config import load_settings as load_settings
 from tenders.model import Tender
 from tenders.parallel import ordered_map
-from tenders.store import BATCH, Store, UpsertResult, Verdict, address_hash, utcnow
+from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
 
 log = logging.getLogger("tender_radar")
 
@@ -113,20 +113,20 @@ def collect(
         if unit is not None:
             failed.add(unit)
 
+    def wanted(unit: Unit) -> bool:
+        if known.get(unit.key) == unit.fingerprint:
+            result.skipped += 1
+            return False
+        seen[unit.key] = unit.fingerprint
+        return True
+
     def documents() -> Iterator[tuple[Source, Document]]:
         try:
-            for unit in source.units(known):
-                if isinstance(unit, ParseError):
-                    problem(unit)
-                elif known.get(unit.key) == unit.fingerprint:
-                    result.skipped += 1
+            for unit_key, document in unit_documents(source.units(known), wanted):
+                if isinstance(document, ParseError):
+                    problem(document, unit_key)
                 else:
-                    seen[unit.key] = unit.fingerprint
-                    for document in unit.documents():
-                        if isinstance(document, ParseError):
-                            problem(document, unit.key)
-                        else:
-                            yield source, document
+                    yield source, document
         except SourceError as exc:
             problem(exc)
             unreachable.append(exc)
@@ -225,13 +225,13 @@ def send_due(
     by_key = {s.key: s for s in subscribers}
     sent = failed = recovered = suppressed = 0
     errors: list[str] = []
-    blocked = store.suppressed()
+    suppressed_why = store.suppression_check()
     for digest in store.due_digests(now):
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
             continue
         addresses = [a.strip() for a in digest.email.split(",") if a.strip()]
-        reasons = {a: blocked.get(a.lower()) or blocked.get(address_hash(a)) for a in addresses}
+        reasons = {a: suppressed_why(a) for a in addresses}
         to = ", ".join(a for a in addresses if not reasons[a])
         if not to:  # every address unsubscribed, bounced or erased
             store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
@@ -251,17 +251,7 @@ def send_due(
                 today=(now or utcnow()).date(),
                 links=digest_links(settings, subscriber.key),
             )
-            message = Message(
-                key=digest.id,
-                to=to,
-                subject=rendered.subject,
-                html=rendered.html,
-                text=rendered.text,
-                from_email=settings.from_email,
-                from_name=settings.from_name,
-                # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no page in between.
-                headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-            )
+            message = digest_message(settings, digest.id, to, rendered, unsubscribe)
             store.begin_send(digest.id)
             ref = sender.send(message)
         except SendError as exc:
@@ -280,19 +270,6 @@ def send_due(
         "errors": errors,
         "sender": sender.name,
     }
-
-
-UNSUBSCRIBE_VALID = 180 * 24 * 3600.0  # seconds: a link in an old digest still works for half a year
-
-
-def digest_links(settings: Settings, subscriber: str) -> DigestLinks:
-    secret = settings.secret_key()
-    return DigestLinks(settings.base_url, feedback_token(secret, subscriber), profile_token(secret, subscriber))
-
-
-def unsubscribe_url(settings: Settings, subscriber: str) -> str:
-    token = make_token(settings.secret_key(), "unsubscribe", subscriber, valid_for=UNSUBSCRIBE_VALID)
-    return f"{settings.base_url}/unsubscribe?token={token}"
 
 
 def run_once(settings: Settings | None = None) -> dict[str, Any]:
@@ -341,9 +318,6 @@ def check_freshness(settings: Settings | None = None) -> list[Freshness]:
     return bad
 
 
-CONFIRM_VALID = 7 * 24 * 3600.0  # seconds a confirmation link works
-
-
 def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
     """The operator's list (subscribers.yaml) and everyone who signed up and confirmed."""
     listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
@@ -357,30 +331,19 @@ def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
     return listed + confirmed
 
 
+def find_subscriber(settings: Settings, store: Store, key: str) -> Subscriber | None:
+    """The subscriber with this key: from the operator's list, else signed up (any status)."""
+    listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
+    for sub in listed:
+        if sub.key == key:
+            return sub
+    row = store.signed_up_row(key)
+    return parse_subscriber(row.profile, row.key) if row is not None else None
+
+
 def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subscriber:
     """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it."""
     subscriber = parse_subscriber(profile, "sign-up")
     store.sign_up(subscriber.key, subscriber.email, {**profile, "key": subscriber.key})
-    token = make_token(settings.secret_key(), "confirm", subscriber.key, valid_for=CONFIRM_VALID)
-    link = f"{settings.base_url}/confirm?token={token}"
-    texts = {
-        "sv": ("Bekräfta din prenumeration på upphandlingar", "Klicka på länken för att börja få upphandlingar som "
-               "passar {org}:\n\n{link}\n\nHar du inte bett om detta kan du strunta i brevet."),
-        "en": ("Confirm your subscription to public tenders", "Open the link to start receiving tenders that suit "
-               "{org}:\n\n{link}\n\nIf you did not ask for this, ignore this email."),
-    }  # fmt: skip
-    subject, body = texts[subscriber.language]
-    text = body.format(org=one_line(subscriber.organisation), link=link)
-    for_settings(settings).send(
-        Message(
-            key=f"confirm-{uuid.uuid4()}",
-            to=subscriber.email,
-            subject=subject,
-            html="<p>" + html_escape(text).replace("\n\n", "</p><p>") + "</p>",
-            text=text,
-            from_email=settings.from_email,
-            from_name=settings.from_name,
-            categories=("confirm",),
-        )
-    )
+    for_settings(settings).send(confirmation_message(settings, subscriber))
     return subscriber

@@ -20,7 +20,9 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenders.store import STALE_SENDING, Base, Store, utcnow
+from tenders.store.composed import Store
+from tenders.store.outbox import STALE_SENDING
+from tenders.store.tables import Base, utcnow
 
 
 class BuyerOrgRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from matching.classify import rules
@@ -13,14 +13,16 @@ from matching.subscriptions import SubscriberError, parse_subscriber
 from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
+from radar.pipeline import subscribe
+from radar.web.auth import LOGIN_COOKIE
+from radar.web.context import Context
+from radar.web.i18n import STRINGS
 from radar.web.interest_pages import interest_box
-from tenders.pipeline import subscribe
-from web.auth import LOGIN_COOKIE
-from web.context import Context
-from web.i18n import STRINGS
 
 
-def add_selfservice(app: FastAPI, ctx: Context) -> None:
+def selfservice_router(ctx: Context) -> APIRouter:
+    router = APIRouter()
+
     def bad_link(request: Request, lang: str, title: str, why: str) -> Response:
         return ctx.render(request, "message.html", title=title, status=400, lang=lang,
                           error=STRINGS[lang]["bad_link"].format(why=why))  # fmt: skip
@@ -57,7 +59,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
         )
         return ctx.with_form_cookie(request, response, cookie)
 
-    @app.get("/subscribe")
+    @router.get("/subscribe")
     def subscribe_page(request: Request) -> Response:
         lang = ctx.lang(request)
         s = STRINGS[lang]
@@ -72,7 +74,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             editing=False,
         )
 
-    @app.post("/subscribe")
+    @router.post("/subscribe")
     async def subscribe_post(request: Request) -> Response:
         lang = ctx.lang(request)
         s = STRINGS[lang]
@@ -107,12 +109,10 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             key = read_token(ctx.secret, request.query_params.get("token", ""), purpose)
         except TokenError as exc:
             return "", None, str(exc)
-        for row in ctx.store.signed_up():
-            if row.key == key:
-                return key, {**row.profile, "email": row.email}, None
-        return key, None, None
+        row = ctx.store.signed_up_row(key)
+        return key, ({**row.profile, "email": row.email} if row is not None else None), None
 
-    @app.get("/profile")
+    @router.get("/profile")
     def profile_page(request: Request) -> Response:
         key, profile, error = signed_subscriber(request, "profile")
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
@@ -134,7 +134,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             action=f"{ctx.base(request)}/profile?token={token}&lang={lang}",
         )
 
-    @app.post("/profile")
+    @router.post("/profile")
     async def profile_post(request: Request) -> Response:
         key, profile, error = signed_subscriber(request, "profile")
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
@@ -186,7 +186,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
         found = ctx.store.assessed_by_ids([request.query_params.get("tender", "")])
         return key, found[0].tender if found else None, None if found else "no such tender"
 
-    @app.get("/feedback")
+    @router.get("/feedback")
     def feedback_page(request: Request) -> Response:
         _, tender, error = feedback_target(request)
         lang = ctx.lang(request)
@@ -207,7 +207,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
         )
         return ctx.with_form_cookie(request, response, cookie)
 
-    @app.post("/feedback")
+    @router.post("/feedback")
     async def feedback_post(request: Request) -> Response:
         key, tender, error = feedback_target(request)
         lang = ctx.lang(request)
@@ -232,7 +232,7 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             link_text=tender.title or tender.id,
         )
 
-    @app.get("/tenders/{tender_id:path}")
+    @router.get("/tenders/{tender_id:path}")
     def tender_page(request: Request, tender_id: str) -> Response:
         lang = ctx.lang(request)
         s = STRINGS[lang]
@@ -256,6 +256,8 @@ def add_selfservice(app: FastAPI, ctx: Context) -> None:
             listings=ctx.store.listings(t.id),
             interest=interest_box(ctx, request, t, lang),
         )
+
+    return router
 
 
 def _split(value: Any) -> list[str]:

@@ -1,0 +1,109 @@
+"""Confirmation (double opt-in) and unsubscribe (RFC 8058 one-click), the links in every email.
+
+GET on a confirmation or unsubscribe link shows a page with a button and changes nothing,
+because mail scanners open links; the POST (from that button, or straight from a mail
+client's one-click) acts. A confirmation keeps its time and IP as the proof of consent.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from matching.subscriptions import Subscriber
+from notifications.tokens import TokenError, read_token
+from radar.pipeline import find_subscriber
+from radar.web.context import Context
+
+log = logging.getLogger(__name__)
+TEXTS = {
+    "sv": {
+        "ask": ("Avsluta prenumerationen?", "{email} får inga fler upphandlingar från Social Tender Radar.", "Avsluta"),
+        "done": ("Prenumerationen är avslutad", "{email} får inga fler brev från oss.", ""),
+        "bad": ("Länken fungerar inte", "Länken är ogiltig eller för gammal ({why}).", ""),
+        "confirm": (
+            "Bekräfta prenumerationen",
+            "Vill {email} få upphandlingar från Social Tender Radar?",
+            "Ja, bekräfta",
+        ),
+        "confirmed": ("Tack, prenumerationen är bekräftad", "{email} får nu upphandlingar som passar.", ""),
+    },
+    "en": {
+        "ask": ("Unsubscribe?", "{email} will get no more tenders from Social Tender Radar.", "Unsubscribe"),
+        "done": ("You are unsubscribed", "{email} will get no more email from us.", ""),
+        "bad": ("This link does not work", "The link is invalid or too old ({why}).", ""),
+        "confirm": (
+            "Confirm your subscription",
+            "Should {email} receive tenders from Social Tender Radar?",
+            "Yes, confirm",
+        ),
+        "confirmed": ("Thank you, you are subscribed", "{email} will now receive tenders that suit.", ""),
+    },
+}
+
+
+def consent_router(ctx: Context) -> APIRouter:
+    router = APIRouter()
+
+    def subscriber_for(token: str, purpose: str = "unsubscribe") -> Subscriber:
+        key = read_token(ctx.secret, token, purpose)
+        sub = find_subscriber(ctx.settings, ctx.store, key)
+        if sub is None:
+            raise TokenError("no such subscriber")
+        return sub
+
+    def page(
+        request: Request,
+        kind: str,
+        lang: str,
+        status: int = 200,
+        token: str = "",
+        action: str = "/unsubscribe",
+        **values: str,
+    ) -> HTMLResponse:
+        title, text, button = TEXTS[lang][kind]
+        return ctx.render(request, "consent.html", title=title, status=status, lang=lang, text=text.format(**values),
+                          button=button, token=token, action=action)  # fmt: skip
+
+    @router.get("/unsubscribe")
+    def ask(request: Request, token: str = "") -> HTMLResponse:
+        try:
+            sub = subscriber_for(token)
+        except TokenError as exc:
+            return page(request, "bad", "sv", 400, why=str(exc))
+        return page(request, "ask", sub.language, token=token, email=sub.email)
+
+    @router.post("/unsubscribe")
+    async def unsubscribe(request: Request, token: str = "") -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        one_click = form.get("List-Unsubscribe") == ["One-Click"]
+        try:
+            sub = subscriber_for(token)
+        except TokenError as exc:
+            return page(request, "bad", "sv", 400, why=str(exc))
+        ctx.store.suppress(sub.email, "unsubscribed", f"one-click link ({'mail client' if one_click else 'page'})")
+        ctx.store.end_subscription(sub.key)
+        log.info("unsubscribed %s", sub.key)
+        return page(request, "done", sub.language, email=sub.email)
+
+    @router.get("/confirm")
+    def confirm_page(request: Request, token: str = "") -> HTMLResponse:
+        try:
+            sub = subscriber_for(token, "confirm")
+        except TokenError as exc:
+            return page(request, "bad", "sv", 400, why=str(exc))
+        return page(request, "confirm", sub.language, token=token, action="/confirm", email=sub.email)
+
+    @router.post("/confirm")
+    async def confirm(request: Request, token: str = "") -> HTMLResponse:
+        try:
+            sub = subscriber_for(token, "confirm")
+        except TokenError as exc:
+            return page(request, "bad", "sv", 400, why=str(exc))
+        ctx.store.confirm(sub.key, request.client.host if request.client else None)
+        return page(request, "confirmed", sub.language, email=sub.email)
+
+    return router

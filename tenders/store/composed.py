@@ -1,0 +1,13 @@
+"""``Store``: one object over every concern's queries, so call sites hold one thing."""
+
+from __future__ import annotations
+
+from tenders.store.catalogue import CatalogueMixin
+from tenders.store.dashboard import DashboardMixin
+from tenders.store.ingest import IngestMixin
+from tenders.store.outbox import OutboxMixin
+from tenders.store.subscribers import SubscribersMixin
+
+
+class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin):
+    """The one object callers hold: every concern's queries over one engine."""

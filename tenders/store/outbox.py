@@ -1,0 +1,195 @@
+"""The delivery outbox: which tender went to whom, and digests from queued to sent (exactly once)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from tenders.results import Assessed
+from tenders.store.engine import StoreBase
+from tenders.store.tables import DeliveryRow, DigestRow, utcnow
+
+STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to a run that died
+
+
+class OutboxMixin(StoreBase):
+    # -- deliveries ----------------------------------------------------------------------
+
+    def delivered(self, subscriber: str) -> dict[str, str]:
+        """The tenders claimed for this subscriber, with their content hash when claimed."""
+        with self.session() as session:
+            rows = session.execute(
+                select(DeliveryRow.tender_id, DeliveryRow.content_hash).where(DeliveryRow.subscriber == subscriber)
+            )
+            return {tender_id: digest for tender_id, digest in rows}
+
+    def delivered_all(self) -> dict[str, dict[str, str]]:
+        """``delivered`` for every subscriber at once: one query, not one per subscriber."""
+        out: dict[str, dict[str, str]] = {}
+        with self.session() as session:
+            for subscriber, tender_id, digest in session.execute(
+                select(DeliveryRow.subscriber, DeliveryRow.tender_id, DeliveryRow.content_hash)
+            ):
+                out.setdefault(subscriber, {})[tender_id] = digest
+        return out
+
+    def delivered_ids(self, subscriber: str) -> set[str]:
+        return set(self.delivered(subscriber))
+
+    def queue_digest(
+        self,
+        subscriber: str,
+        email: str,
+        language: str,
+        items: Sequence[Assessed],
+        due_at: datetime | None = None,
+    ) -> str | None:
+        """Claim these tenders for this subscriber in a digest due at ``due_at`` (None: now).
+
+        One transaction. A tender already claimed by an earlier digest is left out; the
+        rest join the subscriber's digest already queued for the same time, or a new one.
+        Returns the digest's id, or None when nothing was left to claim.
+        """
+        now = utcnow()
+        with self.session() as session, session.begin():
+            claimed = {
+                row.tender_id: row
+                for row in session.scalars(
+                    select(DeliveryRow).where(
+                        DeliveryRow.subscriber == subscriber,
+                        DeliveryRow.tender_id.in_([i.tender.id for i in items]),
+                    )
+                )
+            }
+            unsent = {
+                d.id
+                for d in session.scalars(
+                    select(DigestRow).where(
+                        DigestRow.id.in_({row.digest_id for row in claimed.values()}), DigestRow.status != "sent"
+                    )
+                )
+            }
+            fresh: list[Assessed] = []
+            changed: list[Assessed] = []
+            for item in items:
+                row = claimed.get(item.tender.id)
+                if row is None:
+                    fresh.append(item)
+                elif row.content_hash != item.content_hash:
+                    row.content_hash = item.content_hash
+                    if row.digest_id not in unsent:  # still queued: that digest shows the new content anyway
+                        changed.append(item)
+            if not fresh and not changed:
+                return None
+            digest = session.scalars(
+                select(DigestRow).where(
+                    DigestRow.subscriber == subscriber,
+                    DigestRow.status == "queued",
+                    DigestRow.due_at == due_at if due_at is not None else DigestRow.due_at.is_(None),
+                )
+            ).first()
+            if digest is None:
+                digest = DigestRow(
+                    id=str(uuid.uuid4()),
+                    subscriber=subscriber,
+                    email=email,
+                    language=language,
+                    tender_ids=[],
+                    status="queued",
+                    attempts=0,
+                    created_at=now,
+                    due_at=due_at,
+                )
+                session.add(digest)
+                session.flush()
+            digest.tender_ids = [*digest.tender_ids, *(i.tender.id for i in fresh + changed)]
+            digest.updated_ids = [*(digest.updated_ids or []), *(i.tender.id for i in changed)]
+            for item in changed:
+                claimed[item.tender.id].digest_id = digest.id
+            for item in fresh:
+                session.add(
+                    DeliveryRow(
+                        subscriber=subscriber,
+                        tender_id=item.tender.id,
+                        content_hash=item.content_hash,
+                        digest_id=digest.id,
+                        created_at=now,
+                    )
+                )
+            return digest.id
+
+    def due_digests(self, now: datetime | None = None) -> list[DigestRow]:
+        """Digests whose time has come, failed ones to retry (a failed send is never dropped), and
+        ones left "sending" by a run that died (for longer than ``STALE_SENDING``)."""
+        now = now or utcnow()
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(DigestRow)
+                    .where(
+                        (DigestRow.status == "failed")
+                        | ((DigestRow.status == "queued") & (DigestRow.due_at.is_(None) | (DigestRow.due_at <= now)))
+                        | ((DigestRow.status == "sending") & (DigestRow.attempted_at < now - STALE_SENDING))
+                    )
+                    .order_by(DigestRow.created_at)
+                )
+            )
+
+    def begin_send(self, digest_id: str) -> None:
+        """Mark the digest as being sent, committed before the provider is called."""
+        with self.session() as session, session.begin():
+            row = session.get(DigestRow, digest_id)
+            if row is not None:
+                row.status, row.attempted_at, row.attempts = "sending", utcnow(), row.attempts + 1
+
+    def waiting_digests(self) -> list[DigestRow]:
+        """Queued digests not yet due: they wait for their subscriber's time."""
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(DigestRow)
+                    .where(DigestRow.status == "queued", DigestRow.due_at.is_not(None))
+                    .order_by(DigestRow.due_at)
+                )
+            )
+
+    def mark_digest(
+        self,
+        digest_id: str,
+        *,
+        sent: bool,
+        provider_ref: str | None = None,
+        error: str | None = None,
+        retryable: bool = True,
+    ) -> None:
+        """Record the outcome. A failure a retry cannot fix (the provider refused the request
+        itself) is held for an operator instead of being retried every hour."""
+        with self.session() as session, session.begin():
+            row = session.get(DigestRow, digest_id)
+            if row is None:
+                return
+            if sent:
+                row.status, row.sent_at, row.provider_ref, row.last_error = "sent", utcnow(), provider_ref, None
+            else:
+                row.status, row.last_error = ("failed" if retryable else "held"), error
+
+    def release_held(self) -> int:
+        """Held digests back to the retry queue (after the cause was fixed)."""
+        with self.session() as session, session.begin():
+            held = list(session.scalars(select(DigestRow).where(DigestRow.status == "held")))
+            for row in held:
+                row.status = "failed"
+            return len(held)
+
+    def digests(self) -> list[DigestRow]:
+        with self.session() as session:
+            return list(session.scalars(select(DigestRow).order_by(DigestRow.created_at)))
+
+    def mark_suppressed(self, digest_id: str, reason: str) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(DigestRow, digest_id)
+            if row is not None:
+                row.status, row.last_error = "suppressed", reason

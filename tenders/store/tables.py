@@ -1,0 +1,177 @@
+"""The tables, as SQLAlchemy 2 maps them; the migrations in ``tenders/migrations`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class TenderRow(Base):
+    __tablename__ = "tenders"
+    __table_args__ = (UniqueConstraint("source", "notice_id", name="uq_tenders_source_notice"),)
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    notice_id: Mapped[str] = mapped_column(String(200))
+    notice_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(Text)
+    buyer_country: Mapped[str | None] = mapped_column(String(2))
+    published: Mapped[str | None] = mapped_column(String(10))
+    deadline: Mapped[str | None] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict[str, Any]]
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[list[Any] | None]
+    assessed_hash: Mapped[str | None] = mapped_column(String(64))
+    classifier_version: Mapped[str | None] = mapped_column(String(40))
+    procedure_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    buyer_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    canonical_id: Mapped[str | None] = mapped_column(String(300), index=True)  # set: another tender stands for it
+
+
+class TenderHistoryRow(Base):
+    __tablename__ = "tender_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    replaced_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestRow(Base):
+    """One email to one subscriber. Recorded before sending: it is the outbox."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subscriber: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5))
+    tender_ids: Mapped[list[Any]]
+    updated_ids: Mapped[list[Any] | None]  # tenders sent before, in again because they changed
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued|sending|sent|failed|held|suppressed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # None: as soon as possible
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DeliveryRow(Base):
+    """(subscriber, tender) once: the key that keeps a tender from reaching anyone twice."""
+
+    __tablename__ = "deliveries"
+
+    subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    digest_id: Mapped[str] = mapped_column(ForeignKey("digests.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SourceRunRow(Base):
+    __tablename__ = "source_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    new: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriberRow(Base):
+    """A subscriber who signed up (double opt-in); the proof of consent is kept with the profile."""
+
+    __tablename__ = "subscribers"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    profile: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(12))  # pending | active | unsubscribed
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_ip: Mapped[str | None] = mapped_column(String(64))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SuppressionRow(Base):
+    """An address that must get no more email: unsubscribed, bounced, or reported as spam."""
+
+    __tablename__ = "suppressions"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DocumentRow(Base):
+    """What each source unit (a file, a package, a feed) looked like when last read."""
+
+    __tablename__ = "documents"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CoordinatorRow(Base):
+    """A regional coordinator's login: the counties (NUTS 3) they see; an admin sees all."""
+
+    __tablename__ = "coordinators"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    regions: Mapped[list[Any]]
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class EnterpriseRow(Base):
+    """The register of social enterprises, imported from CSV: whose wins count as theirs."""
+
+    __tablename__ = "social_enterprises"
+
+    org_number: Mapped[str] = mapped_column(String(20), primary_key=True)  # digits only
+    name: Mapped[str] = mapped_column(String(300))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    county: Mapped[str | None] = mapped_column(String(10))
+    sectors: Mapped[list[Any]]
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FeedbackRow(Base):
+    """A subscriber's "relevant" / "not relevant" on a tender from a digest."""
+
+    __tablename__ = "feedback"
+
+    subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tender_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
