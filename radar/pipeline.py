@@ -286,12 +286,9 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
     subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
     delivered = send_due(store, subscribers, for_settings(settings), settings)
-    from radar.reminders import queue_reminders, send_buyer_messages  # buyers' reminders, exactly once
+    from radar.reminders import remind  # buyers' reminders and invitations, exactly once
 
-    delivered["buyers"] = {
-        **queue_reminders(settings, store),
-        **send_buyer_messages(settings, store, for_settings(settings)),
-    }
+    delivered["buyers"] = remind(settings, store, for_settings(settings))
     waiting = store.waiting_digests()
     delivered["waiting"] = len(waiting)
     delivered["next_due"] = waiting[0].due_at.isoformat(timespec="minutes") if waiting and waiting[0].due_at else None

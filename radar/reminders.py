@@ -219,3 +219,8 @@ def send_buyer_messages(
         buyers.mark_message(row.id, "sent", provider_ref=ref)
         sent += 1
     return {"sent": sent, "failed": failed, "recovered": recovered, "suppressed": suppressed, "errors": errors}
+
+
+def remind(settings: Settings, store: Store, sender: Sender) -> dict[str, Any]:
+    """The step the pipeline runs after the digests: claim what is due, then send the buyers' outbox."""
+    return {**queue_reminders(settings, store), **send_buyer_messages(settings, store, sender)}
