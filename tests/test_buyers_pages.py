@@ -135,3 +135,21 @@ def test_a_coordinator_reads_the_notices_in_their_counties_and_changes_none(sett
     assert c.get("/buyer/new").status_code == 403
     kept = store.get(dalarna)
     assert kept is not None and kept.status == "open"
+
+
+def test_a_buyers_login_opens_its_notices_and_not_the_coordinators_pages(settings: Settings, store: Store) -> None:
+    c = TestClient(create_app(settings))
+    page = c.get("/login")
+    answer = c.post("/login", data={"username": "dala", "password": PASSWORDS["dala"], "csrf": csrf(page.text)},
+                    follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"] == "/buyer"
+    store.replace_register([{"org_number": "9999997779", "name": "Kvar (invented)", "municipality": None,
+                             "county": "SE312", "sectors": []}])  # fmt: skip
+    for path in ("/dashboard", "/dashboard/county/SE312", "/dashboard/register", "/dashboard/sources"):
+        refused = c.get(path)
+        assert refused.status_code == 403 and "Sidan är för samordnare" in refused.text, path
+    token = csrf(c.get("/buyer").text)
+    upload = {"file": ("r.csv", b"namn;organisationsnummer\nX;999999-9999\n", "text/csv")}
+    assert c.post("/dashboard/register", data={"csrf": token}, files=upload).status_code == 403
+    assert [e.name for e in store.register()] == ["Kvar (invented)"]
+    assert "/dashboard/register" not in c.get("/buyer").text  # the coordinators' links are not offered

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from radar.web.buyers_api import buyers_api
 from radar.web.buyers_pages import buyer_pages_router
 from radar.web.consent import consent_router
-from radar.web.context import Context, LoginRequiredError, to_login
+from radar.web.context import Context, CoordinatorsOnlyError, LoginRequiredError, coordinators_only, to_login
 from radar.web.dashboard import dashboard_router
 from radar.web.interest_pages import interest_router
 from radar.web.selfservice import selfservice_router
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = Context(settings)
     app.state.context = ctx
     app.add_exception_handler(LoginRequiredError, to_login)
+    app.add_exception_handler(CoordinatorsOnlyError, coordinators_only)
     app.include_router(consent_router(ctx))
     app.include_router(dashboard_router(ctx))
     app.include_router(selfservice_router(ctx))
