@@ -468,7 +468,7 @@ def visible_notices(store: Store, who: Viewer) -> list[tuple[OwnedNotice, Tender
     """The published notices this person may see, newest first."""
     buyers = BuyerStore(store)
     owned_rows = buyers.notices([who.org.org_number] if who.org else None)
-    tenders = {t.id: t for t in (store.get(n.tender_id) for n in owned_rows) if t is not None}
+    tenders = {a.tender.id: a.tender for a in store.assessed_by_ids([n.tender_id for n in owned_rows])}
     return [
         (n, tenders[n.tender_id]) for n in owned_rows if n.tender_id in tenders and may_see(who, tenders[n.tender_id])
     ]

@@ -169,8 +169,7 @@ def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text
     if not org.contact_email:
         raise BuyerError(f"{org.name} has no contact address for replies (tender-radar buyer add ... --email)")
     buyers = BuyerStore(store)
-    number = 1 + sum(1 for a in buyers.audit_log([org.org_number], limit=10_000)
-                     if a.action == "invite" and a.tender_id == tender.id)  # fmt: skip
+    number = 1 + sum(a.action == "invite" for a in buyers.audit_log(limit=100_000, tender_id=tender.id))
     sent = 0
     languages = _languages(settings, store)
     for row in buyers.interest(tender.id):

@@ -138,7 +138,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             return refuse(request, user, "not_yours", 404)
         found = ctx.store.assessed_by_ids([tender.id])
         buyers = BuyerStore(ctx.store)
-        log = [a for a in buyers.audit_log() if a.tender_id == tender.id]
+        log = buyers.audit_log(tender_id=tender.id)
         mine = may_change(person, tender)
         interested = interest_rows(buyers.interest(tender.id), with_contact=mine)
         wanted = request.query_params.get("n", "")

@@ -414,9 +414,13 @@ class BuyerStore:
             session.add(AuditRow(at=utcnow(), actor=actor, org_number=org_number, action=action, tender_id=tender_id,
                                  detail=detail))  # fmt: skip
 
-    def audit_log(self, org_numbers: Sequence[str] | None = None, limit: int = 200) -> list[AuditRow]:
+    def audit_log(self, org_numbers: Sequence[str] | None = None, limit: int = 200, *,
+                  tender_id: str | None = None) -> list[AuditRow]:  # fmt: skip
+        """Newest first: of these organisations (None: all), of one notice if given."""
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if org_numbers is not None:
             query = query.where(AuditRow.org_number.in_(list(org_numbers)))
+        if tender_id is not None:
+            query = query.where(AuditRow.tender_id == tender_id)
         with self.store.session() as session:
             return list(session.scalars(query))
