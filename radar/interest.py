@@ -16,7 +16,7 @@ from tenders.config import Settings
 from tenders.model import Tender
 from tenders.orgnr import digits as org_digits
 from tenders.store import Store
-from tenders.store.buyers import BuyerStore, InterestRow
+from tenders.store.buyers import BuyerStore, Interest
 
 NOTE_MAX = 1000
 CAPACITY_MAX = 300
@@ -65,7 +65,7 @@ def open_notice(store: Store, tender_id: str) -> Tender:
 
 
 def raise_hand(settings: Settings, store: Store, key: str, tender_id: str, *, note: str = "", capacity: str = "",
-               joint_bid: bool = False, share_contact: bool = False) -> InterestRow:  # fmt: skip
+               joint_bid: bool = False, share_contact: bool = False) -> Interest:  # fmt: skip
     who = enterprise(settings, store, key)
     if who is None:
         raise InterestError("only a subscribed enterprise can show interest")
@@ -99,7 +99,7 @@ INTEREST_CSV_HEADER = ("organisation", "org_number", "municipality", "sectors", 
                        "note", "contact", "since")  # fmt: skip
 
 
-def interest_rows(rows: list[InterestRow], *, with_contact: bool) -> list[list[Any]]:
+def interest_rows(rows: list[Interest], *, with_contact: bool) -> list[list[Any]]:
     """The interested enterprises as a table: the contact only where shared and only for the buyer."""
     return [
         [r.organisation, r.org_number or "", r.municipality or "", "; ".join(r.sectors), r.capacity or "",

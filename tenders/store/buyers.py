@@ -172,6 +172,64 @@ class OwnedNotice:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """An enterprise's raised hand, as callers read it (the contact only while shared)."""
+
+    tender_id: str
+    subscriber: str
+    organisation: str
+    org_number: str | None
+    municipality: str | None
+    sectors: tuple[str, ...]
+    email: str | None
+    note: str | None
+    capacity: str | None
+    joint_bid: bool
+    share_contact: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    org_number: str
+    action: str
+    tender_id: str | None
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerMessage:
+    """One message of the buyers' outbox, as the sending step reads it."""
+
+    id: str
+    kind: str
+    subscriber: str
+    tender_id: str
+    email: str
+    reply_to: str | None
+    subject: str
+    body: str
+    status: str
+    attempts: int
+
+
+def _interest_of(r: InterestRow) -> Interest:
+    return Interest(r.tender_id, r.subscriber, r.organisation, r.org_number, r.municipality, tuple(r.sectors),
+                    r.email, r.note, r.capacity, r.joint_bid, r.share_contact, r.created_at)  # fmt: skip
+
+
+def _entry(r: AuditRow) -> AuditEntry:
+    return AuditEntry(r.at, r.actor, r.org_number, r.action, r.tender_id, r.detail)
+
+
+def _message(r: BuyerMessageRow) -> BuyerMessage:
+    return BuyerMessage(r.id, r.kind, r.subscriber, r.tender_id, r.email, r.reply_to, r.subject, r.body, r.status,
+                        r.attempts)  # fmt: skip
+
+
 class BuyerStoreError(ValueError):
     """A name or number already taken, a token name unknown: the message says which."""
 
@@ -329,19 +387,19 @@ class BuyerStore:
             row.email, row.share_contact = None, False
             return True
 
-    def interest_of(self, tender_id: str, subscriber: str) -> InterestRow | None:
+    def interest_of(self, tender_id: str, subscriber: str) -> Interest | None:
         with self.store.session() as session:
             row = session.get(InterestRow, (tender_id, subscriber))
-            return row if row is not None and row.withdrawn_at is None else None
+            return _interest_of(row) if row is not None and row.withdrawn_at is None else None
 
-    def interest(self, tender_id: str) -> list[InterestRow]:
+    def interest(self, tender_id: str) -> list[Interest]:
         """The enterprises interested in a notice now (withdrawn hands left out), first first."""
         with self.store.session() as session:
-            return list(session.scalars(
+            return [_interest_of(r) for r in session.scalars(
                 select(InterestRow)
                 .where(InterestRow.tender_id == tender_id, InterestRow.withdrawn_at.is_(None))
                 .order_by(InterestRow.created_at, InterestRow.subscriber)
-            ))  # fmt: skip
+            )]  # fmt: skip
 
     def interest_counts(self, tender_ids: Sequence[str]) -> dict[str, int]:
         with self.store.session() as session:
@@ -372,16 +430,16 @@ class BuyerStore:
             return None
         return ident
 
-    def due_messages(self, now: datetime | None = None) -> list[BuyerMessageRow]:
+    def due_messages(self, now: datetime | None = None) -> list[BuyerMessage]:
         """Queued ones, failed ones to retry, and ones left "sending" by a run that died."""
         now = now or utcnow()
         with self.store.session() as session:
-            return list(session.scalars(
+            return [_message(r) for r in session.scalars(
                 select(BuyerMessageRow).where(
                     (BuyerMessageRow.status.in_(("queued", "failed")))
                     | ((BuyerMessageRow.status == "sending") & (BuyerMessageRow.attempted_at < now - STALE_SENDING))
                 ).order_by(BuyerMessageRow.created_at)
-            ))  # fmt: skip
+            )]  # fmt: skip
 
     def begin_message(self, ident: str) -> None:
         with self.store.session() as session, session.begin():
@@ -399,12 +457,12 @@ class BuyerStore:
             if status == "sent":
                 row.sent_at, row.provider_ref = utcnow(), provider_ref
 
-    def messages(self, tender_id: str | None = None) -> list[BuyerMessageRow]:
+    def messages(self, tender_id: str | None = None) -> list[BuyerMessage]:
         query = select(BuyerMessageRow).order_by(BuyerMessageRow.created_at)
         if tender_id is not None:
             query = query.where(BuyerMessageRow.tender_id == tender_id)
         with self.store.session() as session:
-            return list(session.scalars(query))
+            return [_message(r) for r in session.scalars(query)]
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -415,7 +473,7 @@ class BuyerStore:
                                  detail=detail))  # fmt: skip
 
     def audit_log(self, org_numbers: Sequence[str] | None = None, limit: int = 200, *,
-                  tender_id: str | None = None) -> list[AuditRow]:  # fmt: skip
+                  tender_id: str | None = None) -> list[AuditEntry]:  # fmt: skip
         """Newest first: of these organisations (None: all), of one notice if given."""
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if org_numbers is not None:
@@ -423,4 +481,4 @@ class BuyerStore:
         if tender_id is not None:
             query = query.where(AuditRow.tender_id == tender_id)
         with self.store.session() as session:
-            return list(session.scalars(query))
+            return [_entry(r) for r in session.scalars(query)]
