@@ -153,3 +153,17 @@ def test_a_buyers_login_opens_its_notices_and_not_the_coordinators_pages(setting
     assert c.post("/dashboard/register", data={"csrf": token}, files=upload).status_code == 403
     assert [e.name for e in store.register()] == ["Kvar (invented)"]
     assert "/dashboard/register" not in c.get("/buyer").text  # the coordinators' links are not offered
+
+
+def test_the_log_shows_who_did_what_to_whose_notices(settings: Settings, store: Store) -> None:
+    dalarna, stockholm = published(store, ORG_A), published(store, ORG_B, nuts=["SE110"], title="Sthlm (invented)")
+    buyer = logged_in(settings, "dala")
+    buyer.post(f"/buyer/notices/{dalarna}/withdraw", data={"csrf": csrf(buyer.get("/buyer").text)})
+    rows = buyer.get("/buyer/log?format=csv").text.lstrip("\ufeff").splitlines()
+    assert rows[0] == "when,who,what,notice,title"
+    assert [r.split(",")[1:4] for r in rows[1:3]] == [["user:dala", "withdraw", dalarna], ["token:test", "publish",
+                                                                                             dalarna]]  # fmt: skip
+    assert stockholm not in buyer.get("/buyer/log").text
+    coordinator = logged_in(settings, "anna")  # Dalarna
+    seen = coordinator.get("/buyer/log").text
+    assert "user:dala" in seen and "Sthlm (invented)" not in seen

@@ -89,6 +89,26 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         b = BUYER_STRINGS[ctx.lang(request, user)]
         return list_page(request, person, user, b["withdrawn_done"] if request.query_params.get("done") else None)
 
+    @app.get("/buyer/log")
+    def log_page(request: Request) -> Response:
+        """The log: a buyer's own organisation's; a coordinator's, of the notices in their counties."""
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        buyers = BuyerStore(ctx.store)
+        if person.org is not None:
+            entries = buyers.audit_log([person.org.org_number], limit=1000)
+        else:
+            visible = {t.id for _, t in visible_notices(ctx.store, person)}
+            entries = [e for e in buyers.audit_log(limit=5000) if e.tender_id in visible][:1000]
+        titles = {t.id: t.title or t.id for _, t in visible_notices(ctx.store, person)}
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        if request.query_params.get("format") == "csv":
+            return csv_response("log.csv", ["when", "who", "what", "notice", "title"],
+                                [[e.at.isoformat(timespec="seconds"), e.actor, e.action, e.tender_id or "",
+                                  titles.get(e.tender_id or "", "")] for e in entries])  # fmt: skip
+        return page(request, "buyer_log.html", user, title=b["audit"], entries=entries, titles=titles)
+
     @app.get("/buyer/new")
     def new_page(request: Request) -> Response:
         person, user = who(request)
