@@ -169,6 +169,9 @@ def tender_radar_notify() -> None:
         settings = load_settings()
         store = open_store(settings)
         result = send_due(store, active_subscribers(settings, store), for_settings(settings), settings)
+        from radar.reminders import remind  # buyers' reminders and invitations, exactly once
+
+        result["buyers"] = remind(settings, store, for_settings(settings))
         if result["failed"]:
             # The failed digests stay queued for the next run; fail the task so an operator sees it.
             raise RuntimeError(f"{result['failed']} digest(s) failed: {'; '.join(result['errors'][:3])}")

@@ -52,6 +52,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "soon": "Sista anbudsdag inom 7 dagar",
         "new": "Nya upphandlingar",
         "updated": "Ändrade sedan förra brevet",
+        "interested": "Vi är intresserade",
+        "withdrawn": "Återkallade av köparen",
         "lot": "delkontrakt",
     },
     "en": {
@@ -79,6 +81,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "soon": "Deadline within 7 days",
         "new": "New tenders",
         "updated": "Changed since we last wrote",
+        "interested": "We are interested",
+        "withdrawn": "Withdrawn by the buyer",
         "lot": "lot",
     },
 }
@@ -259,6 +263,7 @@ class _Shown:
     text: str
     page: str = ""
     feedback: str = ""
+    interest: str = ""  # a buyer's own notice: the enterprise can tell the buyer it is interested
 
 
 def _block(item: Assessed, language: str, links: DigestLinks | None) -> _Shown:
@@ -266,12 +271,17 @@ def _block(item: Assessed, language: str, links: DigestLinks | None) -> _Shown:
     html, text = _BLOCKS.get(item, language)
     if links is None:
         return _Shown(html, text)
-    tender_id = quote(item.tender.id, safe=":")
+    tender = item.tender
+    tender_id, token = quote(tender.id, safe=":"), quote(links.feedback_token)
+    own = tender.source.startswith("buyer:")  # the tender page offers "interested" for a buyer's own notice
     return _Shown(
         html,
         text,
-        f"{links.base_url}/tenders/{tender_id}?lang={language}",
-        f"{links.base_url}/feedback?token={quote(links.feedback_token)}&tender={tender_id}&lang={language}",
+        f"{links.base_url}/tenders/{tender_id}?lang={language}" + (f"&token={token}" if own else ""),
+        f"{links.base_url}/feedback?token={token}&tender={tender_id}&lang={language}",
+        f"{links.base_url}/interest?token={token}&tender={tender_id}&lang={language}"
+        if own and tender.status != "withdrawn"
+        else "",
     )
 
 
@@ -306,23 +316,28 @@ def render_digest(
     today = today or date.today()
     soon_until = (today + timedelta(days=SOON_DAYS)).isoformat()
     ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
+    withdrawn = [i for i in ordered if i.tender.status == "withdrawn"]  # a buyer's notice, taken back
+    ordered = [i for i in ordered if i.tender.status != "withdrawn"]
     soon = [i for i in ordered if today.isoformat() <= (i.tender.deadline or "9999")[:10] <= soon_until]
     rest = [i for i in ordered if i not in soon]
     sections = [
         (strings["soon"], soon),
         (strings["new"], [i for i in rest if i.tender.id not in updated]),
         (strings["updated"], [i for i in rest if i.tender.id in updated]),
+        (strings["withdrawn"], withdrawn),
     ]
     sections = [(title, group) for title, group in sections if group]
     rendered = [(title, [_block(item, language, links) for item in group]) for title, group in sections]
-    n = len(ordered)
+    n = len(ordered) + len(withdrawn)
     org = one_line(subscriber.organisation)
     subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
+    if withdrawn and not ordered:  # nothing new: say what it is
+        subject = f"{strings['withdrawn']}: {one_line(withdrawn[0].tender.title or withdrawn[0].tender.id)}"
     profile = f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
     context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url,
                "profile": profile}  # fmt: skip
     env = _environment()
-    titled = len(rendered) > 1 or bool(updated) or bool(soon)  # a lone "new" section needs no heading
+    titled = len(rendered) > 1 or bool(updated or soon or withdrawn)  # a lone "new" section needs no heading
     shown = [(t if titled else "", b) for t, b in rendered]
     html = env.get_template("digest.html").render(context, sections=shown)
     text = env.get_template("digest.txt").render(context, sections=shown)

@@ -128,6 +128,11 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
         print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")
     for error in d["errors"]:
         run.problem(error)
+    if b := d.get("buyers"):  # reminders and invitations around buyers' notices
+        print(f"buyers' messages: {b['advertised']} advertised, {b['deadline']} deadline reminders queued; "
+              f"sent {b['sent']}, failed {b['failed']}")  # fmt: skip
+        for error in b["errors"]:
+            run.problem(error)
     if summary["outbox"]:
         print(f"digests are in {summary['outbox']}")
 
@@ -396,6 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="docs/benchmarks.md", help="where to write the table ('' for nowhere)")
     p.set_defaults(func=cmd_bench)
     report_cli.add_parsers(sub)  # statistics import, report: the October check-in
+
+    from radar.buyers_cli import add_buyer_parser
+
+    add_buyer_parser(sub)
     return parser
 
 

@@ -212,6 +212,7 @@ def match_and_queue(
         had = delivered.get(subscriber.key, {})
         mine = refine(subscriber, matches[subscriber.key], votes.get(subscriber.key, {}), voted)
         items = [a for a in mine if had.get(a.tender.id) != a.content_hash]  # new or changed
+        items = [a for a in items if a.tender.status != "withdrawn" or a.tender.id in had]  # told only if told before
         urgent = [a for a in items if subscriber.urgent(a.reasons)]
         later = [a for a in items if not subscriber.urgent(a.reasons)]
         for group, due in ((urgent, None), (later, subscriber.next_slot(now))):
@@ -302,6 +303,9 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
     subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
     delivered = send_due(store, subscribers, for_settings(settings), settings)
+    from radar.reminders import remind  # buyers' reminders and invitations, exactly once
+
+    delivered["buyers"] = remind(settings, store, for_settings(settings))
     waiting = store.waiting_digests()
     delivered["waiting"] = len(waiting)
     delivered["next_due"] = waiting[0].due_at.isoformat(timespec="minutes") if waiting and waiting[0].due_at else None

@@ -51,6 +51,9 @@ class Settings:
     sendgrid_webhook_key: str | None = None  # the Event Webhook's verification key (base64 DER)
     smtp_url: str | None = None
     sendgrid_sandbox: bool = False  # staging: SendGrid checks each request but delivers nothing
+    airflow_url: str | None = None  # a buyer's publish emits an Asset event through this Airflow's REST API
+    airflow_user: str | None = None  # its service account (none: a dev Airflow where everyone is admin)
+    airflow_password: str | None = None
 
     def secret_key(self) -> str:
         """TENDER_RADAR_SECRET, or a random one kept in var/secret.key (made on first use)."""
@@ -116,6 +119,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sendgrid_webhook_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         smtp_url=smtp_url,
         sendgrid_sandbox=_flag(env, "TENDER_RADAR_SENDGRID_SANDBOX"),
+        airflow_url=(_optional_url(env, "TENDER_RADAR_AIRFLOW_URL") or "").rstrip("/") or None,
+        airflow_user=env.get("TENDER_RADAR_AIRFLOW_USER") or None,
+        airflow_password=env.get("TENDER_RADAR_AIRFLOW_PASSWORD") or None,
     )
 
 

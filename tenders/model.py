@@ -63,6 +63,8 @@ class Tender:
     strategic_procurement: list[str] = field(default_factory=list)
     social_objectives: list[str] = field(default_factory=list)
     vcse: bool | None = None  # OCDS suitability.vcse: the buyer says it suits social enterprises
+    status: str | None = None  # a buyer's own notice: "planned", "open" or "withdrawn"; None elsewhere
+    expected_publication: str | None = None  # a planned procurement: when the buyer expects to advertise it
     winners: list[dict[str, Any]] = field(default_factory=list)  # {"org_id", "name"}: who won, from a result
     lots: list[Lot] = field(default_factory=list)
 

@@ -29,6 +29,7 @@ class Message:
     categories: tuple[str, ...] = ("digest",)
     headers: dict[str, str] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
+    reply_to: str | None = None  # replies go there, not to the sender (a buyer's dialogue invitation)
 
 
 class SendError(Exception):

@@ -36,6 +36,8 @@ def build_email(message: Message) -> EmailMessage:
         if not value.isascii() or any(ch in value for ch in "\r\n\0") or len(value) > 900:
             raise SendError(f"header {name} must be one line of ASCII under 900 characters", retryable=False)
         email.set_raw(name, value)
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     for attachment in message.attachments:

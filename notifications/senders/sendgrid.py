@@ -30,6 +30,7 @@ from sendgrid.helpers.mail import (
     Header,
     Mail,
     MailSettings,
+    ReplyTo,
     SandBoxMode,
     To,
 )
@@ -76,6 +77,8 @@ class SendGridSender:
             encoded = base64.b64encode(item.data).decode("ascii")
             mail.add_attachment(Attachment(FileContent(encoded), FileName(item.filename), FileType(item.content_type),
                                            Disposition("attachment")))  # fmt: skip
+        if message.reply_to:  # SendGrid refuses Reply-To among the headers; it has a field of its own
+            mail.reply_to = ReplyTo(message.reply_to)
         if self.sandbox:
             mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
         return mail

@@ -14,10 +14,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from radar.web.buyers_api import buyers_api
+from radar.web.buyers_pages import buyer_pages_router
 from radar.web.consent import consent_router
-from radar.web.context import Context, LoginRequiredError, to_login
+from radar.web.context import Context, CoordinatorsOnlyError, LoginRequiredError, coordinators_only, to_login
 from radar.web.dashboard import dashboard_router
 from radar.web.headers import SecurityHeaders, quiet_access_log
+from radar.web.interest_pages import interest_router
 from radar.web.limits import BodyLimit
 from radar.web.report_page import report_router
 from radar.web.selfservice import selfservice_router
@@ -36,10 +39,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = Context(settings)
     app.state.context = ctx
     app.add_exception_handler(LoginRequiredError, to_login)
+    app.add_exception_handler(CoordinatorsOnlyError, coordinators_only)
     app.include_router(consent_router(ctx))
     app.include_router(dashboard_router(ctx))
     app.include_router(report_router(ctx))  # the October check-in per county
     app.include_router(selfservice_router(ctx))
+    app.include_router(buyers_api(ctx))
+    app.include_router(buyer_pages_router(ctx))
+    app.include_router(interest_router(ctx))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/")

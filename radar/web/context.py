@@ -25,6 +25,7 @@ from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 from radar.web.i18n import STRINGS
 from tenders.config import Settings
 from tenders.store import CoordinatorRow, Store
+from tenders.store.buyers import BuyerStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG_COOKIE = "tr_lang"
@@ -65,6 +66,10 @@ class Context:
             return read_token(self.secret, token, "session") if token else None
         except TokenError:
             return None
+
+    def is_buyer(self, username: str) -> bool:
+        """A login with the role buyer acts for an organisation (radar.buyers), not for counties."""
+        return BuyerStore(self.store).org_of_user(username) is not None
 
     def lang(self, request: Request, user: CoordinatorRow | None = None, fallback: str | None = None) -> str:
         for value in (
@@ -120,6 +125,7 @@ class Context:
             other_lang_query=urlencode(query),
             base=self.base(request),
             user=user.username if user else None,
+            role=("buyer" if self.is_buyer(user.username) else "coordinator") if user else None,
             csrf=csrf_token(self.secret, anchor) if anchor else "",
             title=title,
             **values,
@@ -159,16 +165,29 @@ class LoginRequiredError(Exception):
     """Raised by the ``Coordinator`` dependency; the app answers with the login page's redirect."""
 
 
+class CoordinatorsOnlyError(Exception):
+    """Raised by the ``Coordinator`` dependency for a buyer's login: the coordinators' pages are not its."""
+
+
+def coordinators_only(request: Request, _exc: Exception) -> Response:
+    ctx = context_of(request)
+    user = ctx.user(request)
+    lang = ctx.lang(request, user)
+    return ctx.render(request, "message.html", title=STRINGS[lang]["coordinators_only"], status=403, user=user)
+
+
 def context_of(request: Request) -> Context:
     ctx: Context = request.app.state.context
     return ctx
 
 
 def logged_in(request: Request) -> CoordinatorRow:
-    """The coordinator behind the session cookie, or LoginRequiredError."""
+    """The coordinator behind the session cookie, or LoginRequiredError; a buyer's login is refused."""
     user = context_of(request).user(request)
     if user is None:
         raise LoginRequiredError
+    if context_of(request).is_buyer(user.username):
+        raise CoordinatorsOnlyError
     return user
 
 

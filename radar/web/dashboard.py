@@ -95,7 +95,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
 
         session = ctx.store.open_session(user.username, timedelta(hours=SESSION_HOURS))
         token = make_token(ctx.secret, "session", session, valid_for=SESSION_HOURS * 3600)
-        target = _local(str(form.get("next") or "")) or "/dashboard"
+        target = _local(str(form.get("next") or "")) or ("/buyer" if ctx.is_buyer(user.username) else "/dashboard")
         response = RedirectResponse(ctx.base(request) + target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,

@@ -18,6 +18,7 @@ from radar.pipeline import subscribe
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context
 from radar.web.i18n import STRINGS
+from radar.web.interest_pages import interest_box
 
 SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
 
@@ -260,6 +261,7 @@ def selfservice_router(ctx: Context) -> APIRouter:
             place=place_names(t, lang),
             value=money(t.estimated_value, t.currency, lang),
             listings=ctx.store.listings(t.id),
+            interest=interest_box(ctx, request, t, lang),
         )
 
     return router

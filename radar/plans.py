@@ -1,0 +1,242 @@
+"""A buyer's procurement plan, from XLSX (openpyxl) or CSV: map the columns, preview, import.
+
+Every municipality writes its plan its own way, so nothing here assumes a layout: the buyer
+says which column holds each field (as ``award_csv`` does), with a guess from the headers
+to start from. A mapping that names a column the file lacks is an error listing the file's
+real columns. Each row becomes a planned procurement, checked like any notice; a row that
+fails is named by its line and the others go on. Importing the same plan again changes the
+rows already imported (they are keyed by their Upphandlings-ID, else title and date) rather
+than adding them twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from scrapers.codes import cpv
+
+from matching.subscriptions import SubscriberError, region_code
+from radar.buyers import BuyerError, NoticeError, edit, publish, read_notice
+from tenders.store import Store
+from tenders.store.buyers import BuyerOrg, BuyerStore
+
+MAX_BYTES = 5_000_000
+MAX_ROWS = 5_000
+FIELDS = ("title", "expected_publication", "procedure_id", "description", "cpv", "place", "value", "reserved")
+REQUIRED = ("title", "expected_publication")
+YES = {"ja", "j", "yes", "y", "true", "1", "x", "sant"}
+# Header words to start the mapping from. Upphandlingsmyndigheten's export names "Upphandlings-ID",
+# "Upphandlingens titel", "Huvudsaklig CPV-kod", "Reserverad upphandling"; the rest are plain words.
+GUESSES: dict[str, tuple[str, ...]] = {
+    "title": ("upphandlingens titel", "titel", "rubrik", "upphandling", "benämning", "title"),
+    "expected_publication": (
+        "planerad annonsering",
+        "annonsering",
+        "annonseras",
+        "expected publication",
+        "publication",
+    ),
+    "procedure_id": ("upphandlings-id", "upphandlings id", "diarienummer", "dnr", "procedure id"),
+    "description": ("beskrivning", "description", "omfattning"),
+    "cpv": ("huvudsaklig cpv-kod", "cpv-kod", "cpv"),
+    "place": ("län", "kommun", "plats", "ort", "region", "place"),
+    "value": ("uppskattat värde", "beräknat värde", "värde", "estimated value", "value"),
+    "reserved": ("reserverad upphandling", "reserverad", "reserved"),
+}
+
+
+class PlanError(ValueError):
+    """A file or mapping that cannot be read at all; the message says what and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    origin: str
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (line in the file, cells)
+
+
+@dataclass(slots=True)
+class PlanRow:
+    line: int
+    notice: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Imported:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+def read_table(data: bytes, origin: str) -> Table:
+    """The first sheet of an XLSX workbook, or a CSV (``;`` or ``,``), as headers and rows of text."""
+    if len(data) > MAX_BYTES:
+        raise PlanError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB")
+    xlsx = data[:2] == b"PK" or origin.lower().endswith(".xlsx")  # an XLSX file is a zip archive
+    grid = _xlsx(data, origin) if xlsx else _csv(data, origin)
+    numbered = [(line, [_text(c) for c in cells]) for line, cells in grid]
+    numbered = [(line, cells) for line, cells in numbered if any(cells)]
+    if not numbered:
+        raise PlanError(f"{origin}: no rows")
+    (_, headers), rows = numbered[0], numbered[1:]
+    if len(rows) > MAX_ROWS:
+        raise PlanError(f"{origin}: more than {MAX_ROWS} rows")
+    return Table(origin, [h.strip() for h in headers], rows)
+
+
+def _xlsx(data: bytes, origin: str) -> list[tuple[int, list[Any]]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise PlanError(f"{origin}: not an XLSX workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        return [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    finally:
+        book.close()
+
+
+def _csv(data: bytes, origin: str) -> list[tuple[int, list[Any]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PlanError(f"{origin}: not UTF-8 text; save the CSV as UTF-8 (or send the XLSX)") from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return [(reader.line_num, row) for row in reader]
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def guess_mapping(headers: Sequence[str]) -> dict[str, str]:
+    """A first mapping from the headers' words; the buyer checks and changes it."""
+    lowered = {h.lower(): h for h in headers if h}
+    out: dict[str, str] = {}
+    for name, words in GUESSES.items():
+        for word in words:
+            found = lowered.get(word) or next((h for low, h in lowered.items() if word in low), None)
+            if found and found not in out.values():
+                out[name] = found
+                break
+    return out
+
+
+def check_mapping(table: Table, mapping: Mapping[str, str]) -> dict[str, str]:
+    """The mapping without empty entries; PlanError names an unknown field or a column the file lacks."""
+    given = {k: v.strip() for k, v in mapping.items() if v and v.strip()}
+    unknown = sorted(set(given) - set(FIELDS))
+    if unknown:
+        raise PlanError(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}")
+    lacking = [name for name in REQUIRED if name not in given]
+    if lacking:
+        raise PlanError(f"the mapping must name the column for {' and '.join(lacking)}; "
+                        f"the file's columns: {', '.join(table.headers)}")  # fmt: skip
+    missing = [header for header in given.values() if header not in table.headers]
+    if missing:
+        raise PlanError(f"{table.origin} has no column {', '.join(map(repr, missing))}; "
+                        f"its columns are: {', '.join(table.headers)}")  # fmt: skip
+    return given
+
+
+def plan_rows(table: Table, mapping: Mapping[str, str], today: date | None = None) -> list[PlanRow]:
+    """Each row as a planned notice with the fields that fail, for the preview and the import."""
+    given = check_mapping(table, mapping)
+    index = {name: table.headers.index(header) for name, header in given.items()}
+    out = []
+    for line, cells in table.rows:
+        values = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
+        notice, errors = _notice(values)
+        if not errors:
+            try:
+                read_notice(notice, today)
+            except NoticeError as exc:
+                errors = exc.fields
+        out.append(PlanRow(line, notice, errors))
+    return out
+
+
+def _notice(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    notice: dict[str, Any] = {"status": "planned", "title": values.get("title", "")}
+    if values.get("expected_publication"):
+        notice["expected_publication"] = values["expected_publication"][:10]
+    for name in ("procedure_id", "description"):
+        if values.get(name):
+            notice[name] = values[name]
+    if values.get("cpv"):
+        code = cpv(values["cpv"])
+        if code is None:
+            errors["cpv"] = f"{values['cpv']!r} does not start with a CPV code"
+        else:
+            notice["cpv_main"] = code
+    if values.get("place"):
+        try:
+            notice["nuts"] = [region_code(values["place"], "place")]
+        except SubscriberError:
+            errors["place"] = f"{values['place']!r} is not a county, municipality or NUTS code"
+    if values.get("value"):
+        try:
+            notice["estimated_value"] = float(values["value"].replace(" ", "").replace("\xa0", "").replace(",", "."))
+        except ValueError:
+            errors["value"] = f"{values['value']!r} is not a number"
+    if values.get("reserved", "").lower() in YES:
+        notice["reserved_participation"] = ["res-ws"]
+    return notice, errors
+
+
+def plan_notice_id(notice: Mapping[str, Any]) -> str:
+    """Stable for the same plan row: its Upphandlings-ID, else its title and expected date."""
+    key = str(notice.get("procedure_id") or f"{notice.get('title')}|{notice.get('expected_publication')}")
+    return "plan-" + hashlib.sha256(key.strip().lower().encode()).hexdigest()[:16]
+
+
+def import_plan(store: Store, org: BuyerOrg, rows: Sequence[PlanRow], actor: str, *, base_url: str,
+                today: date | None = None) -> Imported:  # fmt: skip
+    """Publish each good row as a planned procurement (or update it, if imported before)."""
+    done = Imported()
+    buyers = BuyerStore(store)
+    for row in rows:
+        if row.errors:
+            done.failed.append((row.line, row.errors))
+            continue
+        notice_id = plan_notice_id(row.notice)
+        tender_id = f"{org.source}:{notice_id}"
+        try:
+            owned = buyers.notice(tender_id)
+            if owned is None:
+                publish(store, org, row.notice, actor, base_url=base_url, today=today, notice_id=notice_id)
+                done.created.append(tender_id)
+            elif owned.status != "planned":  # advertised or withdrawn since: the plan no longer speaks for it
+                done.unchanged.append(tender_id)
+            else:
+                result = edit(store, org, tender_id, row.notice, actor, base_url=base_url, today=today)
+                (done.updated if result.changed else done.unchanged).append(tender_id)
+        except NoticeError as exc:
+            done.failed.append((row.line, exc.fields))
+        except BuyerError as exc:
+            done.failed.append((row.line, {"row": str(exc)}))
+    return done

@@ -1,0 +1,225 @@
+"""Messages around a buyer's notice, through the buyers' outbox, each exactly once.
+
+- To every enterprise interested in a planned procurement: "it is advertised now", as soon
+  as the buyer opens it or an advertisement with its Upphandlings-ID is linked to it.
+- To every enterprise interested in a notice: "the deadline is in 7 days".
+- A buyer's market-dialogue invitation (or request for information) about its notice, to the
+  interested enterprises that agreed to be contacted (they shared their contact with it),
+  with the buyer as Reply-To.
+
+Each message is claimed once per (kind, enterprise, notice) before it is sent; sending marks
+it "sending" first and, after a crash, asks the provider before sending again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from html import escape
+from typing import Any
+
+from notifications.digest import one_line
+from notifications.senders.base import Message, Sender, SendError
+from radar.buyers import BuyerError, owned
+from radar.interest import enterprise
+from tenders.config import Settings
+from tenders.model import Tender
+from tenders.store import Store, address_hash, utcnow
+from tenders.store.buyers import BuyerOrg, BuyerStore
+
+log = logging.getLogger("tender_radar")
+DEADLINE_DAYS = 7
+INVITATION_MAX = 5000
+
+TEXTS = {
+    "sv": {
+        "advertised_subject": "Nu annonseras: {title}",
+        "advertised": "{buyer} har nu annonserat upphandlingen som {org} visade intresse för:\n\n{title}\n"
+        "Sista anbudsdag: {deadline}\n{link}",
+        "deadline_subject": "Sista anbudsdag om {days} dagar: {title}",
+        "deadline": "Sista anbudsdag för {title} ({buyer}) är {deadline}, om {days} dagar.\n{link}",
+        "invitation_subject": "Inbjudan från {buyer}: {title}",
+        "invitation": "{buyer} bjuder in till dialog om den planerade upphandlingen {title}:\n\n{text}\n\n"
+        "Svara på det här brevet för att nå {buyer}.\n{link}",
+        "footer": "Du får det här brevet eftersom {org} visade intresse för upphandlingen i Social Tender Radar.",
+        "unknown": "anges inte",
+    },
+    "en": {
+        "advertised_subject": "Advertised now: {title}",
+        "advertised": "{buyer} has now advertised the procurement {org} showed interest in:\n\n{title}\n"
+        "Deadline: {deadline}\n{link}",
+        "deadline_subject": "Deadline in {days} days: {title}",
+        "deadline": "The deadline for {title} ({buyer}) is {deadline}, in {days} days.\n{link}",
+        "invitation_subject": "Invitation from {buyer}: {title}",
+        "invitation": "{buyer} invites you to a dialogue about the planned procurement {title}:\n\n{text}\n\n"
+        "Reply to this email to reach {buyer}.\n{link}",
+        "footer": "You get this email because {org} showed interest in the procurement on Social Tender Radar.",
+        "unknown": "not given",
+    },
+}
+
+
+def _linked(store: Store, tender: Tender) -> list[Tender]:
+    """The other notices of the same procedure (an advertisement linked by its Upphandlings-ID)."""
+    out = []
+    for listing in store.listings(tender.id):
+        if listing.tender_id != tender.id and (other := store.get(listing.tender_id)) is not None:
+            out.append(other)
+    return out
+
+
+def advertisement(store: Store, tender: Tender) -> Tender | None:
+    """The advertised form of a planned procurement: itself once opened, or a linked competition notice."""
+    if tender.status == "open" and tender.notice_type == "competition":
+        return tender
+    linked = [t for t in _linked(store, tender) if t.notice_type == "competition" and t.status != "withdrawn"]
+    return linked[-1] if linked else None
+
+
+def deadline_of(store: Store, tender: Tender) -> str | None:
+    """The deadline as the procedure stands: an advertisement or change notice linked to it may move it."""
+    later = [t.deadline for t in _linked(store, tender) if t.notice_type in ("competition", "change") and t.deadline]
+    return later[-1] if later else tender.deadline
+
+
+def queue_reminders(settings: Settings, store: Store, now: datetime | None = None) -> dict[str, int]:
+    """Claim every reminder due now; each (kind, enterprise, notice) only once, ever."""
+    today = (now or utcnow()).date()
+    buyers = BuyerStore(store)
+    counts = {"advertised": 0, "deadline": 0}
+    people: dict[str, Any] = {}
+    languages = _languages(settings, store)
+    for notice in buyers.notices():
+        if notice.status == "withdrawn":
+            continue
+        tender = store.get(notice.tender_id)
+        interested = buyers.interest(notice.tender_id) if tender else []
+        if tender is None or not interested:
+            continue
+        advertised = advertisement(store, tender) if _was_planned(store, tender) else None
+        deadline = deadline_of(store, tender)
+        days = _days_left(deadline, today)
+        for row in interested:
+            if row.subscriber not in people:
+                people[row.subscriber] = enterprise(settings, store, row.subscriber)
+            who = people[row.subscriber]
+            if who is None:  # unsubscribed since: no more mail
+                continue
+            language = languages.get(row.subscriber, "sv")
+            if advertised is not None:
+                counts["advertised"] += _queue(settings, buyers, "advertised", row.subscriber, who, tender, language,
+                                               link=advertised.url, deadline=deadline)  # fmt: skip
+            if days is not None and 0 <= days <= DEADLINE_DAYS:
+                counts["deadline"] += _queue(settings, buyers, "deadline", row.subscriber, who, tender, language,
+                                             deadline=deadline, days=days)  # fmt: skip
+    return counts
+
+
+def _was_planned(store: Store, tender: Tender) -> bool:
+    """A planned procurement, now or before the buyer opened it."""
+    if tender.status == "planned":
+        return True
+    return any(version["data"].get("status") == "planned" for version in store.history(tender.id))
+
+
+def _days_left(deadline: str | None, today: date) -> int | None:
+    if not deadline:
+        return None
+    try:
+        return (date.fromisoformat(deadline[:10]) - today).days
+    except ValueError:
+        return None
+
+
+def _languages(settings: Settings, store: Store) -> dict[str, str]:
+    from radar.pipeline import active_subscribers
+
+    return {s.key: s.language for s in active_subscribers(settings, store)}
+
+
+def _queue(settings: Settings, buyers: BuyerStore, kind: str, key: str, who: Any, tender: Tender, language: str, *,
+           link: str | None = None, deadline: str | None = None, days: int | None = None,
+           text: str = "", reply_to: str | None = None) -> int:  # fmt: skip
+    strings = TEXTS[language]
+    values = {
+        "title": one_line(tender.title or tender.id),
+        "buyer": one_line(tender.buyer_name or ""),
+        "org": one_line(who.organisation),
+        "deadline": (deadline or strings["unknown"]).replace("T", " "),
+        "days": days if days is not None else "",
+        "link": link or f"{settings.base_url}/tenders/{tender.id}?lang={language}",
+        "text": text,
+    }
+    base = kind.split(":", 1)[0]
+    subject = strings[f"{base}_subject"].format(**values)
+    body = strings[base].format(**values) + "\n\n" + strings["footer"].format(**values)
+    queued = buyers.queue_message(kind, key, tender.id, email=who.email, subject=subject, body=body, reply_to=reply_to)
+    return 1 if queued else 0
+
+
+def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text: str, actor: str) -> int:
+    """Queue a dialogue invitation about the organisation's notice to the enterprises that agreed to be
+    contacted; returns how many. Raises BuyerError for a notice not its own, no text, or no Reply-To."""
+    tender = owned(store, org, tender_id)
+    text = text.strip()
+    if not text:
+        raise BuyerError("the invitation needs a text")
+    if len(text) > INVITATION_MAX:
+        raise BuyerError(f"the invitation takes at most {INVITATION_MAX} characters")
+    if not org.contact_email:
+        raise BuyerError(f"{org.name} has no contact address for replies (tender-radar buyer add ... --email)")
+    buyers = BuyerStore(store)
+    number = 1 + sum(a.action == "invite" for a in buyers.audit_log(limit=100_000, tender_id=tender.id))
+    sent = 0
+    languages = _languages(settings, store)
+    for row in buyers.interest(tender.id):
+        who = enterprise(settings, store, row.subscriber) if row.share_contact else None
+        if who is None:
+            continue
+        language = languages.get(row.subscriber, "sv")
+        sent += _queue(settings, buyers, f"invitation:{number}", row.subscriber, who, tender, language, text=text,
+                       reply_to=org.contact_email)  # fmt: skip
+    buyers.audit(actor, org.org_number, "invite", tender.id, {"number": number, "recipients": sent})
+    return sent
+
+
+def send_buyer_messages(
+    settings: Settings, store: Store, sender: Sender, now: datetime | None = None
+) -> dict[str, Any]:
+    """Send every queued reminder and invitation exactly once (suppressed addresses get nothing)."""
+    buyers = BuyerStore(store)
+    blocked = store.suppressed()
+    sent = failed = recovered = suppressed = 0
+    errors: list[str] = []
+    for row in buyers.due_messages(now):
+        if blocked.get(row.email.lower()) or blocked.get(address_hash(row.email)):
+            buyers.mark_message(row.id, "suppressed", error="the address is suppressed")
+            suppressed += 1
+            continue
+        try:
+            if row.attempts and (ref := sender.find(row.id)):
+                buyers.mark_message(row.id, "sent", provider_ref=ref)
+                recovered += 1
+                continue
+            message = Message(
+                key=row.id, to=row.email, subject=row.subject, text=row.body,
+                html="<p>" + escape(row.body).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>",
+                from_email=settings.from_email, from_name=settings.from_name,
+                categories=(row.kind.split(":", 1)[0],), reply_to=row.reply_to,
+            )  # fmt: skip
+            buyers.begin_message(row.id)
+            ref = sender.send(message)
+        except SendError as exc:
+            failed += 1
+            errors.append(f"message {row.id} to {row.subscriber}: {exc}")
+            buyers.mark_message(row.id, "failed" if exc.retryable else "held", error=str(exc))
+            log.error("buyer message failed: %s", exc)
+            continue
+        buyers.mark_message(row.id, "sent", provider_ref=ref)
+        sent += 1
+    return {"sent": sent, "failed": failed, "recovered": recovered, "suppressed": suppressed, "errors": errors}
+
+
+def remind(settings: Settings, store: Store, sender: Sender) -> dict[str, Any]:
+    """The step the pipeline runs after the digests: claim what is due, then send the buyers' outbox."""
+    return {**queue_reminders(settings, store), **send_buyer_messages(settings, store, sender)}

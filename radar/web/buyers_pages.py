@@ -1,0 +1,313 @@
+"""The buyers' pages: their notices, a form to publish one, a notice with its log; coordinators
+read the buyers' notices placed in their counties.
+
+Same login, session and brake as the coordinators (``/login?next=/buyer``). A buyer sees and
+changes only its own organisation's notices; anything else is a 404, so that a guessed id
+tells nothing. Every form carries the CSRF token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.background import BackgroundTask
+
+from notifications.senders.configured import for_settings
+from radar.buyers import (
+    BuyerError,
+    NoticeError,
+    OutsideAreaError,
+    Viewer,
+    may_change,
+    may_see,
+    publish,
+    viewer,
+    visible_notices,
+    withdraw,
+)
+from radar.events import announce
+from radar.interest import INTEREST_CSV_HEADER, interest_rows
+from radar.pipeline import active_subscribers
+from radar.plans import FIELDS as PLAN_FIELDS
+from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
+from radar.reminders import invite, send_buyer_messages
+from radar.supply import RESERVABLE_AT_LEAST, supply
+from radar.web.buyers_i18n import BUYER_STRINGS
+from radar.web.context import Context, csv_response
+from radar.web.i18n import STRINGS
+from tenders.model import Tender
+from tenders.places import counties
+from tenders.store.buyers import BuyerStore
+
+FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
+               "procedure_id")  # fmt: skip
+
+
+def buyer_pages_router(ctx: Context) -> APIRouter:
+    app = APIRouter()
+
+    def who(request: Request) -> tuple[Viewer | None, Any]:
+        user = ctx.user(request)
+        if user is None:
+            return None, None
+        return viewer(ctx.store, user.username, list(user.regions), user.is_admin), user
+
+    def page(request: Request, template: str, user: Any, **values: Any) -> Response:
+        lang = ctx.lang(request, user)
+        names = {code: n[lang] for code, n in counties().items()}
+        return ctx.render(request, template, user=user, lang=lang, b=BUYER_STRINGS[lang], region_names=names, **values)
+
+    def refuse(request: Request, user: Any, key: str, status: int) -> Response:
+        lang = ctx.lang(request, user)
+        title = BUYER_STRINGS[lang][key]
+        return ctx.render(request, "message.html", title=title, status=status, user=user, lang=lang)
+
+    def own(request: Request, tender_id: str) -> tuple[Viewer | None, Any, Tender | None]:
+        person, user = who(request)
+        if person is None:
+            return None, None, None
+        tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
+        return person, user, tender if tender is not None and may_see(person, tender) else None
+
+    def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        rows = visible_notices(ctx.store, person)
+        title = b["notices_of"].format(org=person.org.name) if person.org else b["notices_county"]
+        interest = BuyerStore(ctx.store).interest_counts([t.id for _, t in rows])
+        return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=message,
+                    interest=interest)  # fmt: skip
+
+    @app.get("/buyer")
+    def notices_page(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        return list_page(request, person, user, b["withdrawn_done"] if request.query_params.get("done") else None)
+
+    @app.get("/buyer/log")
+    def log_page(request: Request) -> Response:
+        """The log: a buyer's own organisation's; a coordinator's, of the notices in their counties."""
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        buyers = BuyerStore(ctx.store)
+        if person.org is not None:
+            entries = buyers.audit_log([person.org.org_number], limit=1000)
+        else:
+            visible = {t.id for _, t in visible_notices(ctx.store, person)}
+            entries = [e for e in buyers.audit_log(limit=5000) if e.tender_id in visible][:1000]
+        titles = {t.id: t.title or t.id for _, t in visible_notices(ctx.store, person)}
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        if request.query_params.get("format") == "csv":
+            return csv_response("log.csv", ["when", "who", "what", "notice", "title"],
+                                [[e.at.isoformat(timespec="seconds"), e.actor, e.action, e.tender_id or "",
+                                  titles.get(e.tender_id or "", "")] for e in entries])  # fmt: skip
+        return page(request, "buyer_log.html", user, title=b["audit"], entries=entries, titles=titles)
+
+    @app.get("/buyer/new")
+    def new_page(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        lang = ctx.lang(request, user)
+        values = {"status": "open", "nuts": list(person.org.regions)}
+        return page(request, "buyer_form.html", user, title=BUYER_STRINGS[lang]["publish"], v=values,
+                    regions=person.org.regions, problems={})  # fmt: skip
+
+    @app.post("/buyer/new")
+    async def new_post(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        data = notice_from_form(form)
+        try:
+            done = publish(ctx.store, person.org, data, person.actor, base_url=ctx.settings.base_url)
+        except (NoticeError, OutsideAreaError) as exc:
+            b = BUYER_STRINGS[lang]
+            problems = (
+                exc.fields
+                if isinstance(exc, NoticeError)
+                else {"nuts": b["outside"].format(places=", ".join(exc.places))}
+            )
+            values = {**{k: str(form.get(k) or "") for k in FORM_FIELDS}, "nuts": data.get("nuts", []),
+                      "reserved": bool(form.get("reserved"))}  # fmt: skip
+            return page(request, "buyer_form.html", user, title=b["publish"], v=values, regions=person.org.regions,
+                        problems=problems, status=400, error=b["invalid"])  # fmt: skip
+        return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{done.tender.id}?lang={lang}", status_code=303,
+                                background=_announcing(ctx, done.tender.id, "publish"))  # fmt: skip
+
+    @app.get("/buyer/notices/{tender_id}")
+    def notice_page(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        if tender is None:
+            return refuse(request, user, "not_yours", 404)
+        found = ctx.store.assessed_by_ids([tender.id])
+        buyers = BuyerStore(ctx.store)
+        log = buyers.audit_log(tender_id=tender.id)
+        mine = may_change(person, tender)
+        interested = interest_rows(buyers.interest(tender.id), with_contact=mine)
+        wanted = request.query_params.get("n", "")
+        n = int(wanted) if wanted.isdigit() and 1 <= int(wanted) <= 100 else RESERVABLE_AT_LEAST
+        behind = None
+        if tender.status == "planned":
+            behind = supply(tender, ctx.store.register(), active_subscribers(ctx.settings, ctx.store))
+        message = request.query_params.get("invited")
+        b = BUYER_STRINGS[ctx.lang(request, user)]
+        return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
+                    a=found[0] if found else None, log=log, mine=mine, interested=interested, supply=behind, n=n,
+                    can_invite=mine and tender.status == "planned" and person.org is not None
+                    and bool(person.org.contact_email),
+                    message=b["invited"].format(n=int(message)) if message and message.isdigit() else None)  # fmt: skip
+
+    @app.post("/buyer/notices/{tender_id}/invite")
+    async def invite_post(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if tender is None or person.org is None or not may_change(person, tender):
+            return refuse(request, user, "not_yours", 404)
+        try:
+            n = invite(ctx.settings, ctx.store, person.org, tender.id, str(form.get("text") or ""), person.actor)
+        except BuyerError as exc:
+            return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["invite"], status=400, user=user,
+                              lang=lang, error=str(exc))  # fmt: skip
+        send_buyer_messages(ctx.settings, ctx.store, for_settings(ctx.settings))
+        return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{tender.id}?lang={lang}&invited={n}",
+                                status_code=303)  # fmt: skip
+
+    @app.get("/buyer/notices/{tender_id}/interest.csv")
+    def interest_csv(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        if tender is None:
+            return refuse(request, user, "not_yours", 404)
+        rows = interest_rows(BuyerStore(ctx.store).interest(tender.id), with_contact=may_change(person, tender))
+        return csv_response(f"interest-{tender.notice_id}.csv", INTEREST_CSV_HEADER, rows)
+
+    @app.post("/buyer/notices/{tender_id}/withdraw")
+    async def withdraw_post(request: Request, tender_id: str) -> Response:
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if tender is None or person.org is None or not may_change(person, tender):
+            return refuse(request, user, "not_yours", 404)
+        try:
+            withdraw(ctx.store, person.org, tender.id, person.actor)
+        except BuyerError:
+            return refuse(request, user, "not_yours", 404)
+        return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303,
+                                background=_announcing(ctx, tender.id, "withdraw"))  # fmt: skip
+
+    # -- a procurement plan: map the columns, preview, import --------------------------------
+
+    def plan_page(request: Request, user: Any, status: int = 200, **values: Any) -> Response:
+        lang = ctx.lang(request, user)
+        values.setdefault("mapping", {})
+        return page(request, "buyer_plan.html", user, title=BUYER_STRINGS[lang]["plan"], fields=PLAN_FIELDS,
+                    status=status, **values)  # fmt: skip
+
+    @app.get("/buyer/plan")
+    def plan_form(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        return plan_page(request, user)
+
+    @app.post("/buyer/plan")
+    async def plan_preview(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        given = {name: str(form.get(f"col_{name}") or "") for name in PLAN_FIELDS}
+        upload: Any = form.get("file")
+        try:
+            raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+            table = read_table(raw, str(getattr(upload, "filename", None) or "plan"))
+            mapping = {**guess_mapping(table.headers), **{k: v for k, v in given.items() if v.strip()}}
+            rows = plan_rows(table, mapping)
+        except PlanError as exc:
+            return plan_page(request, user, status=400, error=str(exc), mapping=given)
+        good = [r.notice for r in rows if not r.errors]
+        return plan_page(request, user, mapping=mapping, rows=rows, headers=table.headers,
+                         payload=json.dumps(good, ensure_ascii=False))  # fmt: skip
+
+    @app.post("/buyer/plan/import")
+    async def plan_import(request: Request) -> Response:
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        b = BUYER_STRINGS[lang]
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        try:
+            notices = json.loads(str(form.get("rows") or "[]"))
+        except ValueError:
+            notices = None
+        if not isinstance(notices, list) or len(notices) > MAX_ROWS:
+            return plan_page(request, user, status=400, error=b["plan_again"])
+        rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
+        done = import_plan(ctx.store, person.org, rows, person.actor, base_url=ctx.settings.base_url)
+        message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
+        answer = list_page(request, person, user, message)
+        if done.created or done.updated:
+            answer.background = _announcing(ctx, f"{person.org.source}:plan", "import")
+        return answer
+
+    return app
+
+
+def _announcing(ctx: Context, tender_id: str, action: str) -> BackgroundTask:
+    """Tell Airflow after the answer has gone (radar.events), so a slow Airflow never holds the page."""
+    return BackgroundTask(announce, ctx.settings, tender_id, action)
+
+
+def notice_from_form(form: Any) -> dict[str, Any]:
+    """A notice in the API's JSON form from the publishing form; empty fields are left out."""
+    data: dict[str, Any] = {}
+    for name in FORM_FIELDS:
+        value = str(form.get(name) or "").strip()
+        if value:
+            data[name] = value
+    if "estimated_value" in data:
+        with contextlib.suppress(ValueError):  # if not a number, the check names the field
+            data["estimated_value"] = float(data["estimated_value"].replace(" ", "").replace(",", "."))
+    data["nuts"] = [str(n) for n in form.getlist("nuts") if str(n).strip()]
+    if form.get("reserved"):
+        data["reserved_participation"] = ["res-ws"]
+    return data

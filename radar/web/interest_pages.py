@@ -1,0 +1,98 @@
+"""``/interest``: a subscribed enterprise says "we are interested" in a buyer's notice.
+
+It arrives by the signed per-subscriber link of its digest (or the tender page opened from it).
+GET shows the form and changes nothing (mail scanners open links); the POST, with its CSRF
+token, raises, changes or withdraws the hand.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from notifications.tokens import TokenError, read_token
+from radar.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
+from radar.web.auth import LOGIN_COOKIE
+from radar.web.buyers_i18n import BUYER_STRINGS
+from radar.web.context import Context
+from radar.web.i18n import STRINGS
+from tenders.model import Tender
+from tenders.store.buyers import BuyerStore
+
+
+def interest_router(ctx: Context) -> APIRouter:
+    app = APIRouter()
+
+    def target(request: Request) -> tuple[str, str]:
+        """(subscriber key, tender id) of a valid link; InterestError or TokenError says why not."""
+        key = read_token(ctx.secret, request.query_params.get("token", ""), "feedback")
+        tender_id = request.query_params.get("tender", "")
+        if enterprise(ctx.settings, ctx.store, key) is None:
+            raise InterestError("only a subscribed enterprise can show interest")
+        open_notice(ctx.store, tender_id)
+        return key, tender_id
+
+    def bad(request: Request, lang: str, why: str) -> Response:
+        return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["interested_q"], status=400, lang=lang,
+                          error=STRINGS[lang]["bad_link"].format(why=why))  # fmt: skip
+
+    @app.get("/interest")
+    def interest_page(request: Request) -> Response:
+        lang = ctx.lang(request)
+        try:
+            key, tender_id = target(request)
+        except (TokenError, InterestError) as exc:
+            return bad(request, lang, str(exc))
+        who = enterprise(ctx.settings, ctx.store, key)
+        tender = ctx.store.get(tender_id)
+        cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
+        response = ctx.render(
+            request, "interest.html", title=BUYER_STRINGS[lang]["interested_q"], lang=lang, b=BUYER_STRINGS[lang],
+            tender=tender, current=BuyerStore(ctx.store).interest_of(tender_id, key), email=who.email if who else "",
+            action=f"{ctx.base(request)}/interest?{request.url.query}", csrf_anchor=cookie,
+        )  # fmt: skip
+        return ctx.with_form_cookie(request, response, cookie)
+
+    @app.post("/interest")
+    async def interest_post(request: Request) -> Response:
+        lang = ctx.lang(request)
+        b = BUYER_STRINGS[lang]
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=b["interested_q"], status=403, lang=lang,
+                              error=STRINGS[lang]["bad_form"])  # fmt: skip
+        try:
+            key, tender_id = target(request)
+            if form.get("action") == "withdraw":
+                lower_hand(ctx.store, key, tender_id)
+                message = b["interest_withdrawn"]
+            else:
+                raise_hand(ctx.settings, ctx.store, key, tender_id, note=str(form.get("note") or ""),
+                           capacity=str(form.get("capacity") or ""), joint_bid=bool(form.get("joint_bid")),
+                           share_contact=bool(form.get("share_contact")))  # fmt: skip
+                message = b["interest_saved"]
+        except (TokenError, InterestError) as exc:
+            return bad(request, lang, str(exc))
+        tender = ctx.store.get(tender_id)
+        return ctx.render(request, "message.html", title=b["interested_q"], lang=lang, message=message,
+                          link=f"{ctx.base(request)}/tenders/{tender_id}?lang={lang}",
+                          link_text=tender.title if tender and tender.title else tender_id)  # fmt: skip
+
+    return app
+
+
+def interest_box(ctx: Context, request: Request, tender: Tender, lang: str) -> dict[str, str] | None:
+    """On a buyer's notice page: the way to say "we are interested" (with the digest's signed link),
+    or how to get it. None for other tenders and withdrawn notices."""
+    if not tender.source.startswith("buyer:") or tender.status == "withdrawn":
+        return None
+    b = BUYER_STRINGS[lang]
+    token = request.query_params.get("token", "")
+    try:
+        read_token(ctx.secret, token, "feedback")
+    except TokenError:
+        return {"title": b["interested_q"], "text": b["interest_via_digest"], "link": ""}
+    query = urlencode({"token": token, "tender": tender.id, "lang": lang})
+    return {"title": b["interested_q"], "text": b["we_are_interested"], "link": f"{ctx.base(request)}/interest?{query}"}
