@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from scrapers.codes import cpv
-
 from matching.subscriptions import SubscriberError, region_code
 from radar.buyers import BuyerError, NoticeError, edit, publish, read_notice
+from tenders.codes import cpv
 from tenders.store import Store
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
