@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from tenders import clock
 from tenders.dedupe import buyer_key, procedure_key, same_procedure
 from tenders.model import Tender, content_hash
 
@@ -49,7 +50,8 @@ STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now in naive UTC, from the project's one clock (``tenders.clock``)."""
+    return clock.utcnow()
 
 
 class Base(DeclarativeBase):

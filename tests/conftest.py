@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Store, drop_schema, new_schema
@@ -19,6 +20,11 @@ from tenders.store import Store, drop_schema, new_schema
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TENDER_RADAR_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which clock the run lives on: ``make test-future`` moves it a year ahead."""
+    return f"project clock: {clock.utcnow():%Y-%m-%d %H:%M} UTC (moved by {clock.shift()})"
 
 
 def fixture(rel: str) -> Path:

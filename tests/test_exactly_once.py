@@ -10,7 +10,7 @@ import random
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -18,6 +18,7 @@ import yaml
 from matching.subscriptions import load_subscribers, match_all
 from notifications.senders.sendgrid import SendGridSender
 from scrapers.notices import parse_document
+from tenders import clock
 from tenders.bench import notices
 from tenders.config import Settings
 from tenders.pipeline import judge, match_and_queue, send_due
@@ -27,7 +28,7 @@ from .conftest import PROJECT
 from .fakes.sendgrid import API_KEY, fake_sendgrid
 
 COUNTIES = ["SE110", "SE121", "SE312", "SE313", "SE331"]
-QUEUED_AT = datetime(2026, 11, 26, 12, 0)
+QUEUED_AT = clock.utcnow().replace(microsecond=0)  # the runs stamp "sending" with the clock: judge it by the same
 SEND_AT = QUEUED_AT + timedelta(days=8)  # past every subscriber's next slot
 
 KILLED_RUN = """

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from matching.classify import classify
 from scrapers.ocds import parse_ocds
+from tenders import clock
 from tenders.config import Settings
 from tenders.pipeline import collect, open_store
 
-BASE = datetime(2026, 11, 1, tzinfo=UTC)
+BASE = datetime.combine(clock.today() - timedelta(days=30), time(), UTC)  # inside the first run's 40 days
+
+DEADLINE = f"{BASE + timedelta(days=49):%Y-%m-%d}T12:00:00Z"
 
 
 def release(i: int, **tender: Any) -> dict[str, Any]:
@@ -29,7 +32,7 @@ def release(i: int, **tender: Any) -> dict[str, Any]:
         "parties": [{"id": "GB-B1", "name": f"Council {i}", "roles": ["buyer"],
                      "address": {"countryName": "United Kingdom", "region": "UKI32"}}],
         "tender": {"id": f"T{i}", "title": f"Grounds maintenance {i}", "description": "Parks and verges.",
-                   "value": {"amount": 120000, "currency": "GBP"}, "tenderPeriod": {"endDate": "2026-12-20T12:00:00Z"},
+                   "value": {"amount": 120000, "currency": "GBP"}, "tenderPeriod": {"endDate": DEADLINE},
                    "classification": {"scheme": "CPV", "id": "77310000"}, **tender},
     }  # fmt: skip
 
@@ -124,7 +127,9 @@ def test_windows_are_split_not_cursor_followed_and_a_rerun_starts_at_the_waterma
         assert len(store.history("fts:ocds-h6vhtk-000005")) == 1  # the first release kept as history
         fts["requests"].clear()
         again = collect("fts", store, s)
-        assert fts["requests"][0]["updatedFrom"] == "2026-11-11T00:00:00Z"  # from the watermark on
+        assert (
+            fts["requests"][0]["updatedFrom"] == f"{BASE + timedelta(days=10):%Y-%m-%d}T00:00:00Z"
+        )  # from the watermark on
         assert again.new == 0
 
 

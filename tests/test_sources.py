@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,10 @@ def on_municipal_page() -> Generator[dict[str, Any]]:
 
 @contextmanager
 def on_find_a_tender() -> Generator[dict[str, Any]]:
-    from .test_ocds import find_a_tender
+    from .test_ocds import BASE, find_a_tender
 
     with find_a_tender() as fts:
-        yield {"url": fts["url"], "min_interval": 0, "first_days": 40, "until": "2026-11-12T00:00:00+00:00"}
+        yield {"url": fts["url"], "min_interval": 0, "first_days": 40, "until": (BASE + timedelta(days=11)).isoformat()}
 
 
 @contextmanager

@@ -12,10 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tenders import clock
 from tenders.config import Settings
 from tenders.pipeline import collect, open_store
 
 from .conftest import FIXTURES
+
+YEAR = clock.today().year  # this year's issues: an earlier year's would roll over into this one
 
 
 def package(files: list[Path]) -> bytes:
@@ -56,10 +59,10 @@ def ted_site(packages: dict[str, bytes]) -> Generator[tuple[str, list[str]]]:
 def test_new_packages_are_read_and_a_rerun_asks_only_for_the_next_issue(settings: Settings, tmp_path: Path) -> None:
     notices = sorted((FIXTURES / "eforms-real").glob("*.xml"))
     legacy = sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml"))[:4]
-    packages = {"202600230": package(notices[:10]), "202600231": package(notices[10:] + legacy)}
+    packages = {f"{YEAR}00230": package(notices[:10]), f"{YEAR}00231": package(notices[10:] + legacy)}
     with ted_site(packages) as (url, asked):
         (tmp_path / "s.yaml").write_text(
-            f"sources:\n  - {{name: daily, kind: ted_packages, url: '{url}', start: '202600230', min_interval: 0,"
+            f"sources:\n  - {{name: daily, kind: ted_packages, url: '{url}', start: '{YEAR}00230', min_interval: 0,"
             f" download_dir: '{tmp_path / 'downloads'}'}}\n"
         )
         (tmp_path / "downloads").mkdir()
@@ -67,10 +70,15 @@ def test_new_packages_are_read_and_a_rerun_asks_only_for_the_next_issue(settings
         store = open_store(s)
         first = collect("daily", store, s)
         assert first.new == 18 + 4 and first.errors == []
-        assert asked == ["202600230", "202600231", "202600232", "202600233"]  # two misses in a row: not yet published
+        assert asked == [
+            f"{YEAR}00230",
+            f"{YEAR}00231",
+            f"{YEAR}00232",
+            f"{YEAR}00233",
+        ]  # two misses in a row: not yet published
         assert list((tmp_path / "downloads").iterdir()) == []  # each download is deleted once read
 
         asked.clear()
-        packages["202600232"] = package(legacy[:1] + sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml"))[4:6])
+        packages[f"{YEAR}00232"] = package(legacy[:1] + sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml"))[4:6])
         second = collect("daily", store, s)
-        assert asked[0] == "202600232" and second.new == 2 and second.unchanged == 1
+        assert asked[0] == f"{YEAR}00232" and second.new == 2 and second.unchanged == 1

@@ -7,7 +7,6 @@ every CSV refuses an anonymous request (to the login page) and another county's 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -15,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import make_token
+from tenders import clock
 from tenders.register import RegisterError, parse_register
 from tenders.reports import BLIND_DAYS, CountyReport, counties, county_reports
 from tenders.store import CoordinatorRow
@@ -33,10 +33,10 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
 
     def year_of(request: Request) -> int:
         value = request.query_params.get("year", "")
-        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else date.today().year
+        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else clock.today().year
 
     def years() -> list[int]:
-        this = date.today().year
+        this = clock.today().year
         return list(range(this, this - 8, -1))
 
     @app.get("/login")
@@ -154,7 +154,7 @@ def add_dashboard(app: FastAPI, ctx: Context) -> None:
         days_text = request.query_params.get("days", "")
         days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3650 else BLIND_DAYS
         report = county_reports(ctx.store, year, [code])[code]
-        blind = report.blind_spots(date.today(), days)
+        blind = report.blind_spots(clock.today(), days)
         chosen = request.query_params.get("municipality")
         municipality = chosen if chosen in report.by_municipality else None
         if request.query_params.get("format") == "csv":

@@ -16,6 +16,7 @@ from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit, parse_document
 from scrapers.ocds import parse_ocds
 from scrapers.sources.base import Source
+from tenders import clock
 from tenders.model import Tender
 
 
@@ -39,7 +40,7 @@ class TedApi(Source):
         query = str(self.options.get("query", "buyer-country=SWE"))
         since = (
             known.get(self.WATERMARK)
-            or (date.today() - timedelta(days=int(self.options.get("first_days", 7)))).isoformat()
+            or (clock.today() - timedelta(days=int(self.options.get("first_days", 7)))).isoformat()
         )
         expert = f"({query}) AND publication-date>={since.replace('-', '')}"
         newest = since
@@ -105,10 +106,10 @@ class OcdsApi(Source):
         if not self.url:
             raise SourceError(self.name, "an ocds source needs 'url' (the release-package endpoint)")
         limit = int(self.options.get("limit", 100))
-        start = _instant(known.get(self.WATERMARK)) or datetime.now(UTC) - timedelta(
+        start = _instant(known.get(self.WATERMARK)) or clock.aware_utcnow() - timedelta(
             days=int(self.options.get("first_days", 7))
         )
-        end = _instant(self.options.get("until")) or datetime.now(UTC)
+        end = _instant(self.options.get("until")) or clock.aware_utcnow()
         pending = [(start, end)]
         done_until = start
         while pending:

@@ -15,6 +15,7 @@ from typing import ClassVar
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit, iter_package, iter_units, parse_document
 from scrapers.sources.base import Source
+from tenders import clock
 from tenders.model import Tender
 
 
@@ -53,8 +54,8 @@ class TedPackages(Source):
         elif start := str(self.options.get("start") or ""):  # the first package to read
             year, issue = int(start[:4]), int(start[4:]) - 1
         else:
-            year, issue = date.today().year, _estimated_issue(date.today()) - 1
-        this_year = int(self.options.get("until_year") or date.today().year)
+            year, issue = clock.today().year, _estimated_issue(clock.today()) - 1
+        this_year = int(self.options.get("until_year") or clock.today().year)
         misses = 0
         while misses < 2:
             issue += 1
