@@ -1,7 +1,7 @@
 """The pipeline steps as plain functions; the DAGs and the CLI call these and nothing else.
 
 Each step is idempotent: run it twice and the second run finds nothing to do.
-collect -> classify_new -> match_and_queue -> send_due.
+collect -> classify_new -> match_and_queue -> send_due (in ``tenders.delivery``).
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ from matching.classify import classifier_version, classify
 from matching.feedback import refine
 from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
 from notifications.alerts import send_alert
-from notifications.digest import DigestLinks, one_line, render_digest
-from notifications.senders.base import Message, Sender, SendError
+from notifications.digest import one_line
+from notifications.senders.base import Message
 from notifications.senders.configured import for_settings
-from notifications.tokens import feedback_token, make_token, profile_token
+from notifications.tokens import make_token
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document
 from scrapers.sources import Source, load_sources
 from tenders.config import Settings, load_settings
+from tenders.delivery import send_due as send_due  # the sending step, kept where callers find the others
 from tenders.health import Freshness, freshness
 from tenders.model import Tender
 from tenders.parallel import ordered_map
-from tenders.store import BATCH, Store, UpsertResult, Verdict, address_hash, utcnow
+from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
 
 log = logging.getLogger("tender_radar")
 
@@ -210,88 +211,6 @@ def match_and_queue(
                 queued += 1
                 matched += len(group)
     return {"digests_queued": queued, "tenders_matched": matched}
-
-
-def send_due(
-    store: Store, subscribers: list[Subscriber], sender: Sender, settings: Settings, *, now: datetime | None = None
-) -> dict[str, Any]:
-    """Send every digest whose time has come, exactly once.
-
-    Each digest is marked "sending" (committed) before the provider is called and "sent" after.
-    A digest tried before — failed, or left "sending" by a run that died between the two — is
-    first looked up at the provider: if it is there, it is recorded as sent, not sent again.
-    """
-    by_key = {s.key: s for s in subscribers}
-    sent = failed = recovered = suppressed = 0
-    errors: list[str] = []
-    blocked = store.suppressed()
-    for digest in store.due_digests(now):
-        subscriber = by_key.get(digest.subscriber)
-        if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
-            continue
-        addresses = [a.strip() for a in digest.email.split(",") if a.strip()]
-        reasons = {a: blocked.get(a.lower()) or blocked.get(address_hash(a)) for a in addresses}
-        to = ", ".join(a for a in addresses if not reasons[a])
-        if not to:  # every address unsubscribed, bounced or erased
-            store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
-            suppressed += 1
-            continue
-        try:
-            if digest.attempts and (ref := sender.find(digest.id)):
-                store.mark_digest(digest.id, sent=True, provider_ref=ref)
-                recovered += 1
-                continue
-            unsubscribe = unsubscribe_url(settings, subscriber.key)
-            rendered = render_digest(
-                subscriber,
-                store.assessed_by_ids(digest.tender_ids),
-                unsubscribe,
-                updated=frozenset(digest.updated_ids or ()),
-                today=(now or utcnow()).date(),
-                links=digest_links(settings, subscriber.key),
-            )
-            message = Message(
-                key=digest.id,
-                to=to,
-                subject=rendered.subject,
-                html=rendered.html,
-                text=rendered.text,
-                from_email=settings.from_email,
-                from_name=settings.from_name,
-                # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no page in between.
-                headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-            )
-            store.begin_send(digest.id)
-            ref = sender.send(message)
-        except SendError as exc:
-            failed += 1
-            errors.append(f"digest {digest.id} to {digest.subscriber}: {exc}")
-            store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable)
-            log.error("send failed: %s", exc)
-            continue
-        store.mark_digest(digest.id, sent=True, provider_ref=ref)
-        sent += 1
-    return {
-        "sent": sent,
-        "failed": failed,
-        "recovered": recovered,
-        "suppressed": suppressed,
-        "errors": errors,
-        "sender": sender.name,
-    }
-
-
-UNSUBSCRIBE_VALID = 180 * 24 * 3600.0  # seconds: a link in an old digest still works for half a year
-
-
-def digest_links(settings: Settings, subscriber: str) -> DigestLinks:
-    secret = settings.secret_key()
-    return DigestLinks(settings.base_url, feedback_token(secret, subscriber), profile_token(secret, subscriber))
-
-
-def unsubscribe_url(settings: Settings, subscriber: str) -> str:
-    token = make_token(settings.secret_key(), "unsubscribe", subscriber, valid_for=UNSUBSCRIBE_VALID)
-    return f"{settings.base_url}/unsubscribe?token={token}"
 
 
 def run_once(settings: Settings | None = None) -> dict[str, Any]:
