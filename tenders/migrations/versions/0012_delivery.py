@@ -19,8 +19,8 @@ def upgrade() -> None:
     with op.batch_alter_table("digests") as batch:
         batch.add_column(sa.Column("unsure_since", sa.DateTime(), nullable=True))
     op.execute(
-        "UPDATE digests SET status = 'unsure', unsure_since = attempted_at "
-        "WHERE status = 'failed' AND attempts > 0 AND attempted_at IS NOT NULL"
+        "UPDATE digests SET status = 'unsure', unsure_since = COALESCE(attempted_at, created_at) "
+        "WHERE status = 'failed' AND attempts > 0"
     )
 
 
