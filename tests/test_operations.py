@@ -33,10 +33,10 @@ from .helpers.clock import MovingClock
 
 
 def alerts_in(outbox: Path) -> list[email.message.EmailMessage]:
-    found = []
+    found: list[email.message.EmailMessage] = []
     for path in sorted(outbox.glob("alert-*.eml")):
         found.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
-    return found  # type: ignore[return-value]
+    return found
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def login(client: TestClient, password: str) -> int:
     assert csrf
     answer = client.post("/login", data={"username": "anna", "password": password, "csrf": csrf.group(1)},
                          follow_redirects=False)  # fmt: skip
-    return answer.status_code
+    return int(answer.status_code)
 
 
 @pytest.fixture
