@@ -16,7 +16,7 @@ from tenders.model import Tender
 from tenders.pipeline import collect, open_store
 
 from .conftest import PROJECT
-from .test_sources import UHM_COLUMNS
+from .helpers.award_csv import UHM_COLUMNS
 
 SAMPLE = PROJECT / "data/samples/awards/dalarna.csv"
 

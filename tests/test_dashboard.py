@@ -18,7 +18,7 @@ from tenders.pipeline import open_store
 from tenders.reports import municipalities_by_county
 from web.auth import SESSION_COOKIE
 
-from .dashboard_site import build, client, csrf, login
+from .helpers.dashboard_site import build, client, csrf, login
 
 YEAR = 2026  # the year of the demo data (the feed's and the award statistics' dates are fixed)
 MORA_PUBLISHED = date(2026, 5, 4)  # the hostile tender from Mora (dashboard_site)
@@ -123,10 +123,17 @@ def test_a_hostile_title_is_shown_as_text_and_a_csv_cell_cannot_run(site: Settin
     tender = c.get("/tenders/mora-page:1").text
     assert "<script>alert" not in tender and "&lt;script&gt;" in tender
     assert "script-src 'none'" in c.get("/tenders/mora-page:1").headers["content-security-policy"]
-    open_store(site).replace_register([{"org_number": "5560360793", "name": "=HYPERLINK(\"http://evil\")",
-                                        "municipality": "Mora", "county": "SE312", "sectors": []}])  # fmt: skip
-    exported = c.get("/dashboard/register?format=csv").text
+    store = open_store(site)
+    register = [{"org_number": e.org_number, "name": e.name, "municipality": e.municipality, "county": e.county,
+                 "sectors": e.sectors} for e in store.register()]  # fmt: skip
+    store.replace_register([{"org_number": "5560360793", "name": "=HYPERLINK(\"http://evil\")",
+                             "municipality": "Mora", "county": "SE312", "sectors": []}])  # fmt: skip
+    try:
+        exported = c.get("/dashboard/register?format=csv").text
+    finally:
+        store.replace_register(register)  # the site is shared by the module's tests: leave it as it was
     assert "'=HYPERLINK" in exported
+    assert {e.name for e in store.register()} == {e["name"] for e in register}
 
 
 def test_forms_refuse_cross_site_posts(site: Settings) -> None:

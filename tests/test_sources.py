@@ -20,6 +20,9 @@ from tenders.pipeline import run_once
 from .conftest import PROJECT
 from .fakes.ted import fake_ted
 from .fakes.web import serve
+from .helpers.award_csv import UHM_COLUMNS
+from .helpers.ocds import BASE, find_a_tender
+from .helpers.ted_packages import package, ted_site
 
 
 @contextmanager
@@ -42,7 +45,6 @@ def on_municipal_page() -> Generator[dict[str, Any]]:
 
 @contextmanager
 def on_find_a_tender() -> Generator[dict[str, Any]]:
-    from .test_ocds import BASE, find_a_tender
 
     with find_a_tender() as fts:
         yield {"url": fts["url"], "min_interval": 0, "first_days": 40, "until": (BASE + timedelta(days=11)).isoformat()}
@@ -50,18 +52,9 @@ def on_find_a_tender() -> Generator[dict[str, Any]]:
 
 @contextmanager
 def on_ted_packages() -> Generator[dict[str, Any]]:
-    from .test_ted_packages import package, ted_site
 
     with ted_site({"202600001": package(sorted((PROJECT / "data/samples/ted").glob("*.xml")))}) as (url, _):
         yield {"url": url, "start": "202600001", "min_interval": 0}
-
-
-UHM_COLUMNS = {
-    "procedure_id": "Upphandlings-ID", "title": "Upphandlingens namn", "buyer_name": "Upphandlande organisation",
-    "buyer_org_id": "Org.nr upphandlande organisation", "supplier_name": "Leverantör",
-    "supplier_org_id": "Org.nr leverantör", "cpv": "CPV", "date": "Avtalsdatum", "value": "Avtalsvärde",
-    "reserved": "Reserverad upphandling", "social": "Socialt hållbar upphandling",
-}  # fmt: skip
 
 
 # Every kind of source, with what it needs to run here (a local server where it talks HTTP).

@@ -15,8 +15,7 @@ from tenders.register import parse_register
 from web.app import create_app
 from web.auth import hash_password
 
-from .conftest import PROJECT
-
+PROJECT = Path(__file__).resolve().parent.parent.parent
 PASSWORDS = {"anna": "dalarna-pass-123", "gustav": "gavleborg-pass-1", "root": "admin-pass-12345"}
 HOSTILE = "<script>alert('x')</script> Städning av Mora kommuns skolor"
 
