@@ -53,6 +53,7 @@ STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to
 # long after the attempt; a lookup that cannot answer is retried for a day, then left to the operator.
 LISTING_DELAY = timedelta(minutes=15)
 LOOKUP_WINDOW = timedelta(hours=24)
+TAKE_OVER = max(STALE_SENDING, LISTING_DELAY)  # a dead run's digest: stale, and long enough for a lookup
 DELIVERED = ("sent", "partial")  # partial: the accepted recipients have it, the refused ones are suppressed
 
 
@@ -572,7 +573,7 @@ class Store:
     def due_digests(self, now: datetime | None = None) -> list[DigestRow]:
         """Digests whose time has come, failed ones to retry (a failed send is never dropped), ones
         that may be at the provider once a lookup can tell (``LISTING_DELAY``), and ones left
-        "sending" by a run that died (for longer than ``STALE_SENDING``)."""
+        "sending" by a run that died (``TAKE_OVER``: stale, and old enough for a lookup)."""
         now = now or utcnow()
         with self.session() as session:
             return list(
@@ -581,7 +582,7 @@ class Store:
                     .where(
                         (DigestRow.status == "failed")
                         | ((DigestRow.status == "queued") & (DigestRow.due_at.is_(None) | (DigestRow.due_at <= now)))
-                        | ((DigestRow.status == "sending") & (DigestRow.attempted_at < now - STALE_SENDING))
+                        | ((DigestRow.status == "sending") & (DigestRow.attempted_at < now - TAKE_OVER))
                         | ((DigestRow.status == "unsure") & (DigestRow.unsure_since <= now - LISTING_DELAY))
                     )
                     .order_by(DigestRow.created_at)
@@ -603,7 +604,7 @@ class Store:
         condition = DigestRow.status == seen
         values: dict[str, Any] = {"status": "sending", "attempted_at": now, "attempts": DigestRow.attempts + 1}
         if seen == "sending":
-            condition &= DigestRow.attempted_at < now - STALE_SENDING
+            condition &= DigestRow.attempted_at < now - TAKE_OVER
             values["unsure_since"] = DigestRow.attempted_at
         elif seen == "unsure":
             condition &= DigestRow.unsure_since <= now - LISTING_DELAY

@@ -85,14 +85,16 @@ def test_a_digest_claims_its_tenders_once(store: Store) -> None:
     assert store.claim_digest(other, "queued", now)  # ... and the process dies before it records the outcome
     due = store.due_digests(now)
     assert [(d.id, d.status, d.attempts) for d in due] == [(first, "failed", 1)]  # "sending" is not stale yet
-    assert not store.claim_digest(other, "sending", now + timedelta(minutes=9))
-    later = [(d.id, d.status) for d in store.due_digests(now + timedelta(minutes=11))]
+    # Taken over only when stale and old enough for the provider to list it (15 minutes).
+    assert not store.claim_digest(other, "sending", now + timedelta(minutes=11))
+    assert [d.id for d in store.due_digests(now + timedelta(minutes=11))] == [first]
+    later = [(d.id, d.status) for d in store.due_digests(now + timedelta(minutes=16))]
     assert later == [(first, "failed"), (other, "sending")]
-    assert store.claim_digest(other, "sending", now + timedelta(minutes=11))  # taken over from the dead run ...
+    assert store.claim_digest(other, "sending", now + timedelta(minutes=16))  # taken over from the dead run ...
     [taken] = [d for d in store.digests() if d.id == other]
     assert taken.unsure_since == now and taken.attempts == 2  # ... as unsure since the dead run's attempt
     store.mark_digest(other, sent=True, provider_ref="abc")
-    assert [d.id for d in store.due_digests(now + timedelta(minutes=11))] == [first]
+    assert [d.id for d in store.due_digests(now + timedelta(minutes=16))] == [first]
 
 
 def test_a_digest_that_may_be_at_the_provider_waits_until_a_lookup_can_tell(store: Store) -> None:
