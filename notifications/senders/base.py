@@ -49,14 +49,18 @@ class LookupUnavailableError(SendError):
         self.permanent = permanent
 
 
-class PartlyRefusedError(Exception):
+class PartlyRefusedError(SendError):
     """The server refused some recipients (address -> (code, text)); ``reference`` is None when it
     refused every one. Otherwise not a failure of the whole message: the accepted recipients have
-    it, and sending it again would give them a second copy.
+    it, and sending it again would give them a second copy. (A SendError, so that a caller that
+    sends one-off mail, an alert or a confirmation, handles it as any failure.)
     """
 
     def __init__(self, reference: str | None, refused: dict[str, tuple[int, str]]) -> None:
-        super().__init__(", ".join(f"{a} refused ({code} {text})" for a, (code, text) in sorted(refused.items())))
+        super().__init__(
+            ", ".join(f"{a} refused ({code} {text})" for a, (code, text) in sorted(refused.items())),
+            retryable=any(code < 500 for code, _ in refused.values()),
+        )
         self.reference = reference
         self.refused = refused
 
