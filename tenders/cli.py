@@ -122,7 +122,9 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
           + (f"; {again} re-classified" if again else ""))  # fmt: skip
     q, d = summary["queued"], summary["delivered"]
     print(f"digests queued {q['digests_queued']} ({q['tenders_matched']} tenders); "
-          f"sent {d['sent']} via {d['sender']}, failed {d['failed']}")  # fmt: skip
+          f"sent {d['sent']} via {d['sender']}, failed {d['failed']}"
+          + "".join(f", {d[k]} {k}" for k in ("recovered", "unsure", "unknown", "partial", "taken_elsewhere")
+                    if d.get(k)))  # fmt: skip
     if d.get("waiting"):
         print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")
     for error in d["errors"]:
