@@ -12,8 +12,9 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
 from collections import defaultdict, deque
+
+from tenders import clock
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SESSION_HOURS = 8
@@ -58,14 +59,14 @@ class Brake:
         self.failures: dict[str, deque[float]] = defaultdict(deque)
 
     def blocked(self, username: str, now: float | None = None) -> bool:
-        now = now or time.time()
+        now = now or clock.time()
         recent = self.failures[username.lower()]
         while recent and recent[0] < now - FAILURE_WINDOW:
             recent.popleft()
         return len(recent) >= FAILURES_ALLOWED
 
     def failed(self, username: str) -> None:
-        self.failures[username.lower()].append(time.time())
+        self.failures[username.lower()].append(clock.time())
 
     def succeeded(self, username: str) -> None:
         self.failures.pop(username.lower(), None)

@@ -7,7 +7,6 @@ every CSV refuses an anonymous request (to the login page) and another county's 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +20,7 @@ from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Brake, v
 from radar.web.charts import county_map, month_chart, municipality_tiles
 from radar.web.context import Context, Coordinator, csv_response
 from radar.web.i18n import STRINGS
+from tenders import clock
 from tenders.places import counties
 from tenders.store import CoordinatorRow
 
@@ -35,10 +35,10 @@ def dashboard_router(ctx: Context) -> APIRouter:
 
     def year_of(request: Request) -> int:
         value = request.query_params.get("year", "")
-        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else date.today().year
+        return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else clock.today().year
 
     def years() -> list[int]:
-        this = date.today().year
+        this = clock.today().year
         return list(range(this, this - 8, -1))
 
     @router.get("/login")
@@ -150,7 +150,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         days_text = request.query_params.get("days", "")
         days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3650 else BLIND_DAYS
         report = county_reports(ctx.store, year, [code])[code]
-        blind = report.blind_spots(date.today(), days)
+        blind = report.blind_spots(clock.today(), days)
         chosen = request.query_params.get("municipality")
         municipality = chosen if chosen in report.by_municipality else None
         if request.query_params.get("format") == "csv":
