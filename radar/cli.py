@@ -176,8 +176,8 @@ def cmd_status(args: argparse.Namespace, run: _Run) -> None:
     print(f"         {counts.get('unsure', 0)} unsure (may be at the provider: looked up before any resend), "
           f"{counts.get('unknown', 0)} unknown (the lookup could not tell: check the provider's activity log, "
           f"then --unknown-sent or --resend-unknown), {counts.get('partial', 0)} partly refused")  # fmt: skip
-    if counts.get("unknown"):
-        run.problems += 1
+    if counts.get("unknown") and not (args.unknown_sent or args.resend_unknown):
+        run.problems += 1  # answered in this call: no longer a problem
     if args.release_held:
         print(f"released {store.release_held()} held digest(s) for the next run")
     if args.unknown_sent:

@@ -57,6 +57,7 @@ def test_without_the_activity_add_on_the_digest_is_held_as_unknown_and_shown(
     assert "1 unknown" in shown.stdout and shown.returncode == 1, shown.stderr
     released = cli("status", "--unknown-sent", env=home_env(tmp_path))
     assert "recorded 1 unknown digest(s) as sent" in released.stdout and status(store) == "sent"
+    assert released.returncode == 0  # answered in this call: the unknown digest no longer fails the check
 
 
 def test_a_rate_limited_lookup_is_asked_again_for_a_day_then_the_digest_is_unknown(
