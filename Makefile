@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench airflow airflow-celery clean
+.PHONY: setup system-deps demo test lint typecheck pytest test-future bench airflow airflow-celery clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -46,6 +46,11 @@ pytest: setup system-deps
 	$(VENV)/python -m pytest
 
 test: lint typecheck pytest
+
+# The suite once more with the project's clock (tenders/clock.py) a year ahead: a test that
+# hard-codes a date which is future today fails here first, long before it fails for real.
+test-future: setup system-deps
+	TENDER_RADAR_CLOCK_SHIFT_DAYS=365 $(VENV)/python -m pytest
 
 # Airflow 3 standalone with the project's DAGs unpaused; prints the admin password.
 # Another port: AIRFLOW_PORT=8090 make airflow

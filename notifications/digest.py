@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from matching.classify import rules
 from matching.subscriptions import Subscriber
+from tenders import clock
 from tenders.codelists import label
 from tenders.codes import country_name
 from tenders.hygiene import clean
@@ -313,7 +314,7 @@ def render_digest(
     """Sections, each best first: deadline within 7 days, new, updated (sent before, changed since)."""
     language = subscriber.language
     strings = STRINGS[language]
-    today = today or date.today()
+    today = today or clock.today()
     soon_until = (today + timedelta(days=SOON_DAYS)).isoformat()
     ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
     withdrawn = [i for i in ordered if i.tender.status == "withdrawn"]  # a buyer's notice, taken back

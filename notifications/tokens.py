@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
+
+from tenders import clock
 
 PROFILE_VALID = 365 * 24 * 3600  # the profile link in every digest
 FEEDBACK_VALID = 180 * 24 * 3600  # "relevant / not relevant" on a tender in a digest
@@ -21,7 +22,7 @@ class TokenError(ValueError):
 
 
 def make_token(secret: str, purpose: str, subject: str, *, valid_for: float, now: float | None = None) -> str:
-    expires = int((now if now is not None else time.time()) + valid_for)
+    expires = int((now if now is not None else clock.time()) + valid_for)
     body = f"{purpose}.{_b64(subject.encode())}.{expires}"
     return f"{body}.{_sign(secret, body)}"
 
@@ -36,7 +37,7 @@ def read_token(secret: str, token: str, purpose: str, *, now: float | None = Non
         raise TokenError("bad signature")
     if kind != purpose:
         raise TokenError(f"a {kind} token, not a {purpose} token")
-    if not expires.isdigit() or int(expires) < (now if now is not None else time.time()):
+    if not expires.isdigit() or int(expires) < (now if now is not None else clock.time()):
         raise TokenError("expired")
     try:
         return base64.urlsafe_b64decode(subject + "=" * (-len(subject) % 4)).decode()

@@ -414,8 +414,8 @@ def text_classification_case(repeat: int) -> list[Row]:
 
 
 def scheduler_case() -> Row | None:
-    """Written by the end-to-end scheduler test (tests/test_scheduler.py), when it has run."""
-    path = PROJECT_ROOT / "var" / "bench" / "scheduler.json"
+    """Written by the end-to-end scheduler test (tests/test_scheduler.py) among its artifacts, when it has run."""
+    path = PROJECT_ROOT / "test-artifacts" / "scheduler.json"
     if not path.exists():
         return None
     data = json.loads(path.read_text())

@@ -123,7 +123,9 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
           + (f"; {again} re-classified" if again else ""))  # fmt: skip
     q, d = summary["queued"], summary["delivered"]
     print(f"digests queued {q['digests_queued']} ({q['tenders_matched']} tenders); "
-          f"sent {d['sent']} via {d['sender']}, failed {d['failed']}")  # fmt: skip
+          f"sent {d['sent']} via {d['sender']}, failed {d['failed']}"
+          + "".join(f", {d[k]} {k}" for k in ("recovered", "unsure", "unknown", "partial", "taken_elsewhere")
+                    if d.get(k)))  # fmt: skip
     if d.get("waiting"):
         print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")
     for error in d["errors"]:
@@ -177,8 +179,17 @@ def cmd_status(args: argparse.Namespace, run: _Run) -> None:
     print(f"\ndigests: {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued, "
           f"{counts.get('failed', 0)} failed (retried), {counts.get('held', 0)} held "
           "(refused by the provider: fix the cause, then --release-held)")  # fmt: skip
+    print(f"         {counts.get('unsure', 0)} unsure (may be at the provider: looked up before any resend), "
+          f"{counts.get('unknown', 0)} unknown (the lookup could not tell: check the provider's activity log, "
+          f"then --unknown-sent or --resend-unknown), {counts.get('partial', 0)} partly refused")  # fmt: skip
+    if counts.get("unknown") and not (args.unknown_sent or args.resend_unknown):
+        run.problems += 1  # answered in this call: no longer a problem
     if args.release_held:
         print(f"released {store.release_held()} held digest(s) for the next run")
+    if args.unknown_sent:
+        print(f"recorded {store.resolve_unknown(resend=False)} unknown digest(s) as sent")
+    if args.resend_unknown:
+        print(f"{store.resolve_unknown(resend=True)} unknown digest(s) will be sent again on the next run")
     if any(r.state in ("stale", "failing", "blocked") for r in rows):
         run.problems += 1  # a non-zero exit lets a cron job or a monitor notice
 
@@ -340,9 +351,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action="store_true", help="the plain-text part instead of the HTML")
     p.set_defaults(func=cmd_preview)
 
-    p = sub.add_parser("status", help="source health and the last runs (exit 1 if a source is stale or failing)")
+    p = sub.add_parser(
+        "status", help="sources, last runs, digests (exit 1: a source stale, failing or blocked, a digest unknown)"
+    )
     p.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
     p.add_argument("--release-held", action="store_true", help="put held digests back in the retry queue")
+    unknown = p.add_mutually_exclusive_group()
+    unknown.add_argument(
+        "--unknown-sent", action="store_true", help="the provider's log shows the unknown digests: record them as sent"
+    )
+    unknown.add_argument("--resend-unknown", action="store_true",
+                         help="the provider's log does not show them: send the unknown digests again")  # fmt: skip
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 

@@ -1,7 +1,7 @@
 """The pipeline steps as plain functions; the DAGs and the CLI call these and nothing else.
 
 Each step is idempotent: run it twice and the second run finds nothing to do.
-collect -> classify_new -> match_and_queue -> send_due.
+collect -> classify_new -> match_and_queue -> send_due (in ``radar.delivery``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from matching.classify import classifier_version, classify
 from matching.feedback import refine
 from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
 from notifications.alerts import send_alert as send_alert  # the DAGs import the stages through radar
-from notifications.digest import render_digest
-from notifications.messages import confirmation_message, digest_links, digest_message, unsubscribe_url
-from notifications.senders.base import Sender, SendError
+from notifications.messages import confirmation_message
 from notifications.senders.configured import for_settings as for_settings
+from radar.delivery import send_due as send_due  # the sending step, kept where the DAGs find the others
 from radar.health import Freshness, freshness
 from scrapers.errors import ParseError
 from scrapers.errors import SourceError as SourceError
@@ -220,72 +219,6 @@ def match_and_queue(
                 queued += 1
                 matched += len(group)
     return {"digests_queued": queued, "tenders_matched": matched}
-
-
-def send_due(
-    store: Store, subscribers: list[Subscriber], sender: Sender, settings: Settings, *, now: datetime | None = None
-) -> dict[str, Any]:
-    """Send every digest whose time has come, exactly once.
-
-    Each digest is marked "sending" (committed) before the provider is called and "sent" after.
-    A digest tried before — failed, or left "sending" by a run that died between the two — is
-    first looked up at the provider: if it is there, it is recorded as sent, not sent again.
-    """
-    by_key = {s.key: s for s in subscribers}
-    sent = failed = recovered = suppressed = 0
-    errors: list[str] = []
-    suppressed_why = store.suppression_check()
-    for digest in store.due_digests(now):
-        subscriber = by_key.get(digest.subscriber)
-        if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
-            continue
-        addresses = [a.strip() for a in digest.email.split(",") if a.strip()]
-        reasons = {a: suppressed_why(a) for a in addresses}
-        to = ", ".join(a for a in addresses if not reasons[a])
-        if not to:  # every address unsubscribed, bounced or erased
-            store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
-            suppressed += 1
-            continue
-        try:
-            if digest.attempts and (ref := sender.find(digest.id)):
-                store.mark_digest(digest.id, sent=True, provider_ref=ref)
-                recovered += 1
-                continue
-            unsubscribe = unsubscribe_url(settings, subscriber.key)
-            rendered = render_digest(
-                subscriber,
-                store.assessed_by_ids(digest.tender_ids),
-                unsubscribe,
-                updated=frozenset(digest.updated_ids or ()),
-                today=(now or utcnow()).date(),
-                links=digest_links(settings, subscriber.key),
-            )
-            message = digest_message(settings, digest.id, to, rendered, unsubscribe)
-            store.begin_send(digest.id)
-            ref = sender.send(message)
-        except SendError as exc:
-            failed += 1
-            errors.append(f"digest {digest.id} to {digest.subscriber}: {exc}")
-            store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable)
-            log.error("send failed: %s", exc)
-            continue
-        except Exception as exc:  # no digest may be left "sending" for ever
-            # Unplanned: the provider may or may not have it. Held for an operator, not retried blindly.
-            failed += 1
-            errors.append(f"digest {digest.id} to {digest.subscriber}: unexpected {type(exc).__name__}: {exc}")
-            store.mark_digest(digest.id, sent=False, error=f"{type(exc).__name__}: {exc}", retryable=False)
-            log.exception("send failed unexpectedly for digest %s", digest.id)
-            continue
-        store.mark_digest(digest.id, sent=True, provider_ref=ref)
-        sent += 1
-    return {
-        "sent": sent,
-        "failed": failed,
-        "recovered": recovered,
-        "suppressed": suppressed,
-        "errors": errors,
-        "sender": sender.name,
-    }
 
 
 def run_once(settings: Settings | None = None) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +14,32 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Store, drop_schema, new_schema
 
+# Tests write only under temporary folders: a settings load that names no home of its own (a
+# subprocess, a DAG's callback) lands here, not in the checkout's var/. Settings from the
+# developer's shell (a production database URL, a real API key) never reach a test.
+for _name in [n for n in os.environ if n.startswith("TENDER_RADAR_") or n == "SENDGRID_API_KEY"]:
+    if _name not in (clock.SHIFT_ENV, "TENDER_RADAR_TEST_PG"):
+        del os.environ[_name]
+TEST_HOME = tempfile.mkdtemp(prefix="tender-radar-tests-")
+os.environ["TENDER_RADAR_HOME"] = TEST_HOME
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TENDER_RADAR_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which clock the run lives on: ``make test-future`` moves it a year ahead."""
+    return f"project clock: {clock.utcnow():%Y-%m-%d %H:%M} UTC (moved by {clock.shift()})"
 
 
 def fixture(rel: str) -> Path:

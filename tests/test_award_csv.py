@@ -16,7 +16,7 @@ from tenders.config import Settings
 from tenders.model import Tender
 
 from .conftest import PROJECT
-from .test_sources import UHM_COLUMNS
+from .helpers.award_csv import UHM_COLUMNS
 
 SAMPLE = PROJECT / "data/samples/awards/dalarna.csv"
 

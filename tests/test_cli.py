@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from .conftest import FIXTURES, PROJECT
+from .helpers.cli import cli
 
 NOT_NOTICES = {"X01_EEIG.xml", "X02_registration.xml"}
-
-
-def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "radar.cli", *args],
-        input=stdin, capture_output=True, text=True, cwd=PROJECT, env=env, timeout=120,
-    )  # fmt: skip
 
 
 def all_fixture_notices() -> list[Path]:

@@ -7,7 +7,6 @@ import base64
 import email
 import email.policy
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from notifications.senders.configured import for_settings
 from notifications.tokens import TokenError, make_token, read_token
 from radar.pipeline import open_store, run_once, send_due
 from radar.web.app import create_app
+from tenders import clock
 from tenders.config import Settings
 from tenders.store import utcnow
 
@@ -40,7 +40,7 @@ def test_tokens_refuse_forgery_other_purposes_and_age() -> None:
     with pytest.raises(TokenError, match="a confirm token, not a unsubscribe token"):
         read_token(SECRET, make_token(SECRET, "confirm", "falu", valid_for=60), "unsubscribe")
     with pytest.raises(TokenError, match="expired"):
-        read_token(SECRET, token, "unsubscribe", now=time.time() + 61)
+        read_token(SECRET, token, "unsubscribe", now=clock.time() + 61)
 
 
 @pytest.fixture
@@ -121,15 +121,15 @@ def test_the_event_webhook_turns_signed_bounces_into_suppressions(radar: Setting
             {"email": "kontakt@falu-aterbruk.example.org", "event": "delivered"},
         ]
     )
-    forged = signed(ec.generate_private_key(ec.SECP256R1()), body, str(int(time.time())))
+    forged = signed(ec.generate_private_key(ec.SECP256R1()), body, str(int(clock.time())))
     assert client.post("/webhooks/sendgrid", content=body, headers=forged).status_code == 403
-    tampered = signed(key, body, str(int(time.time())))
+    tampered = signed(key, body, str(int(clock.time())))
     assert (
         client.post("/webhooks/sendgrid", content=body.replace("bounce", "open"), headers=tampered).status_code == 403
     )
     assert open_store(radar).suppressed() == {}
 
-    ok = client.post("/webhooks/sendgrid", content=body, headers=signed(key, body, str(int(time.time()))))
+    ok = client.post("/webhooks/sendgrid", content=body, headers=signed(key, body, str(int(clock.time()))))
     assert ok.status_code == 200 and ok.json() == {"received": 3, "suppressed": 2, "replayed": 0}
     assert open_store(radar).suppressed() == {
         "info@gavle-stadkafe.example.org": "bounced",

@@ -5,39 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from matching.classify import classify
 from radar.pipeline import collect, open_store
 from scrapers.ocds import parse_ocds
 from tenders.config import Settings
 
-from .fakes.ocds import fake_ocds
-
-BASE = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def release(i: int, **tender: Any) -> dict[str, Any]:
-    return {
-        "ocid": f"ocds-h6vhtk-{i:06d}", "id": f"r{i}", "date": (BASE + timedelta(hours=7 * i)).isoformat(),
-        "tag": ["tender"], "language": "en", "buyer": {"id": "GB-B1", "name": f"Council {i}"},
-        "parties": [{"id": "GB-B1", "name": f"Council {i}", "roles": ["buyer"],
-                     "address": {"countryName": "United Kingdom", "region": "UKI32"}}],
-        "tender": {"id": f"T{i}", "title": f"Grounds maintenance {i}", "description": "Parks and verges.",
-                   "value": {"amount": 120000, "currency": "GBP"}, "tenderPeriod": {"endDate": "2026-12-20T12:00:00Z"},
-                   "classification": {"scheme": "CPV", "id": "77310000"}, **tender},
-    }  # fmt: skip
-
-
-RELEASES = [release(i) for i in range(30)]
-RELEASES[3]["tender"]["otherRequirements"] = {"reservedParticipation": ["shelteredWorkshop"]}
-RELEASES[4]["tender"]["suitability"] = {"sme": True, "vcse": True}
-# An amendment carries only what changed, as Find a Tender's do.
-UPDATE = {"ocid": "ocds-h6vhtk-000005", "id": "r5b", "tag": ["tenderAmendment"], "language": "en",
-          "date": (BASE + timedelta(hours=7 * 29 + 1)).isoformat(),
-          "tender": {"id": "T5", "title": "Grounds maintenance 5 (amended)"}}  # fmt: skip
+from .fakes.ocds import UK, fake_ocds
+from .helpers.ocds import BASE, RELEASES, UPDATE, release
 
 
 def test_mapping_reserved_vcse_and_the_newest_release_of_a_procedure() -> None:
@@ -88,7 +65,8 @@ def test_windows_are_split_not_cursor_followed_and_a_rerun_starts_at_the_waterma
         assert collect("fts", store, s).new == 0 and fts.requests == []  # nothing since: no empty window asked for
         (tmp_path / "s.yaml").write_text((tmp_path / "s.yaml").read_text().replace(until, later))
         again = collect("fts", store, s)
-        assert fts.requests[0]["updatedFrom"] == "2026-11-11T00:00:00"  # from the watermark on (GMT in November)
+        watermark = (BASE + timedelta(days=10)).astimezone(UK)  # Find a Tender's times are UK local
+        assert fts.requests[0]["updatedFrom"] == f"{watermark:%Y-%m-%dT%H:%M:%S}"  # from the watermark on
         assert again.new == 0
 
 

@@ -83,7 +83,7 @@ def test_a_failed_send_is_retried_on_the_next_run_and_never_doubled(settings: Se
     assert send_due(store, subs, sender, settings, now=later)["sent"] == 1
     assert send_due(store, subs, sender, settings, now=later)["sent"] == 0
     (delivered,) = sender.delivered
-    assert "ted:091489-2019" in delivered.text or "Marché de service" in delivered.text
+    assert "/tenders/ted:091489-2019?lang=sv" in delivered.text and "Marché de service" in delivered.text
 
 
 def test_expired_tenders_are_not_alerted_by_default(settings: Settings) -> None:
@@ -149,12 +149,13 @@ def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> Non
     from radar.pipeline import judge
 
     store = open_store(settings)
-    t = Tender(source="x", notice_id="1", title="Lokalvård i Falun", nuts=["SE312"], deadline="2027-01-31")
+    day = timedelta(days=1)
+    now = utcnow()
+    deadline, moved_to = f"{now + 60 * day:%Y-%m-%d}", f"{now + 90 * day:%Y-%m-%d}"  # open while the test runs
+    t = Tender(source="x", notice_id="1", title="Lokalvård i Falun", nuts=["SE312"], deadline=deadline)
     store.upsert([t], {t.id: judge(t)})
     subs = [Subscriber(key="s", organisation="S", email="s@example.org", min_score=0.0, frequency="daily")]
     sender = Flaky(failures=0)
-    day = timedelta(days=1)
-    now = utcnow()
 
     def cycle(when: datetime) -> int:
         match_and_queue(store, subs, now=when)
@@ -162,13 +163,13 @@ def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> Non
 
     assert cycle(now) == 1
     assert cycle(now + 2 * day) == 0  # unchanged: not again
-    moved = replace(t, deadline="2027-02-28")
+    moved = replace(t, deadline=moved_to)
     store.upsert([moved], {t.id: judge(moved)})
     assert cycle(now + 4 * day) == 1
-    assert "Ändrade sedan förra brevet" in sender.delivered[-1].text and "2027-02-28" in sender.delivered[-1].text
+    assert "Ändrade sedan förra brevet" in sender.delivered[-1].text and moved_to in sender.delivered[-1].text
     assert cycle(now + 6 * day) == 0
     # A change while the tender waits in an unsent digest adds nothing: that digest shows the new content.
-    t2 = Tender(source="x", notice_id="2", title="Tvätt", nuts=["SE312"], deadline="2027-01-31")
+    t2 = Tender(source="x", notice_id="2", title="Tvätt", nuts=["SE312"], deadline=deadline)
     store.upsert([t2], {t2.id: judge(t2)})
     match_and_queue(store, subs, now=now + 8 * day)
     store.upsert([replace(t2, title="Tvätt och textil")], {t2.id: judge(replace(t2, title="Tvätt och textil"))})

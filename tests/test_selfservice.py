@@ -21,7 +21,7 @@ from tenders.model import Tender
 from tenders.store import Assessed, utcnow
 
 from .conftest import outbox
-from .dashboard_site import build, client, csrf
+from .helpers.dashboard_site import build, client, csrf
 
 
 @pytest.fixture

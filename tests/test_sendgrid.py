@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.senders.base import Message, SendError
+from notifications.senders.base import LookupUnavailableError, Message, SendError
 from notifications.senders.sendgrid import SendGridSender
 
 from .fakes.sendgrid import API_KEY, fake_sendgrid
@@ -45,30 +45,61 @@ def test_a_schema_violation_is_refused_and_not_retryable() -> None:
     assert err.value.retryable is False
 
 
-@pytest.mark.parametrize(
-    "mode,retryable,requests,waits",
-    [
-        ("server_error", True, 3, [0.5, 1.0]),  # retried with backoff, then left for the next run
-        ("bad_request", False, 1, []),  # a wrong request: retrying it unchanged cannot help
-    ],
-)
-def test_errors_say_whether_a_retry_can_help(mode: str, retryable: bool, requests: int, waits: list[float]) -> None:
+@pytest.mark.parametrize("mode", ["server_error", "rate_limited", "accept_then_500", "accept_then_429", "lost"])
+def test_an_answer_that_may_follow_acceptance_is_never_retried_blindly(mode: str) -> None:
+    """SendGrid may have the message after a 5xx, a 429 or a lost answer: one request, then the lookup decides."""
     slept: list[float] = []
     with fake_sendgrid(mode) as fake, pytest.raises(SendError) as err:
-        SendGridSender(API_KEY, fake.url, sleep=slept.append).send(message())
-    assert err.value.retryable is retryable
-    assert fake.invalid == [] and len(fake.requests) == requests
-    assert slept == waits
-    assert str(err.value).startswith(f"SendGrid answered {({'server_error': 500, 'bad_request': 400})[mode]}")
+        SendGridSender(API_KEY, fake.url, sleep=slept.append, attempts=3).send(message())
+    assert len(fake.requests) == 1 and slept == []
+    assert err.value.maybe_sent is True and err.value.retryable is True
+    assert err.value.rate_limited is (mode in ("rate_limited", "accept_then_429"))
+    assert sum(map(len, fake.accepted.values())) == (0 if mode in ("server_error", "rate_limited") else 1)
 
 
-def test_a_rate_limit_waits_for_its_reset_when_it_is_near() -> None:
+def test_a_refused_request_is_held_not_retried() -> None:
+    with fake_sendgrid("bad_request") as fake, pytest.raises(SendError) as err:
+        SendGridSender(API_KEY, fake.url, sleep=lambda s: None).send(message())
+    assert err.value.retryable is False and err.value.maybe_sent is False and len(fake.requests) == 1
+    assert str(err.value).startswith("SendGrid answered 400")
+
+
+def test_a_request_that_never_left_is_tried_again_in_the_call() -> None:
     slept: list[float] = []
-    with fake_sendgrid("rate_limited") as fake, pytest.raises(SendError) as err:
-        SendGridSender(API_KEY, fake.url, sleep=slept.append).send(message())
-    assert err.value.retryable is True
-    assert len(slept) == 2 and all(50 < s <= 60 for s in slept)  # X-RateLimit-Reset is 60 s away
-    assert len(fake.requests) == 3
+    with fake_sendgrid() as fake:
+        url = fake.url
+    with pytest.raises(SendError) as err:  # nobody listens there any more: the connection is refused
+        SendGridSender(API_KEY, url, sleep=slept.append, attempts=3).send(message())
+    assert slept == [1, 2] and err.value.maybe_sent is False and err.value.retryable is True
+
+
+def test_the_lookup_without_the_activity_add_on_is_permanently_unavailable() -> None:
+    slept: list[float] = []
+    with fake_sendgrid(activity="forbidden") as fake, pytest.raises(LookupUnavailableError) as err:
+        SendGridSender(API_KEY, fake.url, sleep=slept.append).find("d-1")
+    assert err.value.permanent is True and fake.lookups == 1 and slept == []
+    assert "403" in str(err.value)
+
+
+def test_a_rate_limited_lookup_waits_for_a_near_reset_then_gives_up_for_this_run() -> None:
+    slept: list[float] = []
+    with fake_sendgrid(activity="rate_limited") as fake, pytest.raises(LookupUnavailableError) as err:
+        SendGridSender(API_KEY, fake.url, sleep=slept.append, attempts=3).find("d-1")
+    assert err.value.permanent is False and err.value.rate_limited is True
+    assert fake.lookups == 3 and len(slept) == 2 and all(50 < s <= 60 for s in slept)  # the reset is 60 s away
+
+
+def test_a_message_is_listed_only_after_the_activity_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers.clock import MovingClock
+
+    moving = MovingClock(monkeypatch)
+    with fake_sendgrid("accept_then_500", listing_delay=300) as fake:
+        sender = SendGridSender(API_KEY, fake.url)
+        with pytest.raises(SendError):
+            sender.send(message(key="d-1"))
+        assert sender.find("d-1") is None  # "not yet", though SendGrid has it
+        moving.advance(minutes=5)
+        assert sender.find("d-1") == fake.accepted["d-1"][0]
 
 
 def test_a_digest_sendgrid_took_can_be_found_again() -> None:
@@ -80,7 +111,8 @@ def test_a_digest_sendgrid_took_can_be_found_again() -> None:
         assert sender.find("d-2") is None
 
 
-def test_a_hanging_server_times_out_as_retryable() -> None:
+def test_a_hanging_server_times_out_as_maybe_sent_and_is_not_asked_twice() -> None:
     with fake_sendgrid("hang") as fake, pytest.raises(SendError) as err:
-        SendGridSender(API_KEY, fake.url, timeout=0.5, attempts=1).send(message())
-    assert err.value.retryable is True
+        SendGridSender(API_KEY, fake.url, timeout=0.5, attempts=3).send(message())
+    assert err.value.retryable is True and err.value.maybe_sent is True
+    assert len(fake.requests) == 1  # with attempts=3, the old sender gave SendGrid three copies

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,12 @@ from tenders.config import load_settings
 from tenders.model import Tender
 
 from .conftest import PROJECT
+from .fakes.ocds import fake_ocds
 from .fakes.ted import fake_ted
 from .fakes.web import serve
+from .helpers.award_csv import UHM_COLUMNS
+from .helpers.ocds import BASE, RELEASES
+from .helpers.ted_packages import package, ted_site
 
 
 @contextmanager
@@ -55,18 +60,13 @@ def on_municipal_page() -> Generator[dict[str, Any]]:
 
 @contextmanager
 def on_find_a_tender() -> Generator[dict[str, Any]]:
-    from .fakes.ocds import fake_ocds
-    from .test_ocds import RELEASES
-
     with fake_ocds(RELEASES) as fts:
         yield {"url": fts.url, "min_interval": 0, "allow_private": True, "first_days": 40,
-               "until": "2026-11-12T00:00:00+00:00"}  # fmt: skip
+               "until": (BASE + timedelta(days=11)).isoformat()}  # fmt: skip
 
 
 @contextmanager
 def on_ted_packages() -> Generator[dict[str, Any]]:
-    from .test_ted_packages import package, ted_site
-
     with ted_site({"202600001": package(sorted((PROJECT / "data/samples/ted").glob("*.xml")))}) as (url, _):
         yield {"url": url, "start": "202600001", "min_interval": 0, "allow_private": True}
 
@@ -81,14 +81,6 @@ def on_mailbox() -> Generator[dict[str, Any]]:
         deliver(imap, mail("bevakning@annonser.example.org", "2 nya upphandlingar", html=ALERT_HTML))
         yield {"host": imap.host, "port": imap.port, "security": "none", "allow_private": True,
                "senders": ["bevakning@annonser.example.org"]}  # fmt: skip
-
-
-UHM_COLUMNS = {
-    "procedure_id": "Upphandlings-ID", "title": "Upphandlingens namn", "buyer_name": "Upphandlande organisation",
-    "buyer_org_id": "Org.nr upphandlande organisation", "supplier_name": "Leverantör",
-    "supplier_org_id": "Org.nr leverantör", "cpv": "CPV", "date": "Avtalsdatum", "value": "Avtalsvärde",
-    "reserved": "Reserverad upphandling", "social": "Socialt hållbar upphandling",
-}  # fmt: skip
 
 
 # Every kind of source, with what it needs to run here (a local server where it talks HTTP).

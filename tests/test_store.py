@@ -79,15 +79,42 @@ def test_a_digest_claims_its_tenders_once(store: Store) -> None:
     assert first and other and again is None
     assert store.delivered_ids("s1") == {t.id for t in tenders}
     assert [d.status for d in store.due_digests()] == ["queued", "queued"]
-    store.begin_send(first)
-    store.mark_digest(first, sent=False, error="timeout")
-    store.begin_send(other)  # ... and the process dies before it records the outcome
-    due = store.due_digests()
+    now = utcnow()
+    assert store.claim_digest(first, "queued", now) and not store.claim_digest(first, "queued", now)  # one winner
+    store.mark_digest(first, sent=False, error="connection refused")
+    assert store.claim_digest(other, "queued", now)  # ... and the process dies before it records the outcome
+    due = store.due_digests(now)
     assert [(d.id, d.status, d.attempts) for d in due] == [(first, "failed", 1)]  # "sending" is not stale yet
-    later = [(d.id, d.status) for d in store.due_digests(utcnow() + timedelta(minutes=11))]
+    # Taken over only when stale and old enough for the provider to list it (15 minutes).
+    assert not store.claim_digest(other, "sending", now + timedelta(minutes=11))
+    assert [d.id for d in store.due_digests(now + timedelta(minutes=11))] == [first]
+    later = [(d.id, d.status) for d in store.due_digests(now + timedelta(minutes=16))]
     assert later == [(first, "failed"), (other, "sending")]
+    assert store.claim_digest(other, "sending", now + timedelta(minutes=16))  # taken over from the dead run ...
+    [taken] = [d for d in store.digests() if d.id == other]
+    assert taken.unsure_since == now and taken.attempts == 2  # ... as unsure since the dead run's attempt
     store.mark_digest(other, sent=True, provider_ref="abc")
-    assert [d.id for d in store.due_digests(utcnow() + timedelta(minutes=11))] == [first]
+    assert [d.id for d in store.due_digests(now + timedelta(minutes=16))] == [first]
+
+
+def test_a_digest_that_may_be_at_the_provider_waits_until_a_lookup_can_tell(store: Store) -> None:
+    tenders = real_tenders()[:1]
+    store.upsert(tenders)
+    store.save_verdicts([(t, Verdict(0.9, "suitable", [], "v1")) for t in tenders])
+    digest = store.queue_digest("s1", "s1@example.org", "sv", list(store.assessed()))
+    assert digest
+    now = utcnow()
+    assert store.claim_digest(digest, "queued", now)
+    store.mark_digest(digest, sent=False, error="answer lost", maybe_sent=True)
+    assert [d.status for d in store.digests()] == ["unsure"]
+    assert store.due_digests(now + timedelta(minutes=14)) == []  # the provider may not list it yet
+    assert not store.claim_digest(digest, "unsure", now + timedelta(minutes=14))
+    assert [d.id for d in store.due_digests(now + timedelta(minutes=15))] == [digest]
+    assert store.claim_digest(digest, "unsure", now + timedelta(minutes=15))
+    store.digest_unknown(digest, "lookup refused (403)")
+    assert store.due_digests(now + timedelta(days=30)) == []  # unknown: never sent again by itself
+    assert store.digest_counts() == {"unknown": 1}
+    assert store.resolve_unknown(resend=True) == 1 and [d.status for d in store.digests()] == ["failed"]
 
 
 def test_unassessed_finds_new_changed_and_outdated(store: Store) -> None:

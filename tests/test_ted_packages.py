@@ -8,8 +8,6 @@ import gzip
 import io
 import logging
 import tarfile
-from collections.abc import Generator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,17 +24,10 @@ from tenders.config import Settings
 
 from .conftest import FIXTURES
 from .fakes.ted import FakeTed, fake_ted
+from .helpers.ted_packages import package, ted_site
 
 NOTICES = sorted((FIXTURES / "eforms-real").glob("*.xml"))
 LEGACY = sorted((FIXTURES / "ted-real" / "legacy").glob("*.xml"))
-
-
-def package(files: list[Path]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for path in files:
-            tar.add(path, arcname=f"package/{path.name}")
-    return buffer.getvalue()
 
 
 @pytest.fixture(autouse=True)
@@ -48,16 +39,6 @@ def after_final(monkeypatch: pytest.MonkeyPatch) -> None:
 def at(monkeypatch: pytest.MonkeyPatch, when: str) -> None:
     moment = datetime.fromisoformat(when).replace(tzinfo=CET)
     monkeypatch.setattr(scrapers.sources.files, "cet_now", lambda: moment)
-
-
-@contextmanager
-def ted_site(packages: dict[str, bytes]) -> Generator[tuple[str, list[str]]]:
-    """The fake TED with these packages; yields the package base URL and the issues asked for (GET)."""
-    asked: list[str] = []
-    with fake_ted(load=False) as ted:
-        ted.packages = packages
-        ted.on_request = lambda path: asked.append(path.rsplit("/", 1)[-1]) if "/packages/daily/" in path else None
-        yield f"{ted.url}/packages/daily", asked
 
 
 def configure(settings: Settings, tmp_path: Path, url: str, extra: str = "") -> Settings:

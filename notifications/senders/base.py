@@ -33,24 +33,70 @@ class Message:
 
 
 class SendError(Exception):
-    """Sending failed. ``retryable`` says whether the next run should try again as is."""
+    """Sending failed. ``retryable`` says whether the next run should try again as is.
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    ``maybe_sent``: the request may have reached the provider (its answer was lost, or was an
+    error that can follow acceptance). Such a message is never sent again blindly: the next run
+    asks the provider first (``Sender.find``). ``rate_limited``: the provider wants no more
+    requests for now, so the run stops sending and leaves the rest for the next one.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, maybe_sent: bool = False, rate_limited: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.maybe_sent = maybe_sent
+        self.rate_limited = rate_limited
+
+
+class LookupUnavailableError(SendError):
+    """The provider cannot say now whether it has a message (``Sender.find``).
+
+    ``permanent``: it never will with this account (SendGrid's Email Activity API without its
+    add-on answers 403), so waiting is pointless.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, rate_limited: bool = False) -> None:
+        super().__init__(message, retryable=not permanent, rate_limited=rate_limited)
+        self.permanent = permanent
+
+
+class PartlyRefusedError(SendError):
+    """The server refused some recipients (address -> (code, text)); ``reference`` is None when it
+    refused every one. Otherwise not a failure of the whole message: the accepted recipients have
+    it, and sending it again would give them a second copy. (A SendError, so that a caller that
+    sends one-off mail, an alert or a confirmation, handles it as any failure.)
+    """
+
+    def __init__(self, reference: str | None, refused: dict[str, tuple[int, str]]) -> None:
+        super().__init__(
+            ", ".join(f"{a} refused ({code} {text})" for a, (code, text) in sorted(refused.items())),
+            retryable=any(code < 500 for code, _ in refused.values()),
+        )
+        self.reference = reference
+        self.refused = refused
+
+    def permanent(self) -> dict[str, tuple[int, str]]:
+        return {a: r for a, r in self.refused.items() if r[0] >= 500}
+
+    def temporary(self) -> dict[str, tuple[int, str]]:
+        return {a: r for a, r in self.refused.items() if r[0] < 500}
 
 
 class Sender(Protocol):
     name: str
 
     def send(self, message: Message) -> str:
-        """Deliver ``message``; return the provider's reference for it."""
+        """Deliver ``message``; return the provider's reference for it.
+
+        Raises SendError (with ``maybe_sent`` when the provider may have it after all), or
+        PartlyRefusedError when some recipients were refused and the others got it.
+        """
         ...
 
     def find(self, key: str) -> str | None:
         """The reference of message ``key`` if the provider already has it, else None.
 
-        Asked after a crash between sending and recording, so that the digest is not sent
-        twice. Raises SendError when the provider cannot tell.
+        Asked after a crash between sending and recording, or after an answer that was lost, so
+        that the digest is not sent twice. Raises LookupUnavailableError when the provider cannot tell.
         """
         ...

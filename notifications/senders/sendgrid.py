@@ -1,9 +1,10 @@
 """SendGrid v3 mail send through the ``sendgrid`` library.
 
 The digest id travels as ``custom_args.digest_id`` (no personal data), so a digest can be
-found again at SendGrid (``find``) and its events tied back to the outbox. A 429 waits for
-the rate limit's reset when that is near; a 5xx is retried with backoff; other 4xx mean the
-request itself is wrong, and retrying it unchanged would not help.
+found again at SendGrid (``find``) and its events tied back to the outbox. A send is tried again
+in the same call only when it never left; a 5xx, a 429 or a lost answer may come after SendGrid
+accepted the message, so it is left to the next run's lookup. Other 4xx mean the request itself
+is wrong, and retrying it unchanged would not help.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import quote
 
 from python_http_client.exceptions import HTTPError
@@ -35,9 +38,10 @@ from sendgrid.helpers.mail import (
     To,
 )
 
-from notifications.senders.base import Message, SendError
+from notifications.senders.base import LookupUnavailableError, Message, SendError
+from tenders import clock
 
-MAX_WAIT = 60.0  # seconds: longer rate-limit waits are left to the next run
+MAX_WAIT = 60.0  # seconds: a lookup waits this long at most for a rate limit's reset
 
 
 class SendGridSender:
@@ -84,6 +88,12 @@ class SendGridSender:
         return mail
 
     def send(self, message: Message) -> str:
+        """One request that may reach SendGrid, never repeated here once it may have.
+
+        Only a request that never left (no connection) is tried again in this call. An answer
+        that is lost (a timeout after sending), a 5xx or a 429 may follow acceptance: the digest
+        goes back to the store as "may have been sent", and the next run looks it up first.
+        """
         body = self.build(message).get()
         for attempt in range(1, self.attempts + 1):
             try:
@@ -91,45 +101,73 @@ class SendGridSender:
             except HTTPError as exc:
                 status = int(getattr(exc, "status_code", 0))
                 detail = _text(getattr(exc, "body", b""))
-                wait = self._wait_for(status, getattr(exc, "headers", None), attempt)
-                if wait is None or attempt == self.attempts:
+                if status == 429 or status >= 500:
                     raise SendError(
-                        f"SendGrid answered {status}: {detail}", retryable=status == 429 or status >= 500
-                    ) from exc
-                self.sleep(wait)
-                continue
-            except OSError as exc:
+                        f"SendGrid answered {status}: {detail}", retryable=True, maybe_sent=True,
+                        rate_limited=status == 429,
+                    ) from exc  # fmt: skip
+                raise SendError(f"SendGrid answered {status}: {detail}", retryable=False) from exc
+            except URLError as exc:  # raised before the request was out: SendGrid has nothing
                 if attempt == self.attempts:
-                    raise SendError(f"SendGrid unreachable: {exc}", retryable=True) from exc
+                    raise SendError(f"SendGrid unreachable: {exc.reason}", retryable=True) from exc
                 self.sleep(2 ** (attempt - 1))
                 continue
+            except (OSError, HTTPException) as exc:  # the request went out; its answer did not come back
+                raise SendError(
+                    f"SendGrid's answer was lost ({exc!r}): it may have the digest", retryable=True, maybe_sent=True
+                ) from exc
             headers = response.headers
             ref = headers.get("X-Message-Id") if headers is not None else None
             return str(ref or f"status-{response.status_code}")
         raise SendError("SendGrid: no attempt made", retryable=True)  # attempts < 1
 
     def _wait_for(self, status: int, headers: Any, attempt: int) -> float | None:
-        """Seconds to wait before trying again in this run, or None to give up for now."""
+        """Seconds to wait before asking again in this run, or None to give up for now."""
         if status == 429:
             reset = _header(headers, "X-RateLimit-Reset")
-            wait = max(0.0, float(reset) - time.time()) if reset and reset.isdigit() else 2.0**attempt
+            wait = max(0.0, float(reset) - clock.time()) if reset and reset.isdigit() else 2.0**attempt
             return wait if wait <= MAX_WAIT else None
         if status >= 500:
             return 0.5 * float(2 ** (attempt - 1))
         return None
 
     def find(self, key: str) -> str | None:
-        """The SendGrid message id of the digest ``key`` if SendGrid has it (Email Activity API)."""
+        """The SendGrid message id of the digest ``key`` if SendGrid has it (Email Activity API).
+
+        Asking is safe to repeat: a 5xx or a near rate-limit reset is waited out within the call.
+        Without the Email Activity add-on SendGrid answers 403: that is permanent. A message is
+        listed only some minutes after it was accepted, so the caller trusts "not there" only for
+        a message tried long enough ago (``radar.delivery``).
+        """
         query = quote(f"unique_args['digest_id']=\"{key}\"")
-        try:
-            response = self.client.client._(f"messages?limit=1&query={query}").get()
-        except HTTPError as exc:
-            status = int(getattr(exc, "status_code", 0))
-            raise SendError(f"SendGrid cannot say whether digest {key} was sent ({status})", retryable=True) from exc
-        except OSError as exc:
-            raise SendError(f"SendGrid unreachable: {exc}", retryable=True) from exc
-        messages = json.loads(response.body or b"{}").get("messages") or []
-        return str(messages[0].get("msg_id")) if messages else None
+        for attempt in range(1, self.attempts + 1):
+            try:
+                response = self.client.client._(f"messages?limit=1&query={query}").get()
+            except HTTPError as exc:
+                status = int(getattr(exc, "status_code", 0))
+                wait = self._wait_for(status, getattr(exc, "headers", None), attempt)
+                if status in (401, 403):
+                    raise LookupUnavailableError(
+                        f"SendGrid refuses the Email Activity API ({status}): the account needs its add-on and a key"
+                        " allowed to read it", permanent=True,
+                    ) from exc  # fmt: skip
+                if wait is None or attempt == self.attempts:
+                    raise LookupUnavailableError(
+                        f"SendGrid cannot say now whether digest {key} was sent ({status})", rate_limited=status == 429
+                    ) from exc
+                self.sleep(wait)
+                continue
+            except (OSError, HTTPException) as exc:
+                if attempt == self.attempts:
+                    raise LookupUnavailableError(f"SendGrid unreachable for the lookup: {exc!r}") from exc
+                self.sleep(2 ** (attempt - 1))
+                continue
+            try:
+                messages = json.loads(response.body or b"{}").get("messages") or []
+            except (ValueError, AttributeError) as exc:
+                raise LookupUnavailableError(f"SendGrid's Email Activity answer is not a message list: {exc}") from exc
+            return str(messages[0].get("msg_id")) if messages else None
+        raise LookupUnavailableError("SendGrid: no lookup made")  # attempts < 1
 
 
 def _header(headers: Any, name: str) -> str | None:

@@ -3,23 +3,44 @@
 ``TENDER_RADAR_SMTP_URL`` is ``smtp://[user:password@]host[:port]`` (plain, or STARTTLS when the
 server offers it) or ``smtps://...`` (TLS from the start). SMTP cannot say afterwards whether
 a message was taken, so a digest caught by a crash between sending and recording is sent
-again: the Message-ID stays the same, which lets mail systems drop the second copy.
+again: the Message-ID stays the same, which lets mail systems drop the second copy. A
+recipient the server refuses is reported on its own (``PartlyRefusedError``), so the others keep
+their copy and the refused address can be suppressed.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from notifications.senders.base import Message, SendError
+from notifications.senders.base import Message, PartlyRefusedError, SendError
 from notifications.senders.outbox import build_email
+
+
+class _Smtp(smtplib.SMTP):
+    """Knows whether the message itself went out: a connection lost after that is ambiguous."""
+
+    in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.in_data = True
+        return super().data(msg)
+
+
+class _SmtpSsl(smtplib.SMTP_SSL):
+    in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.in_data = True
+        return super().data(msg)
 
 
 class SmtpSender:
     name = "smtp"
 
-    def __init__(self, url: str, timeout: float = 30) -> None:
+    def __init__(self, url: str, timeout: float = 30, *, context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(f"{url!r} is not smtp://host[:port] or smtps://host[:port]")
@@ -29,31 +50,50 @@ class SmtpSender:
         self.user = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        self.context = context or ssl.create_default_context()  # the system's CAs, host name checked
 
     def find(self, key: str) -> str | None:
         return None  # SMTP keeps no record to ask
 
     def send(self, message: Message) -> str:
+        """Deliver over one SMTP session.
+
+        Each recipient is answered on its own: those refused (550 no such user, 452 mailbox full)
+        come back in PartlyRefusedError while the others get the message; if every one is refused
+        nothing went out. A connection lost after the message was sent is ambiguous (maybe_sent).
+        """
         email = build_email(message)
+        client: _Smtp | _SmtpSsl | None = None
         try:
             if self.tls:
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-                )
+                client = _SmtpSsl(self.host, self.port, timeout=self.timeout, context=self.context)
             else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                client = _Smtp(self.host, self.port, timeout=self.timeout)
             with client:
                 client.ehlo()
                 if not self.tls and client.has_extn("starttls"):
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self.context)
                     client.ehlo()
                 if self.user:
                     client.login(self.user, self.password or "")
-                client.send_message(email)
+                refused = client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:  # every recipient refused: nothing went out
+            raise PartlyRefusedError(
+                None, {a: (code, _text(text)) for a, (code, text) in exc.recipients.items()}
+            ) from exc
         except smtplib.SMTPResponseException as exc:
             raise SendError(
                 f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code >= 400 and exc.smtp_code < 500
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise SendError(f"SMTP {self.host}:{self.port}: {exc}", retryable=True) from exc
-        return str(email["Message-ID"])
+            maybe = client is not None and client.in_data
+            after = " (after the message was sent: it may have arrived)" if maybe else ""
+            raise SendError(f"SMTP {self.host}:{self.port}: {exc}{after}", retryable=True, maybe_sent=maybe) from exc
+        reference = str(email["Message-ID"])
+        if refused:
+            raise PartlyRefusedError(reference, {a: (code, _text(text)) for a, (code, text) in refused.items()})
+        return reference
+
+
+def _text(reply: bytes | str) -> str:
+    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply)[:200]

@@ -7,7 +7,7 @@ every CSV refuses an anonymous request (to the login page) and another county's 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -29,6 +29,7 @@ from radar.web.auth import (
 from radar.web.charts import county_map, month_chart, municipality_tiles
 from radar.web.context import Context, Coordinator, csv_response
 from radar.web.i18n import STRINGS
+from tenders import clock
 from tenders.places import counties
 from tenders.store import CoordinatorRow
 
@@ -55,10 +56,10 @@ def dashboard_router(ctx: Context) -> APIRouter:
     unknown_user_hash()  # made now, so that the first login with an unknown name is not the slow one
 
     def year_of(request: Request) -> int:
-        return number_param(request, "year", 2000, 2100, date.today().year)
+        return number_param(request, "year", 2000, 2100, clock.today().year)
 
     def years() -> list[int]:
-        this = date.today().year
+        this = clock.today().year
         return list(range(this, this - 8, -1))
 
     @router.get("/login")
@@ -173,7 +174,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
             return ctx.render(request, "message.html", title=s["forbidden"], status=403, user=user, lang=lang)
         days = number_param(request, "days", 1, 3650, BLIND_DAYS)
         report = county_reports(ctx.store, year, [code])[code]
-        blind = report.blind_spots(date.today(), days)
+        blind = report.blind_spots(clock.today(), days)
         chosen = request.query_params.get("municipality")
         municipality = chosen if chosen in report.by_municipality else None
         if request.query_params.get("format") == "csv":

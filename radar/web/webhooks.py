@@ -4,13 +4,13 @@ only from a request whose ECDSA signature verifies, is fresh (5 minutes), and no
 from __future__ import annotations
 
 import json
-import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from radar.web.context import Context
+from tenders import clock
 
 WEBHOOK_FRESH = 5 * 60  # seconds a signed event webhook request is accepted, either side of now
 SUPPRESSING_EVENTS = {
@@ -39,7 +39,7 @@ def webhooks_router(ctx: Context) -> APIRouter:
         if not valid:
             return JSONResponse({"error": "bad signature"}, status_code=403)
         # A signed body stays signed for ever: only a fresh one is taken, and each event once.
-        if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > WEBHOOK_FRESH:
+        if not (timestamp.isascii() and timestamp.isdigit()) or abs(clock.time() - int(timestamp)) > WEBHOOK_FRESH:
             return JSONResponse({"error": "timestamp too old or not a time"}, status_code=403)
         try:
             events = json.loads(raw)

@@ -21,6 +21,7 @@ from scrapers.errors import ParseError, SourceError
 from scrapers.notices import MAX_NOTICE_BYTES, Document, Unit, parse_document
 from scrapers.ocds import parse_ocds
 from scrapers.sources.base import Source
+from tenders import clock
 from tenders.model import Tender
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class TedApi(Source):
         client.pacer.floor(urlsplit(site).netloc, 60.0 / float(self.options.get("notices_per_minute", 90)))
         since = (
             known.get(self.WATERMARK)
-            or (date.today() - timedelta(days=int(self.options.get("first_days", 7)))).isoformat()
+            or (clock.today() - timedelta(days=int(self.options.get("first_days", 7)))).isoformat()
         )
         self._failed, self._asked, self._challenged = set(), set(), 0
         for key, mark in sorted(known.items()):  # the notices earlier runs could not get
@@ -173,10 +174,10 @@ class OcdsApi(Source):
         if not self.url:
             raise SourceError(self.name, "an ocds source needs 'url' (the release-package endpoint)")
         limit = min(100, max(1, int(self.options.get("limit", 100))))
-        start = _instant(known.get(self.WATERMARK)) or datetime.now(UTC) - timedelta(
+        start = _instant(known.get(self.WATERMARK)) or clock.aware_utcnow() - timedelta(
             days=int(self.options.get("first_days", 7))
         )
-        end = _instant(self.options.get("until")) or datetime.now(UTC)
+        end = _instant(self.options.get("until")) or clock.aware_utcnow()
         if end <= start:  # nothing new can have come (the APIs refuse an empty window)
             yield Unit(key=self.WATERMARK, fingerprint=_stamp(start), documents=lambda: iter(()))
             return

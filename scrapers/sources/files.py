@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit, iter_package, iter_units, parse_document
 from scrapers.sources.base import Source
+from tenders import clock
 from tenders.model import Tender
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,8 @@ CET = ZoneInfo("Europe/Brussels")  # TED's publication times are given in CET/CE
 
 
 def cet_now() -> datetime:
-    """The time at TED (tests set it)."""
-    return datetime.now(CET)
+    """The time at TED, on the project's clock (tests set it)."""
+    return clock.aware_utcnow().astimezone(CET)
 
 
 @dataclass

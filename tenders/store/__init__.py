@@ -19,9 +19,13 @@ from tenders.store.engine import MIGRATIONS as MIGRATIONS
 from tenders.store.engine import drop_schema as drop_schema
 from tenders.store.engine import new_schema as new_schema
 from tenders.store.ingest import SourceHealth as SourceHealth
+from tenders.store.outbox import LISTING_DELAY as LISTING_DELAY
+from tenders.store.outbox import LOOKUP_WINDOW as LOOKUP_WINDOW
 from tenders.store.outbox import STALE_SENDING as STALE_SENDING
+from tenders.store.outbox import TAKE_OVER as TAKE_OVER
 from tenders.store.statistics import STATISTICS as STATISTICS
 from tenders.store.subscribers import address_hash as address_hash
+from tenders.store.tables import DELIVERED as DELIVERED
 from tenders.store.tables import Base as Base
 from tenders.store.tables import CoordinatorRow as CoordinatorRow
 from tenders.store.tables import DeliveryRow as DeliveryRow

@@ -8,7 +8,16 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from tenders.store.engine import StoreBase
-from tenders.store.tables import CoordinatorRow, DeliveryRow, DigestRow, EnterpriseRow, FeedbackRow, TenderRow, utcnow
+from tenders.store.tables import (
+    DELIVERED,
+    CoordinatorRow,
+    DeliveryRow,
+    DigestRow,
+    EnterpriseRow,
+    FeedbackRow,
+    TenderRow,
+    utcnow,
+)
 
 
 class DashboardMixin(StoreBase):
@@ -91,7 +100,7 @@ class DashboardMixin(StoreBase):
             rows = session.execute(
                 select(DeliveryRow.tender_id, func.count())
                 .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
-                .where(DigestRow.status == "sent")
+                .where(DigestRow.status.in_(DELIVERED))
                 .group_by(DeliveryRow.tender_id)
             )
             return {tender_id: int(n) for tender_id, n in rows}

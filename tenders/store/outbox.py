@@ -5,14 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tenders.results import Assessed
 from tenders.store.engine import StoreBase
-from tenders.store.tables import DeliveryRow, DigestRow, utcnow
+from tenders.store.tables import DELIVERED, DeliveryRow, DigestRow, utcnow
 
 STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to a run that died
+# Our assumptions, not the provider's promises (see the README's delivery section): SendGrid's Email
+# Activity API lists a message some minutes after accepting it, so "not there" is trusted only this
+# long after the attempt; a lookup that cannot answer is retried for a day, then left to the operator.
+LISTING_DELAY = timedelta(minutes=15)
+LOOKUP_WINDOW = timedelta(hours=24)
+TAKE_OVER = max(STALE_SENDING, LISTING_DELAY)  # a dead run's digest: stale, and long enough for a lookup
 
 
 class OutboxMixin(StoreBase):
@@ -68,7 +75,8 @@ class OutboxMixin(StoreBase):
                 d.id
                 for d in session.scalars(
                     select(DigestRow).where(
-                        DigestRow.id.in_({row.digest_id for row in claimed.values()}), DigestRow.status != "sent"
+                        DigestRow.id.in_({row.digest_id for row in claimed.values()}),
+                        DigestRow.status.not_in(DELIVERED),
                     )
                 )
             }
@@ -122,8 +130,9 @@ class OutboxMixin(StoreBase):
             return digest.id
 
     def due_digests(self, now: datetime | None = None) -> list[DigestRow]:
-        """Digests whose time has come, failed ones to retry (a failed send is never dropped), and
-        ones left "sending" by a run that died (for longer than ``STALE_SENDING``)."""
+        """Digests whose time has come, failed ones to retry (a failed send is never dropped), ones
+        that may be at the provider once a lookup can tell (``LISTING_DELAY``), and ones left
+        "sending" by a run that died (``TAKE_OVER``: stale, and old enough for a lookup)."""
         now = now or utcnow()
         with self.session() as session:
             return list(
@@ -132,18 +141,71 @@ class OutboxMixin(StoreBase):
                     .where(
                         (DigestRow.status == "failed")
                         | ((DigestRow.status == "queued") & (DigestRow.due_at.is_(None) | (DigestRow.due_at <= now)))
-                        | ((DigestRow.status == "sending") & (DigestRow.attempted_at < now - STALE_SENDING))
+                        | ((DigestRow.status == "sending") & (DigestRow.attempted_at < now - TAKE_OVER))
+                        | ((DigestRow.status == "unsure") & (DigestRow.unsure_since <= now - LISTING_DELAY))
                     )
                     .order_by(DigestRow.created_at)
                 )
             )
 
-    def begin_send(self, digest_id: str) -> None:
-        """Mark the digest as being sent, committed before the provider is called."""
+    # -- delivery state: taking a digest is a compare-and-set -----------------------------------
+
+    def claim_digest(self, digest_id: str, seen: str, now: datetime | None = None) -> bool:
+        """Take the digest for this run if it is still as the run saw it; True for the one run that wins.
+
+        One ``UPDATE ... WHERE status = seen`` committed before the provider is asked or called, and
+        judged by its row count: of two runs at once (Airflow and ``tender-radar run``, or two
+        machines) only one gets the digest, on SQLite and PostgreSQL alike. A digest that may be
+        at the provider is taken only once a lookup can be trusted; one left "sending" only once
+        its run is stale, and it becomes unsure from that run's attempt.
+        """
+        now = now or utcnow()
+        condition = DigestRow.status == seen
+        values: dict[str, Any] = {"status": "sending", "attempted_at": now, "attempts": DigestRow.attempts + 1}
+        if seen == "sending":
+            condition &= DigestRow.attempted_at < now - TAKE_OVER
+            values["unsure_since"] = DigestRow.attempted_at
+        elif seen == "unsure":
+            condition &= DigestRow.unsure_since <= now - LISTING_DELAY
+        elif seen not in ("queued", "failed"):
+            return False
+        with self.engine.begin() as connection:
+            result = connection.execute(update(DigestRow).where(DigestRow.id == digest_id, condition).values(values))
+            return int(result.rowcount) == 1
+
+    def digest_unsure(self, digest_id: str, error: str, since: datetime | None = None) -> None:
+        """The provider may have it (an answer lost, a lookup that could not tell): ask it before resending."""
+        self._set_digest(digest_id, status="unsure", last_error=error, unsure_since=since)
+
+    def digest_unknown(self, digest_id: str, error: str) -> None:
+        """Whether the provider has it could not be found out in ``LOOKUP_WINDOW``: the operator decides."""
+        self._set_digest(digest_id, status="unknown", last_error=error)
+
+    def digest_partly_refused(self, digest_id: str, provider_ref: str | None, note: str, retry_to: str | None) -> None:
+        """Some recipients have it. ``retry_to``: the addresses refused for now, which alone get it again."""
+        if retry_to:
+            self._set_digest(digest_id, status="failed", email=retry_to, last_error=note, provider_ref=provider_ref)
+        else:
+            self._set_digest(digest_id, status="partial", last_error=note, provider_ref=provider_ref, sent_at=utcnow())
+
+    def resolve_unknown(self, *, resend: bool) -> int:
+        """The operator's answer for every unknown digest: send it again, or it was sent."""
+        with self.session() as session, session.begin():
+            rows = list(session.scalars(select(DigestRow).where(DigestRow.status == "unknown")))
+            for row in rows:
+                if resend:
+                    row.status = "failed"
+                else:
+                    row.status, row.sent_at = "sent", utcnow()
+            return len(rows)
+
+    def _set_digest(self, digest_id: str, **values: Any) -> None:
         with self.session() as session, session.begin():
             row = session.get(DigestRow, digest_id)
             if row is not None:
-                row.status, row.attempted_at, row.attempts = "sending", utcnow(), row.attempts + 1
+                for name, value in values.items():
+                    if value is not None or name == "last_error":
+                        setattr(row, name, value)
 
     def waiting_digests(self) -> list[DigestRow]:
         """Queued digests not yet due: they wait for their subscriber's time."""
@@ -164,15 +226,19 @@ class OutboxMixin(StoreBase):
         provider_ref: str | None = None,
         error: str | None = None,
         retryable: bool = True,
+        maybe_sent: bool = False,
     ) -> None:
         """Record the outcome. A failure a retry cannot fix (the provider refused the request
-        itself) is held for an operator instead of being retried every hour."""
+        itself) is held for an operator instead of being retried every hour; one after which the
+        provider may have the message is unsure, looked up before it is sent again."""
         with self.session() as session, session.begin():
             row = session.get(DigestRow, digest_id)
             if row is None:
                 return
             if sent:
                 row.status, row.sent_at, row.provider_ref, row.last_error = "sent", utcnow(), provider_ref, None
+            elif maybe_sent:
+                row.status, row.last_error, row.unsure_since = "unsure", error, row.attempted_at or utcnow()
             else:
                 row.status, row.last_error = ("failed" if retryable else "held"), error
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from tenders import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now in naive UTC, from the project's one clock (``tenders.clock``)."""
+    return clock.utcnow()
 
 
 class Base(DeclarativeBase):
@@ -55,6 +58,9 @@ class TenderHistoryRow(Base):
     replaced_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+DELIVERED = ("sent", "partial")  # digest states that reached the subscriber; partial: the refused are suppressed
+
+
 class DigestRow(Base):
     """One email to one subscriber. Recorded before sending: it is the outbox."""
 
@@ -66,7 +72,9 @@ class DigestRow(Base):
     language: Mapped[str] = mapped_column(String(5))
     tender_ids: Mapped[list[Any]]
     updated_ids: Mapped[list[Any] | None]  # tenders sent before, in again because they changed
-    status: Mapped[str] = mapped_column(String(10), index=True)  # queued|sending|sent|failed|held|suppressed
+    # queued | sending | sent | partial | failed (certainly not taken) | unsure (may be at the provider: look
+    # it up first) | unknown (the lookup could not answer in time: the operator decides) | held | suppressed
+    status: Mapped[str] = mapped_column(String(10), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(300))
@@ -74,6 +82,7 @@ class DigestRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # None: as soon as possible
     attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    unsure_since: Mapped[datetime | None] = mapped_column(DateTime)  # the attempt that may have reached it
 
 
 class DeliveryRow(Base):

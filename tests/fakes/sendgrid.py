@@ -2,9 +2,15 @@
 
 Every request body is validated against the real v3 schema (``tests/fixtures/sendgrid``,
 from sendgrid/sendgrid-oai); the answer can be set to 202, 400, 429 (with rate-limit
-headers), 500, or a hang (which accepts the message, then answers too late), or drawn at
-random (``flaky``). Accepted messages can be searched by ``digest_id`` as with SendGrid's
-Email Activity API (``GET /v3/messages?query=unique_args['digest_id']="..."``).
+headers), 500, or drawn at random (``flaky``). As the world can be worse than the documents
+say, the message may also be accepted and then answered with a 500 or a 429, answered too late
+(``hang``) or not at all (``lost``: the connection is closed).
+
+Accepted messages can be searched by ``digest_id`` as with SendGrid's Email Activity API
+(``GET /v3/messages?query=unique_args['digest_id']="..."``), which has its own limits: without
+the paid add-on it answers 403 (``activity="forbidden"``), it allows a few requests a minute
+(``"rate_limited"`` always, ``"flaky"`` at random answer 429), and it lists a message only
+``listing_delay`` seconds after accepting it (on the project's clock, which tests move).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from tenders import clock
 
 SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "sendgrid"
 API_KEY = "SG.test-key"
@@ -50,20 +58,35 @@ def mail_send_schema() -> dict[str, Any]:
 
 @dataclass
 class FakeSendGrid:
-    mode: str = "accept"  # accept | bad_request | rate_limited | server_error | hang | flaky
+    # accept | bad_request | rate_limited | server_error | hang | flaky | accept_then_500 | accept_then_429 | lost
+    mode: str = "accept"
     requests: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     accepted: dict[str, list[str]] = field(default_factory=dict)  # digest_id -> message ids, in order
+    delivered: list[dict[str, Any]] = field(default_factory=list)  # the body of every accepted message
+    activity: str = "ok"  # ok | forbidden | rate_limited | flaky: how the Email Activity API answers
+    listing_delay: float = 0.0  # seconds (project clock) before an accepted message is listed
+    lookups: int = 0
     port: int = 0
     seed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    accepted_at: dict[str, float] = field(default_factory=dict)  # message id -> when (project clock)
 
     def accept(self, body: dict[str, Any]) -> str:
         msg_id = uuid.uuid4().hex
         digest = body["personalizations"][0].get("custom_args", {}).get("digest_id", "")
         with self.lock:
             self.accepted.setdefault(digest, []).append(msg_id)
+            self.accepted_at[msg_id] = clock.time()
+            self.delivered.append(body)
         return msg_id
+
+    def listed(self, digest: str) -> list[str]:
+        """The message ids the Activity API shows for a digest now: only those old enough."""
+        with self.lock:
+            return [
+                m for m in self.accepted.get(digest, []) if clock.time() - self.accepted_at[m] >= self.listing_delay
+            ]
 
     @property
     def url(self) -> str:
@@ -96,9 +119,18 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             url = urllib.parse.urlsplit(self.path)
             if url.path != "/v3/messages":
                 return self._answer(404, {"errors": [{"message": f"no route {url.path}"}]})
+            with fake.lock:
+                fake.lookups += 1
+                draw = rng.random()
+            if fake.activity == "forbidden":  # the account lacks the Email Activity add-on
+                return self._answer(403, {"errors": [{"field": None, "message": "access forbidden"}]})
+            if fake.activity == "rate_limited" or (fake.activity == "flaky" and draw < 0.25):
+                reset = str(int(clock.time()) + 60)
+                limits = {"X-RateLimit-Limit": "6", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+                return self._answer(429, {"errors": [{"message": "too many requests"}]}, limits)
             query = urllib.parse.parse_qs(url.query).get("query", [""])[0]
             found = re.fullmatch(r"unique_args\['digest_id'\]=\"([^\"]*)\"", query)
-            ids = fake.accepted.get(found.group(1), []) if found else []
+            ids = fake.listed(found.group(1)) if found else []
             return self._answer(200, {"messages": [{"msg_id": i, "status": "delivered"} for i in ids[:1]]})
 
         def do_POST(self) -> None:
@@ -116,7 +148,19 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             if mode == "flaky":
                 with fake.lock:
                     draw = rng.random()
-                mode = "server_error" if draw < 0.2 else "rate_limited" if draw < 0.3 else "accept"
+                bands = [(0.12, "server_error"), (0.2, "rate_limited"), (0.28, "accept_then_500"),
+                         (0.32, "accept_then_429"), (0.36, "lost")]  # fmt: skip
+                mode = next((m for limit, m in bands if draw < limit), "accept")
+            if mode == "lost":
+                fake.accept(body)  # SendGrid took it; the connection breaks before any answer
+                self.close_connection = True
+                return None
+            if mode == "accept_then_500":
+                fake.accept(body)
+                return self._answer(500, {"errors": [{"message": "internal error"}]})
+            if mode == "accept_then_429":
+                fake.accept(body)
+                return self._answer(429, {"errors": [{"message": "too many requests"}]})
             if mode == "hang":
                 fake.accept(body)  # SendGrid took it; the answer comes too late for the client
                 time.sleep(5)
@@ -124,7 +168,7 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             if mode == "bad_request":
                 return self._answer(400, {"errors": [{"message": "The from address does not match a verified Sender"}]})
             if mode == "rate_limited":
-                reset = str(int(time.time()) + (1 if fake.mode == "flaky" else 60))
+                reset = str(int(clock.time()) + (1 if fake.mode == "flaky" else 60))
                 limits = {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
                 return self._answer(429, {"errors": [{"message": "too many requests"}]}, limits)
             if mode == "server_error":
@@ -135,8 +179,11 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
 
 
 @contextmanager
-def fake_sendgrid(mode: str = "accept", seed: int = 0) -> Generator[FakeSendGrid]:
-    fake = FakeSendGrid(mode=mode, seed=seed)
+def fake_sendgrid(
+    mode: str = "accept", seed: int = 0, *, activity: str = "ok", listing_delay: float = 0.0
+) -> Generator[FakeSendGrid]:
+    """The fake bound to port 0; ``fake.url`` names the port it got."""
+    fake = FakeSendGrid(mode=mode, seed=seed, activity=activity, listing_delay=listing_delay)
     validator = jsonschema.Draft7Validator(mail_send_schema(), format_checker=jsonschema.FormatChecker())
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake, validator))
     server.daemon_threads = True

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_security"
-down_revision = "0011_statistics"
+down_revision = "0012_delivery"
 
 
 def upgrade() -> None:

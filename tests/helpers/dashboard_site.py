@@ -15,8 +15,7 @@ from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
 
-from .conftest import PROJECT
-
+PROJECT = Path(__file__).resolve().parent.parent.parent
 PASSWORDS = {"anna": "dalarna-pass-123", "gustav": "gavleborg-pass-1", "root": "admin-pass-12345"}
 HOSTILE = "<script>alert('x')</script> Städning av Mora kommuns skolor"
 
