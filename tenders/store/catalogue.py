@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tenders.dedupe import buyer_key, head_of, linking_order, listed_before, procedure_deadline, procedure_key
+from tenders.facts import judged, place_of, winner_orgs
 from tenders.model import Tender, content_hash
 from tenders.results import Assessed, Listing, Verdict
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import TenderHistoryRow, TenderRow, utcnow
+from tenders.store.tables import EnterpriseRow, TenderHistoryRow, TenderRow, TenderWinnerRow, utcnow
 
 
 @dataclass(slots=True)
@@ -88,6 +89,7 @@ class CatalogueMixin(StoreBase):
                     _update_row(row, tender, data, digest, now)
                     _judge(row, verdict, digest)
                     result.changed.append(tender_id)
+            _save_winners(session, batch, existing, result)
             added = [row for row in session.new if isinstance(row, TenderRow)]
             if added:
                 session.flush()
@@ -274,6 +276,25 @@ def _link(session: Session, added: Sequence[TenderRow]) -> int:
     return linked
 
 
+def _save_winners(
+    session: Session, batch: dict[str, Tender], existing: dict[str, TenderRow], result: UpsertResult
+) -> None:
+    """Who won each new or changed result, and whether the register knows one of them (``won``)."""
+    written = result.new + result.changed
+    rows = {**existing, **{r.id: r for r in session.new if isinstance(r, TenderRow)}}
+    if result.changed:
+        session.execute(delete(TenderWinnerRow).where(TenderWinnerRow.tender_id.in_(result.changed)))
+    orgs = {ident: winner_orgs(rows[ident].data) for ident in written if batch[ident].notice_type == "result"}
+    wanted = sorted({org for found in orgs.values() for org in found})
+    known = set(session.scalars(select(EnterpriseRow.org_number).where(EnterpriseRow.org_number.in_(wanted))))
+    for ident in written:
+        rows[ident].won = any(org in known for org in orgs.get(ident, ()))
+    pairs = [{"tender_id": ident, "org_number": org} for ident, found in orgs.items() for org in found]
+    if pairs:
+        session.flush()  # the new tenders first: the winners point at them
+        session.execute(insert(TenderWinnerRow), pairs)
+
+
 def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:
     row = TenderRow(id=tender.id, source=tender.source, notice_id=tender.notice_id, version=1, first_seen=now)
     _update_row(row, tender, data, digest, now, bump=False)
@@ -284,6 +305,7 @@ def _judge(row: TenderRow, verdict: Verdict | None, digest: str) -> None:
     if verdict is None:
         return
     row.score, row.label, row.reasons = verdict.score, verdict.label, verdict.reasons
+    row.social, row.reserved = judged(verdict.reasons)
     row.assessed_hash, row.classifier_version = digest, verdict.version
 
 
@@ -300,5 +322,7 @@ def _update_row(
     row.content_hash = digest
     row.data = data
     row.updated_at = now
+    place = place_of(data, row.first_seen)
+    row.county, row.municipality, row.day, row.month = place.county, place.municipality, place.day, place.month
     if bump:
         row.version += 1
