@@ -148,8 +148,14 @@ def _in_year(codes: Sequence[str], year: int) -> ColumnElement[bool]:
         TenderRow.county.in_(list(codes)),
         TenderRow.month >= f"{year:04d}-01",
         TenderRow.month <= f"{year:04d}-12",
-        TenderRow.canonical_id.is_(None),
+        _standing(),
     )
+
+
+def _standing() -> ColumnElement[bool]:
+    """Not linked under another tender. Written so that no index can serve it: SQLite would
+    otherwise walk ``ix_tenders_canonical_id`` over the whole store instead of the facts."""
+    return func.coalesce(TenderRow.canonical_id, "") == ""
 
 
 def _grouped(codes: Sequence[str], year: int) -> Any:
@@ -189,7 +195,7 @@ def _details(session: Session, reports: dict[str, CountyReport], codes: Sequence
     last = session.execute(
         select(TenderRow.county, TenderRow.municipality, func.max(TenderRow.day))
         .where(TenderRow.municipality.is_not(None), TenderRow.county.in_(list(codes)),
-               TenderRow.notice_type.in_(sorted(SEEN_TYPES)), TenderRow.canonical_id.is_(None))
+               TenderRow.notice_type.in_(sorted(SEEN_TYPES)), _standing())
         .group_by(TenderRow.county, TenderRow.municipality)
     )  # fmt: skip
     for county, municipality, day in last:
