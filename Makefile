@@ -48,9 +48,13 @@ airflow: setup
 
 # The benchmark; its table is printed and written to docs/benchmarks.md. PostgreSQL is measured
 # too when BENCH_POSTGRES is reachable (set it empty to skip).
+# The store-at-scale case (radar/bench_scale.py) follows: 870,000 tenders on PostgreSQL and 200,000
+# on SQLite; BENCH_SCALE=0.05 makes it a quick run.
 BENCH_POSTGRES ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
+BENCH_SCALE ?= 1
 bench: setup
 	$(VENV)/tender-radar bench --postgres "$(BENCH_POSTGRES)"
+	$(VENV)/python -m radar.bench_scale --postgres "$(BENCH_POSTGRES)" --scale "$(BENCH_SCALE)"
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -453,7 +453,10 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         header = (f"# Benchmarks\n\nMeasured {started:%Y-%m-%d %H:%M} UTC with `make bench` on: {machine()}.\n"
                   f"Workers for parse and classify: {settings.workers}. Inputs: copies of the bundled real "
                   "notices, each with its own id, date, buyer and title.\n\n")  # fmt: skip
-        opts.output.write_text(header + text + "\n\n" + NOTES)
+        from radar.bench_scale import kept_section
+
+        scale = kept_section(opts.output)  # the store-at-scale case writes its own section; keep it
+        opts.output.write_text(header + text + "\n\n" + NOTES + (f"\n{scale}" if scale else ""))
     return rows
 
 
