@@ -70,15 +70,15 @@ def judge(tender: Tender) -> Verdict:
     return Verdict(score=a.score, label=a.label, reasons=a.reasons, version=classifier_version())
 
 
-Outcome = tuple[str, list[tuple[Tender, Verdict]] | ParseError]
+Outcome = tuple[str, list[tuple[Tender, Verdict, str]] | ParseError]
 
 
 def _parse_and_judge(group: list[tuple[Source, Document]]) -> list[Outcome]:
-    """Runs in a worker process: parse and classify; only the results travel back."""
+    """Runs in a worker process: read, parse, classify and hash; only the results travel back."""
     out: list[Outcome] = []
     for source, document in group:
         try:
-            out.append((document.unit, [(t, judge(t)) for t in source.parse(document)]))
+            out.append((document.unit, [(t, judge(t), t.content_hash()) for t in source.parse(document.read())]))
         except ParseError as exc:
             out.append((document.unit, exc))
     return out
@@ -134,9 +134,10 @@ def collect(
     upserted = UpsertResult()
     batch: list[Tender] = []
     verdicts: dict[str, Verdict] = {}
+    hashes: dict[str, str] = {}
 
     def store_batch() -> None:
-        done = store.upsert(batch, verdicts)
+        done = store.upsert(batch, verdicts, hashes)
         for tender_id in (*done.new, *done.changed):
             label = verdicts[tender_id].label
             result.labels[label] = result.labels.get(label, 0) + 1
@@ -146,12 +147,16 @@ def collect(
         if isinstance(outcome, ParseError):
             problem(outcome, unit_key)
             continue
-        for tender, verdict in outcome:
+        for tender, verdict, digest in outcome:
+            if tender.id in hashes:  # the same notice twice: store the first with its own verdict and hash
+                store_batch()
+                batch, verdicts, hashes = [], {}, {}
             batch.append(tender)
             verdicts[tender.id] = verdict
+            hashes[tender.id] = digest
         if len(batch) >= BATCH:
             store_batch()
-            batch, verdicts = [], {}
+            batch, verdicts, hashes = [], {}, {}
     if batch:
         store_batch()
     store.save_fingerprints(source.name, {k: v for k, v in seen.items() if k not in failed})

@@ -4,7 +4,7 @@ matching and digests use. Linking a procedure's notices happens here, as each ba
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,34 +37,41 @@ class UpsertResult:
 class CatalogueMixin(StoreBase):
     # -- tenders -------------------------------------------------------------------------
 
-    def upsert(self, tenders: Iterable[Tender], verdicts: dict[str, Verdict] | None = None) -> UpsertResult:
+    def upsert(
+        self, tenders: Iterable[Tender], verdicts: dict[str, Verdict] | None = None,
+        hashes: Mapping[str, str] | None = None,
+    ) -> UpsertResult:  # fmt: skip
         """Insert new tenders, update changed ones (old version to history), skip the same.
 
-        A verdict given for a tender is stored with it. Each batch is one transaction: a
-        crash leaves whole batches, never half a tender.
+        A verdict given for a tender is stored with it. ``hashes``: each tender's content hash,
+        when the worker that parsed it has computed it already (off the collector's path).
+        Each batch is one transaction: a crash leaves whole batches, never half a tender.
         """
         total = UpsertResult()
         batch: dict[str, Tender] = {}
+        known = hashes or {}
         for tender in tenders:
             if tender.id in batch:  # the same notice twice in one batch: settle the first
-                total.add(self._upsert_batch(batch, verdicts or {}))
+                total.add(self._upsert_batch(batch, verdicts or {}, known))
                 batch = {}
             batch[tender.id] = tender
             if len(batch) >= BATCH:
-                total.add(self._upsert_batch(batch, verdicts or {}))
+                total.add(self._upsert_batch(batch, verdicts or {}, known))
                 batch = {}
         if batch:
-            total.add(self._upsert_batch(batch, verdicts or {}))
+            total.add(self._upsert_batch(batch, verdicts or {}, known))
         return total
 
-    def _upsert_batch(self, batch: dict[str, Tender], verdicts: dict[str, Verdict]) -> UpsertResult:
+    def _upsert_batch(
+        self, batch: dict[str, Tender], verdicts: dict[str, Verdict], hashes: Mapping[str, str]
+    ) -> UpsertResult:
         result = UpsertResult()
         now = utcnow()
         with self.session() as session, session.begin():
             existing = {row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))}
             for tender_id, tender in batch.items():
                 data = tender.to_dict()
-                digest = content_hash(data)
+                digest = hashes.get(tender_id) or content_hash(data)
                 row = existing.get(tender_id)
                 verdict = verdicts.get(tender_id)
                 if row is None:
