@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench airflow clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench profile-ingest airflow clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -55,6 +55,12 @@ BENCH_SCALE ?= 1
 bench: setup
 	$(VENV)/tender-radar bench --postgres "$(BENCH_POSTGRES)"
 	$(VENV)/python -m radar.bench_scale --postgres "$(BENCH_POSTGRES)" --scale "$(BENCH_SCALE)"
+
+# Where the ingest spends its time: py-spy samples the collector and both workers.
+profile-ingest: setup
+	mkdir -p var
+	$(VENV)/py-spy record --subprocesses --format raw -o var/ingest-profile.raw -r 50 -- $(VENV)/python -m radar.profile_ingest 3700
+	$(VENV)/python -m radar.profile_ingest --summary var/ingest-profile.raw
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -143,6 +143,7 @@ def collect(
             result.labels[label] = result.labels.get(label, 0) + 1
         upserted.add(done)
 
+    classifier_version()  # loads the rules and the text model here, once: forked workers inherit them
     for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers):
         if isinstance(outcome, ParseError):
             problem(outcome, unit_key)
