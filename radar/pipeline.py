@@ -21,6 +21,7 @@ from notifications.messages import confirmation_message, digest_links, digest_me
 from notifications.senders.base import Sender, SendError
 from notifications.senders.configured import for_settings as for_settings
 from radar.health import Freshness, freshness
+from scrapers.codes import load_tables
 from scrapers.errors import ParseError
 from scrapers.errors import SourceError as SourceError
 from scrapers.notices import Document, Unit, unit_documents
@@ -143,7 +144,8 @@ def collect(
             result.labels[label] = result.labels.get(label, 0) + 1
         upserted.add(done)
 
-    classifier_version()  # loads the rules and the text model here, once: forked workers inherit them
+    classifier_version()  # the rules, the text model and the code tables load here, once: forked workers
+    load_tables()  # inherit them (each worker loading its own was 12% of their samples)
     for unit_key, outcome in ordered_map(_parse_and_judge, documents(), workers=workers or settings.workers):
         if isinstance(outcome, ParseError):
             problem(outcome, unit_key)

@@ -54,3 +54,9 @@ def amount(text: str | None) -> float | None:
         return float(text.strip().replace(" ", "").replace(",", "."))
     except ValueError:
         return None
+
+
+def load_tables() -> None:
+    """Load pycountry's tables now: a process about to fork workers saves each worker the load."""
+    language_alpha2("swe")
+    country_alpha2("SWE")
