@@ -476,4 +476,6 @@ NOTES = """## Reading the table
 * **rendering digests**: the Jinja2 HTML and text parts of each digest.
 * **scheduler overhead**: from the end of a collect run to the start of the classify run it
   triggers through its Asset, in the end-to-end Airflow test.
+* What bounds the ingest, from a py-spy profile of it: [ingest-profile.md](ingest-profile.md)
+  (`make profile-ingest`).
 """
