@@ -26,6 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from tenders.config import PROJECT_ROOT
 from tenders.model import Tender
 from tenders.places import counties, municipalities_by_county
@@ -129,7 +131,18 @@ def build(store: Store, n: int, chunk: int = 5000) -> Built:
         digest = store.queue_digest(f"bench-{s}", f"bench-{s}@example.invalid", "sv", picked)
         if digest and s % 2 == 0:
             store.mark_digest(digest, sent=True)
+    if store.engine.dialect.name == "postgresql":
+        settle(store)
     return Built(url=store.url, tenders=n, seconds=seconds)
+
+
+def settle(store: Store) -> None:
+    """What autovacuum does on its own some minutes after a bulk load: the planner's statistics
+    and the visibility map (index-only scans). Measured right after the load, without it, the
+    planner takes 29,000 rows for one and the overview's plan costs 1.8 s instead of milliseconds."""
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in ("tenders", "tender_winners", "deliveries", "digests", "social_enterprises"):
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 # -- the web process ----------------------------------------------------------------------
