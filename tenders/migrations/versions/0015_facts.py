@@ -91,6 +91,5 @@ def downgrade() -> None:
     op.drop_index("ix_tenders_facts", "tenders")
     op.drop_index("ix_deliveries_tender_id", "deliveries")
     op.drop_table("tender_winners")
-    with op.batch_alter_table("tenders") as batch:
-        for name in ("won", "reserved", "social", "month", "day", "municipality", "county"):
-            batch.drop_column(name)
+    for name in ("won", "reserved", "social", "month", "day", "municipality", "county"):
+        op.drop_column("tenders", name)  # plain DROP COLUMN (SQLite 3.35+): a batch copy would cascade
