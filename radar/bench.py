@@ -523,7 +523,10 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         header = (f"# Benchmarks\n\nMeasured {started:%Y-%m-%d %H:%M} UTC with `make bench` on: {machine()}.\n"
                   f"Workers for parse and classify: {settings.workers}. Inputs: copies of the bundled real "
                   "notices, each with its own id, date, buyer and title.\n\n")  # fmt: skip
-        opts.output.write_text(header + text + "\n\n" + NOTES)
+        from radar.bench_scale import kept_section
+
+        scale = kept_section(opts.output)  # the store-at-scale case writes its own section; keep it
+        opts.output.write_text(header + text + "\n\n" + NOTES + (f"\n{scale}" if scale else ""))
     return rows
 
 
@@ -551,4 +554,6 @@ NOTES = """## Reading the table
   scheduler test): the Asset event, a classify run, a notify run. What bounds it is the scheduler
   creating and starting two DAG runs one after the other, each task a fresh process importing the
   project; the notice itself is classified and stored before the API answers.
+* What bounds the ingest, from a py-spy profile of it: [ingest-profile.md](ingest-profile.md)
+  (`make profile-ingest`).
 """

@@ -105,6 +105,21 @@ class Document:
     origin: str  # where it came from, for error messages: a path, ``package!member`` or a URL
     data: bytes
     unit: str = ""  # the key of the unit it belongs to
+    path: Path | None = None  # a file not read yet: whoever parses it reads it (a worker, not the collector)
+
+    def read(self) -> Document:
+        """The document with its bytes. A notice file is read where it is parsed, so its bytes
+        are not read by the collecting process and then copied to a worker a second time."""
+        if self.path is None:
+            return self
+        try:
+            with self.path.open("rb") as handle:
+                data = handle.read(MAX_NOTICE_BYTES + 1)
+        except OSError as exc:
+            raise ParseError(self.origin, f"cannot read: {exc.strerror or exc}") from exc
+        if len(data) > MAX_NOTICE_BYTES:
+            raise ParseError(self.origin, f"larger than {MAX_NOTICE_BYTES // 2**20} MB, which no notice is; not read")
+        return Document(origin=self.origin, data=data, unit=self.unit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +157,7 @@ def _documents(file: Path, key: str) -> Iterator[Document | ParseError]:
     if file.name.endswith((".tar.gz", ".tgz", ".tar")):
         yield from iter_package(file, key)
         return
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_NOTICE_BYTES + 1)
-    except OSError as exc:
-        yield ParseError(str(file), f"cannot read: {exc.strerror or exc}")
-        return
-    if len(data) > MAX_NOTICE_BYTES:
-        yield ParseError(str(file), f"larger than {MAX_NOTICE_BYTES // 2**20} MB, which no notice is; not read")
-        return
-    yield Document(origin=str(file), data=data, unit=key)
+    yield Document(origin=str(file), data=b"", unit=key, path=file)
 
 
 def iter_package(path: Path, unit: str = "") -> Iterator[Document | ParseError]:
@@ -200,7 +206,7 @@ def walk(units: Iterable[Unit | ParseError], parse: Callable[[Document], list[Te
             yield doc
             continue
         try:
-            yield from parse(doc)
+            yield from parse(doc.read())
         except ParseError as exc:
             yield exc
 

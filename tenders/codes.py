@@ -73,3 +73,9 @@ def country_name(code: str | None, language: str = "en") -> str | None:
     except OSError:
         return name
     return translation.gettext(str(country.name)) if name == country.name else translation.gettext(name)
+
+
+def load_tables() -> None:
+    """Load pycountry's tables now: a process about to fork workers saves each worker the load."""
+    language_alpha2("swe")
+    country_alpha2("SWE")

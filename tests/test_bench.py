@@ -33,3 +33,21 @@ def test_a_tiny_benchmark_prints_and_writes_every_case(tmp_path: Path, pg_url: s
     text = target.read_text()
     assert "| ingest (sqlite) | 40 notices" in text and "cores" in text
     assert out.getvalue().startswith("| case |")
+
+
+def test_a_tiny_store_at_scale_case_times_every_page_and_keeps_its_section(tmp_path: Path) -> None:
+    from radar.bench_scale import generate, run, write_section
+
+    sample = [t for t, _ in generate(2000)]
+    swedish = [t for t in sample if t.buyer_country == "SE"]
+    assert 20 < len(swedish) < 200 and len({t.buyer_country for t in sample}) > 10  # Europe, some Sweden
+    target = tmp_path / "benchmarks.md"
+    target.write_text("# Benchmarks\n\nthe other cases\n")
+    text = run(scale=0.005, repeat=2, pg_url=None, output=target)
+    pages = [line for line in text.splitlines() if "(sqlite)" in line and "ms |" in line]
+    assert len(pages) == 10 and all("| 2 |" in line for line in pages)  # each page and CSV, twice
+    assert "peak memory (sqlite)" in text
+    written = target.read_text()
+    assert written.startswith("# Benchmarks\n\nthe other cases") and "## The store at scale" in written
+    write_section(target, "<!-- store-at-scale -->\nagain\n<!-- /store-at-scale -->\n")
+    assert target.read_text().count("store-at-scale -->") == 2 and "the other cases" in target.read_text()

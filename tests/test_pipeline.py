@@ -204,3 +204,31 @@ def test_a_digest_the_provider_refuses_is_held_not_retried_every_hour(settings: 
     assert [d.status for d in store.digests()] == ["held"]
     assert store.release_held() == 1
     assert send_due(store, subs, Flaky(failures=0), settings, now=later)["sent"] == 1  # fixed, released, sent once
+
+
+def test_a_file_is_read_where_it_is_parsed_and_a_vanished_one_is_named(tmp_path: Path) -> None:
+    from scrapers.errors import ParseError
+    from scrapers.notices import iter_units, parse_document, walk
+
+    good = Path(__file__).parent / "fixtures/ted-real/legacy/19-090974-001-EXP.xml"
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_bytes(good.read_bytes())
+    units = list(iter_units(tmp_path))  # listed (size and mtime: the fingerprint), not read
+    (tmp_path / "b.xml").unlink()
+    parsed = list(walk(units, lambda doc: parse_document(doc.data, doc.origin)))
+    assert len([p for p in parsed if isinstance(p, Tender)]) == 1
+    errors = [str(p) for p in parsed if isinstance(p, ParseError)]
+    assert len(errors) == 1 and "b.xml" in errors[0] and "cannot read" in errors[0]
+
+
+def test_the_hash_a_worker_computes_is_the_stores_own(settings: Settings, tmp_path: Path) -> None:
+    from tenders.model import content_hash
+
+    fixtures = Path(__file__).parent / "fixtures/eforms-real"
+    (tmp_path / "sources.yaml").write_text(f"sources:\n  - {{name: local, kind: ted_files, path: {fixtures}}}\n")
+    s = replace(settings, sources_file=tmp_path / "sources.yaml")
+    store = open_store(s)
+    assert collect("local", store, s, workers=2).new == 18
+    rows = list(store.report_rows())
+    assert len(rows) == 18 and all(row.content_hash == content_hash(row.data) for row in rows)
+    assert collect("local", store, s, workers=2).skipped == 18

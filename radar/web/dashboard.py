@@ -125,7 +125,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         lang, year = ctx.lang(request, user), year_of(request)
         s = STRINGS[lang]
         allowed = allowed_counties(user)
-        reports = county_reports(ctx.store, year, sorted(allowed))
+        reports = county_reports(ctx.store, year, sorted(allowed), details=False)
         names = {code: n[lang] for code, n in counties().items()}
         ordered = sorted(reports.items(), key=lambda x: names[x[0]])
         rows: list[dict[str, Any]] = [{"code": c, "name": names[c], "f": r.totals} for c, r in ordered]

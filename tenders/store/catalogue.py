@@ -4,19 +4,20 @@ matching and digests use. Linking a procedure's notices happens here, as each ba
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tenders.dedupe import buyer_key, head_of, linking_order, listed_before, procedure_deadline, procedure_key
+from tenders.facts import judged, place_of, winner_orgs
 from tenders.model import Tender, content_hash
 from tenders.results import Assessed, Listing, Verdict
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import TenderHistoryRow, TenderRow, utcnow
+from tenders.store.tables import EnterpriseRow, TenderHistoryRow, TenderRow, TenderWinnerRow, utcnow
 
 
 @dataclass(slots=True)
@@ -36,34 +37,41 @@ class UpsertResult:
 class CatalogueMixin(StoreBase):
     # -- tenders -------------------------------------------------------------------------
 
-    def upsert(self, tenders: Iterable[Tender], verdicts: dict[str, Verdict] | None = None) -> UpsertResult:
+    def upsert(
+        self, tenders: Iterable[Tender], verdicts: dict[str, Verdict] | None = None,
+        hashes: Mapping[str, str] | None = None,
+    ) -> UpsertResult:  # fmt: skip
         """Insert new tenders, update changed ones (old version to history), skip the same.
 
-        A verdict given for a tender is stored with it. Each batch is one transaction: a
-        crash leaves whole batches, never half a tender.
+        A verdict given for a tender is stored with it. ``hashes``: each tender's content hash,
+        when the worker that parsed it has computed it already (off the collector's path).
+        Each batch is one transaction: a crash leaves whole batches, never half a tender.
         """
         total = UpsertResult()
         batch: dict[str, Tender] = {}
+        known = hashes or {}
         for tender in tenders:
             if tender.id in batch:  # the same notice twice in one batch: settle the first
-                total.add(self._upsert_batch(batch, verdicts or {}))
+                total.add(self._upsert_batch(batch, verdicts or {}, known))
                 batch = {}
             batch[tender.id] = tender
             if len(batch) >= BATCH:
-                total.add(self._upsert_batch(batch, verdicts or {}))
+                total.add(self._upsert_batch(batch, verdicts or {}, known))
                 batch = {}
         if batch:
-            total.add(self._upsert_batch(batch, verdicts or {}))
+            total.add(self._upsert_batch(batch, verdicts or {}, known))
         return total
 
-    def _upsert_batch(self, batch: dict[str, Tender], verdicts: dict[str, Verdict]) -> UpsertResult:
+    def _upsert_batch(
+        self, batch: dict[str, Tender], verdicts: dict[str, Verdict], hashes: Mapping[str, str]
+    ) -> UpsertResult:
         result = UpsertResult()
         now = utcnow()
         with self.session() as session, session.begin():
             existing = {row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))}
             for tender_id, tender in batch.items():
                 data = tender.to_dict()
-                digest = content_hash(data)
+                digest = hashes.get(tender_id) or content_hash(data)
                 row = existing.get(tender_id)
                 verdict = verdicts.get(tender_id)
                 if row is None:
@@ -88,6 +96,7 @@ class CatalogueMixin(StoreBase):
                     _update_row(row, tender, data, digest, now)
                     _judge(row, verdict, digest)
                     result.changed.append(tender_id)
+            _save_winners(session, batch, existing, result)
             added = [row for row in session.new if isinstance(row, TenderRow)]
             if added:
                 session.flush()
@@ -274,6 +283,25 @@ def _link(session: Session, added: Sequence[TenderRow]) -> int:
     return linked
 
 
+def _save_winners(
+    session: Session, batch: dict[str, Tender], existing: dict[str, TenderRow], result: UpsertResult
+) -> None:
+    """Who won each new or changed result, and whether the register knows one of them (``won``)."""
+    written = result.new + result.changed
+    rows = {**existing, **{r.id: r for r in session.new if isinstance(r, TenderRow)}}
+    if result.changed:
+        session.execute(delete(TenderWinnerRow).where(TenderWinnerRow.tender_id.in_(result.changed)))
+    orgs = {ident: winner_orgs(rows[ident].data) for ident in written if batch[ident].notice_type == "result"}
+    wanted = sorted({org for found in orgs.values() for org in found})
+    known = set(session.scalars(select(EnterpriseRow.org_number).where(EnterpriseRow.org_number.in_(wanted))))
+    for ident in written:
+        rows[ident].won = any(org in known for org in orgs.get(ident, ()))
+    pairs = [{"tender_id": ident, "org_number": org} for ident, found in orgs.items() for org in found]
+    if pairs:
+        session.flush()  # the new tenders first: the winners point at them
+        session.execute(insert(TenderWinnerRow), pairs)
+
+
 def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:
     row = TenderRow(id=tender.id, source=tender.source, notice_id=tender.notice_id, version=1, first_seen=now)
     _update_row(row, tender, data, digest, now, bump=False)
@@ -284,6 +312,7 @@ def _judge(row: TenderRow, verdict: Verdict | None, digest: str) -> None:
     if verdict is None:
         return
     row.score, row.label, row.reasons = verdict.score, verdict.label, verdict.reasons
+    row.social, row.reserved = judged(verdict.reasons)
     row.assessed_hash, row.classifier_version = digest, verdict.version
 
 
@@ -300,5 +329,7 @@ def _update_row(
     row.content_hash = digest
     row.data = data
     row.updated_at = now
+    place = place_of(data, row.first_seen)
+    row.county, row.municipality, row.day, row.month = place.county, place.municipality, place.day, place.month
     if bump:
         row.version += 1

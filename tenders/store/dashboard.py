@@ -1,12 +1,22 @@
-"""The coordinators' side: accounts, the register of social enterprises, feedback and the figures."""
+"""The coordinators' side: accounts, the register of social enterprises, feedback and the figures.
+
+The figures have one code path, ``county_reports``: the dashboard, its CSVs and the reports
+all read it, so their numbers cannot disagree. It groups the indexed fact columns
+(``tenders/facts.py``) in SQL; no call loads every tender, and a county's cost follows its
+own rows, not the store's size.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, select, update
+from sqlalchemy.orm import Session
 
+from tenders.facts import SEEN_TYPES
+from tenders.figures import CountyReport, Figures, Win
+from tenders.places import counties, municipalities_by_county
 from tenders.store.engine import StoreBase
 from tenders.store.tables import (
     DELIVERED,
@@ -16,6 +26,7 @@ from tenders.store.tables import (
     EnterpriseRow,
     FeedbackRow,
     TenderRow,
+    TenderWinnerRow,
     utcnow,
 )
 
@@ -45,12 +56,16 @@ class DashboardMixin(StoreBase):
             return session.get(CoordinatorRow, username)
 
     def replace_register(self, enterprises: Sequence[dict[str, Any]]) -> int:
-        """The register as the CSV says it now: one transaction, so a failed import keeps the old one."""
+        """The register as the CSV says it now: one transaction, so a failed import keeps the old one.
+
+        Whether a result was won by a social enterprise follows the register: ``won`` is set anew.
+        """
         now = utcnow()
         with self.session() as session, session.begin():
             session.execute(delete(EnterpriseRow))
             for e in enterprises:
                 session.add(EnterpriseRow(imported_at=now, **e))
+            _set_won(session)
         return len(enterprises)
 
     def import_register(self, enterprises: Sequence[dict[str, Any]]) -> tuple[int, int]:
@@ -70,6 +85,7 @@ class DashboardMixin(StoreBase):
                     setattr(row, name, value)
                 row.imported_at = now
                 updated += 1
+            _set_won(session)
         return added, updated
 
     def register(self, counties: Collection[str] | None = None) -> list[EnterpriseRow]:
@@ -110,6 +126,132 @@ class DashboardMixin(StoreBase):
             return set(session.scalars(select(DeliveryRow.tender_id).distinct()))
 
     def report_rows(self) -> Iterator[TenderRow]:
-        """Every stored tender standing for its procedure, for the coordinators' figures."""
+        """Every stored tender standing for its procedure (for checks and exports, never for a page)."""
         with self.session() as session:
             yield from session.scalars(select(TenderRow).where(TenderRow.canonical_id.is_(None)))
+
+    # -- the figures ---------------------------------------------------------------------------
+
+    def county_reports(self, year: int, wanted: Iterable[str] | None = None, *,
+                       details: bool = True) -> dict[str, CountyReport]:  # fmt: skip
+        """Each wanted county's figures for ``year``: totals, months, municipalities (as buyers).
+
+        ``details`` adds what a county page shows besides: when each municipality was last seen
+        (any year), the reserved tenders and the contracts won by the register's enterprises.
+        """
+        codes = sorted(c for c in (wanted if wanted is not None else counties()) if c in counties())
+        reports = {code: CountyReport(county=code, year=year) for code in codes}
+        for report in reports.values():
+            report.by_municipality = {name: Figures() for name in municipalities_by_county().get(report.county, [])}
+        if not codes:
+            return reports
+        with self.session() as session:
+            for county, municipality, month, *counts in session.execute(_grouped(codes, year)):
+                figures = Figures(*(int(n or 0) for n in counts))
+                report = reports[county]
+                number = int(month[5:7])
+                report.totals.add(figures)
+                report.by_month[number].add(figures)
+                if municipality in report.by_municipality:
+                    report.by_municipality[municipality].add(figures)
+                    months = report.municipality_months.setdefault(municipality, {m: Figures() for m in range(1, 13)})
+                    months[number].add(figures)
+            if details:
+                _details(session, reports, codes, year)
+        return reports
+
+
+def _in_year(codes: Sequence[str], year: int) -> ColumnElement[bool]:
+    """Standing tenders of these counties in ``year``; the partial index holds only placed ones."""
+    return and_(
+        TenderRow.county.is_not(None),
+        TenderRow.county.in_(list(codes)),
+        TenderRow.month >= f"{year:04d}-01",
+        TenderRow.month <= f"{year:04d}-12",
+        _standing(),
+    )
+
+
+def _standing() -> ColumnElement[bool]:
+    """Not linked under another tender. Written so that no index can serve it: SQLite would
+    otherwise walk ``ix_tenders_canonical_id`` over the whole store instead of the facts."""
+    return func.coalesce(TenderRow.canonical_id, "") == ""
+
+
+def _grouped(codes: Sequence[str], year: int) -> Any:
+    """seen, social, reserved, matched, delivered, won per (county, municipality, month)."""
+    seen = TenderRow.notice_type.in_(sorted(SEEN_TYPES))
+    matched = exists().where(DeliveryRow.tender_id == TenderRow.id)
+    delivered = (
+        select(func.count())
+        .select_from(DeliveryRow)
+        .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+        .where(DeliveryRow.tender_id == TenderRow.id, DigestRow.status == "sent")
+        .scalar_subquery()
+    )
+
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return (
+        select(
+            TenderRow.county,
+            TenderRow.municipality,
+            TenderRow.month,
+            count(seen),
+            count(and_(seen, TenderRow.social.is_(True))),
+            count(and_(seen, TenderRow.reserved.is_(True))),
+            count(and_(seen, matched)),
+            func.sum(case((seen, delivered), else_=0)),
+            count(and_(TenderRow.notice_type == "result", TenderRow.won.is_(True))),
+        )
+        .where(_in_year(codes, year))
+        .group_by(TenderRow.county, TenderRow.municipality, TenderRow.month)
+    )
+
+
+def _details(session: Session, reports: dict[str, CountyReport], codes: Sequence[str], year: int) -> None:
+    """Last seen per municipality, the reserved tenders, the wins: a county's few rows each."""
+    last = session.execute(
+        select(TenderRow.county, TenderRow.municipality, func.max(TenderRow.day))
+        .where(TenderRow.municipality.is_not(None), TenderRow.county.in_(list(codes)),
+               TenderRow.notice_type.in_(sorted(SEEN_TYPES)), _standing())
+        .group_by(TenderRow.county, TenderRow.municipality)
+    )  # fmt: skip
+    for county, municipality, day in last:
+        reports[str(county)].last_seen[str(municipality)] = str(day)
+    reserved = session.execute(
+        select(TenderRow.county, TenderRow.id, TenderRow.title, TenderRow.data, TenderRow.municipality,
+               TenderRow.published, TenderRow.deadline, TenderRow.score)
+        .where(_in_year(codes, year), TenderRow.notice_type.in_(sorted(SEEN_TYPES)), TenderRow.reserved.is_(True))
+        .order_by(TenderRow.day, TenderRow.id)
+    )  # fmt: skip
+    for county, ident, title, data, municipality, published, deadline, score in reserved:
+        reports[county].reserved_tenders.append({
+            "id": ident, "title": title, "buyer": data.get("buyer_name"), "municipality": municipality,
+            "published": published, "deadline": deadline, "score": score, "url": data.get("url"),
+        })  # fmt: skip
+    wins = session.execute(
+        select(TenderRow.county, TenderRow.id, TenderRow.data, TenderRow.municipality, TenderRow.published,
+               EnterpriseRow.name, EnterpriseRow.org_number)
+        .join(TenderWinnerRow, TenderWinnerRow.tender_id == TenderRow.id)
+        .join(EnterpriseRow, EnterpriseRow.org_number == TenderWinnerRow.org_number)
+        .where(_in_year(codes, year), TenderRow.notice_type == "result")
+        .order_by(TenderRow.day, TenderRow.id, EnterpriseRow.org_number)
+    )  # fmt: skip
+    for county, ident, data, municipality, published, name, org_number in wins:
+        reports[county].wins.append(Win(tender_id=ident, title=data.get("title"), buyer=data.get("buyer_name"),
+                                        municipality=municipality, published=published, enterprise=name,
+                                        org_number=org_number, value=data.get("estimated_value"),
+                                        currency=data.get("currency"), url=data.get("url")))  # fmt: skip
+
+
+def _set_won(session: Session) -> None:
+    """Whether a result was won by a social enterprise follows the register: ``won`` is set anew."""
+    session.flush()
+    known = select(TenderWinnerRow.tender_id).join(
+        EnterpriseRow, EnterpriseRow.org_number == TenderWinnerRow.org_number
+    )
+    plain = {"synchronize_session": False}
+    session.execute(update(TenderRow).where(TenderRow.won.is_(True)).values(won=False), execution_options=plain)
+    session.execute(update(TenderRow).where(TenderRow.id.in_(known)).values(won=True), execution_options=plain)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from tenders import clock
@@ -20,9 +20,19 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+FACTS_INDEX = ("county", "month", "notice_type", "municipality", "social", "reserved", "won", "canonical_id", "id")
+LAST_SEEN_INDEX = ("county", "municipality", "day", "notice_type", "canonical_id")
+PLACED, IN_TOWN = text("county IS NOT NULL"), text("municipality IS NOT NULL")
+
+
 class TenderRow(Base):
     __tablename__ = "tenders"
-    __table_args__ = (UniqueConstraint("source", "notice_id", name="uq_tenders_source_notice"),)
+    __table_args__ = (
+        UniqueConstraint("source", "notice_id", name="uq_tenders_source_notice"),
+        # The figures read only these indexes (they cover the queries), and only placed tenders are in them.
+        Index("ix_tenders_facts", *FACTS_INDEX, sqlite_where=PLACED, postgresql_where=PLACED),
+        Index("ix_tenders_municipality_day", *LAST_SEEN_INDEX, sqlite_where=IN_TOWN, postgresql_where=IN_TOWN),
+    )
 
     id: Mapped[str] = mapped_column(String(300), primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
@@ -45,6 +55,23 @@ class TenderRow(Base):
     procedure_key: Mapped[str | None] = mapped_column(String(200), index=True)
     buyer_key: Mapped[str | None] = mapped_column(String(200), index=True)
     canonical_id: Mapped[str | None] = mapped_column(String(300), index=True)  # set: another tender stands for it
+    # The facts the coordinators' figures group by (tenders/facts.py); set on every write and re-assessment.
+    county: Mapped[str | None] = mapped_column(String(5))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    day: Mapped[str | None] = mapped_column(String(10))
+    month: Mapped[str | None] = mapped_column(String(7))
+    social: Mapped[bool] = mapped_column(Boolean, default=False)
+    reserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    won: Mapped[bool] = mapped_column(Boolean, default=False)  # a winner is in the register of social enterprises
+
+
+class TenderWinnerRow(Base):
+    """Who won a result, by organisation number: ``won`` follows the register through it."""
+
+    __tablename__ = "tender_winners"
+
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True)
+    org_number: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
 
 
 class TenderHistoryRow(Base):
@@ -91,7 +118,8 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
 
     subscriber: Mapped[str] = mapped_column(String(200), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)  # fmt: skip
     content_hash: Mapped[str] = mapped_column(String(64))
     digest_id: Mapped[str] = mapped_column(ForeignKey("digests.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
