@@ -118,3 +118,13 @@ def test_size_still_counts_for_a_notice_that_is_only_words() -> None:
     assert {r["code"] for r in small.reasons} == {"text_model", "small_scale"}
     assert {r["code"] for r in huge.reasons} == {"text_model", "large_scale"}
     assert huge.score < small.score
+
+
+def test_the_frozen_evaluation_set_is_the_one_written_before_any_tuning() -> None:
+    import hashlib
+
+    data = Path(MODEL_FILE).parent
+    frozen = (data / "evaluation-frozen.yaml").read_bytes()
+    assert hashlib.sha256(frozen).hexdigest() == (data / "evaluation-frozen.sha256").read_text().strip(), (
+        "evaluation-frozen.yaml was edited after it was frozen: write a new set instead"
+    )
