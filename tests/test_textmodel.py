@@ -12,7 +12,7 @@ import pytest
 from matching.classify import classifier_version, classify
 from matching.evaluate import evaluate, summary
 from matching.labelled import examples, hand_written, split_of
-from matching.textmodel import MODEL_FILE, TextModel, features, model
+from matching.textmodel import MODEL_FILE, SECTOR_FILE, TextModel, features, model
 from matching.train import fit, train
 from tenders.model import Tender
 
@@ -25,6 +25,7 @@ def test_the_shipped_model_is_what_its_training_data_gives(tmp_path: Path) -> No
     out = tmp_path / "model.json.gz"
     info = train(out)
     assert out.read_bytes() == MODEL_FILE.read_bytes(), "retrain with `tender-radar train` and commit the model"
+    assert (tmp_path / SECTOR_FILE.name).read_bytes() == SECTOR_FILE.read_bytes(), "and the sector model"
     shipped = model()
     assert shipped is not None and info["version"] == shipped.version
     assert shipped.version in classifier_version()  # a new model re-judges what is stored
