@@ -45,7 +45,9 @@ MODEL_PENALTY = 0.6
 # the text is undecided, and an undecided text is at most "possible".
 DECIDED = 0.5
 OTHER_VETO = 0.99  # "other" this sure vetoes the judgement model's "small job"
-SOME = 0.3  # below DECIDED: a kind of work the text may be, worth a look
+FLAG = 0.1  # a kind of work this probable is flagged "possible" when nothing decides
+SOME = 0.2  # the probability of works, IT and the like that leaves room for doubt
+SMALL_SHARE = 0.5  # of the judgement model's suitable + possible, for typical work: a small job
 JUDGE_SURE = 0.5  # the judgement model's probability of "suitable" that reads as a small job
 # An employment requirement in a large works, IT or supply contract: worth a look, not suitable.
 REQUIREMENT_IN_LARGE = 0.45
@@ -395,19 +397,33 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
                      "unlikely": mass["unlikely"] + mass["other"]}  # fmt: skip
     sector = read.label
     small = j["suitable"] >= JUDGE_SURE  # a decided reading of a small job, not the best of three doubts
-    if mass["unlikely"] >= DECIDED:
-        kind, label = "unlikely", "unlikely"
-    elif mass["typical"] >= DECIDED or (small and mass["other"] < OTHER_VETO):
-        kind, label = "typical", "suitable" if small else "possible"
+    # Works, IT and the like, as both models see it: the sector model's odds times the judgement
+    # model's odds of "unlikely" (two independent readings of the same words).
+    against = _agree(mass["unlikely"], j["unlikely"])
+    if mass["typical"] >= DECIDED:
+        # What is bought is decided; the judgement model only says whether the job is small.
+        kind, label = "typical", "suitable" if share >= SMALL_SHARE else "possible"
         sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
+    elif small and against < SOME and mass["other"] < OTHER_VETO:
+        kind, label = "typical", "suitable"
+        sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
+    elif against >= DECIDED:
+        kind, label = "unlikely", "unlikely"
     elif mass["care"] >= DECIDED:
         kind, label = "care", "possible"
-    elif mass["typical"] + mass["care"] >= SOME or judged.label != "unlikely":
+    elif mass["typical"] + mass["care"] >= FLAG or judged.label != "unlikely":
         kind, label = "undecided", "possible"
     else:
         kind, label = ("other" if mass["other"] >= DECIDED else "undecided"), "unlikely"
     strongest = judged.strongest if label == "suitable" else read.strongest
     return [_verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))]
+
+
+def _agree(p: float, q: float) -> float:
+    """Two probabilities of the same thing combined as independent evidence (odds multiplied)."""
+    p, q = min(max(p, 1e-6), 1 - 1e-6), min(max(q, 1e-6), 1 - 1e-6)
+    odds = p / (1 - p) * q / (1 - q)
+    return odds / (1 + odds)
 
 
 def _verdict(label: str, probabilities: dict[str, float], where: tuple[str, str], models: textmodel.TextModels,

@@ -36,8 +36,11 @@ class Example:
     origin: str  # "hand" or "notice"
 
 
+def _load(split: HandSet) -> list[dict[str, object]]:
+    return list(yaml.safe_load((DATA / f"{split}.yaml").read_text(encoding="utf-8"))["examples"])
+
+
 def hand_written(split: HandSet) -> list[Example]:
-    doc = yaml.safe_load((DATA / f"{split}.yaml").read_text(encoding="utf-8"))
     return [
         Example(
             id=str(e["id"]),
@@ -47,7 +50,7 @@ def hand_written(split: HandSet) -> list[Example]:
             why=str(e["why"]),
             origin="hand",
         )
-        for e in doc["examples"]
+        for e in _load(split)
     ]
 
 
@@ -178,10 +181,13 @@ def hand_sectors(split: Split) -> list[tuple[str, str]]:
     """Hand-written texts with the sector their rationale names: (text, sector)."""
     import re
 
+    stated = {str(e["id"]): str(e["sector"]) for e in _load(split) if e.get("sector")}
     out = []
     for e in hand_written(split):
         phrases = [p.strip() for p in re.split(r"[,;:]", e.why)]
-        sector = next((s for p in phrases for s, rx in RATIONALE_SECTORS if re.search(rx, p, re.IGNORECASE)), None)
+        sector = stated.get(e.id) or next(
+            (s for p in phrases for s, rx in RATIONALE_SECTORS if re.search(rx, p, re.IGNORECASE)), None
+        )
         if sector is not None:
             out.append((e.text, sector))
     return out
