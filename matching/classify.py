@@ -47,7 +47,7 @@ DECIDED = 0.5
 OTHER_VETO = 0.99  # "other" this sure vetoes the judgement model's "small job"
 FLAG = 0.1  # a kind of work this probable is flagged "possible" when nothing decides
 SOME = 0.2  # the probability of works, IT and the like that leaves room for doubt
-SMALL_SHARE = 0.5  # of the judgement model's suitable + possible, for typical work: a small job
+SMALL_SHARE = 0.55  # of the judgement model's suitable + possible, for typical work: a small job
 JUDGE_SURE = 0.5  # the judgement model's probability of "suitable" that reads as a small job
 # An employment requirement in a large works, IT or supply contract: worth a look, not suitable.
 REQUIREMENT_IN_LARGE = 0.45
@@ -196,7 +196,7 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
     if capped:
         score = min(score, REQUIREMENT_IN_LARGE)
     label = "suitable" if score >= SUITABLE else "possible" if score >= POSSIBLE else "unlikely"
-    reasons.sort(key=lambda x: -abs(x["weight"]))
+    reasons.sort(key=lambda x: (not x.get("decisive"), -abs(x["weight"])))  # what decides comes first
     return Assessment(id=tender.id, score=score, label=label, reasons=reasons)
 
 
@@ -335,7 +335,9 @@ def sector_of(code: str) -> tuple[str, str]:
     return ("care", "care") if code in r.light_regime else ("other", "other")
 
 
+@lru_cache(maxsize=64)
 def sector_kind(sector: str) -> str:
+    """The kind of work a sector of the sector model is: "typical", "unlikely", "care" or "other"."""
     r = rules()
     return "typical" if sector in r.typical else "unlikely" if sector in r.unlikely else sector
 
@@ -383,11 +385,9 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
     if not sentences:
         return []
     parts = [part for _, part in sentences]
-    counts = textmodel.features("\n".join(parts))
-    judged = models.judgement.read(parts, counts)
-    if models.sector is None:  # only the judgement model: its verdict as it stands
+    judged, read = models.read(parts, textmodel.features("\n".join(parts)))
+    if read is None:  # only the judgement model: its verdict as it stands
         return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)]
-    read = models.sector.read(parts, counts)
     mass = {"typical": 0.0, "unlikely": 0.0, "care": 0.0, "other": 0.0}
     for sector, p in read.probabilities.items():
         mass[sector_kind(sector)] += p
@@ -404,7 +404,7 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
         # What is bought is decided; the judgement model only says whether the job is small.
         kind, label = "typical", "suitable" if share >= SMALL_SHARE else "possible"
         sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
-    elif small and against < SOME and mass["other"] < OTHER_VETO:
+    elif small and against < SOME and mass["typical"] >= FLAG and mass["other"] < OTHER_VETO:
         kind, label = "typical", "suitable"
         sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
     elif against >= DECIDED:

@@ -24,7 +24,7 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -94,20 +94,21 @@ class TextModel:
 
     version: str
     classes: tuple[str, ...]
-    table: dict[str, tuple[float, tuple[float, ...]]]  # feature -> (idf, weight per class)
+    table: dict[str, tuple[float, tuple[float, ...]]]  # feature -> (idf, idf * weight per class)
     intercept: tuple[float, ...]
 
     @classmethod
     def from_numbers(cls, version: str, numbers: dict[str, Any]) -> TextModel:
         """From what the trainer writes: ``idf``, ``weights``, ``intercept`` and, when they are
-        not the three labels, ``classes``."""
+        not the three labels, ``classes``. Each weight is kept multiplied by its feature's idf:
+        a feature seen once then adds its row as it stands."""
         classes = tuple(str(c) for c in numbers.get("classes", LABELS))
         zero = (0.0,) * len(classes)
         weights = numbers["weights"]
         table = {}
         for feature, idf in numbers["idf"].items():
             w = weights.get(feature)
-            table[feature] = (float(idf), tuple(float(x) for x in w) if w else zero)
+            table[feature] = (float(idf), tuple(float(idf) * float(x) for x in w) if w else zero)
         return cls(version=version, classes=classes, table=table,
                    intercept=tuple(float(x) for x in numbers["intercept"]))  # fmt: skip
 
@@ -115,35 +116,50 @@ class TextModel:
         return self.read([text]).probabilities
 
     def read(self, parts: list[str], counts: Counter[str] | None = None) -> Reading:
-        """The parts joined as the model was trained on whole texts (``counts``: their features,
-        when the caller has them already); the part holding the feature that pushed hardest
-        towards the verdict is kept."""
+        """TF-IDF (sublinear tf, L2-normalised) into a multinomial logistic regression, as
+        scikit-learn computes it, over the parts joined as the model was trained on whole texts
+        (``counts``: their features, when the caller has them already); the part holding the
+        feature that pushed hardest towards the verdict is kept."""
         get = self.table.get
         square = 0.0
-        hits: list[tuple[float, tuple[float, ...], str]] = []
+        rows: list[tuple[float, ...]] = []
+        found: list[str] = []
         for feature, count in (counts if counts is not None else features("\n".join(parts))).items():
             row = get(feature)
-            if row is not None:
-                v = (1.0 + math.log(count)) * row[0] if count > 1 else row[0]
-                square += v * v
-                hits.append((v, row[1], feature))
+            if row is None:
+                continue
+            idf, w = row
+            if count > 1:
+                tf = 1.0 + math.log(count)
+                w = tuple(x * tf for x in w)
+                idf *= tf
+            square += idf * idf
+            rows.append(w)
+            found.append(feature)
+        return self.finish(parts, rows, square, found)
+
+    def finish(self, parts: list[str], rows: list[tuple[float, ...]], square: float, found: list[str]) -> Reading:
+        """The probabilities from the rows of the features found (idf and tf applied) and the
+        sum of their squares."""
         norm = math.sqrt(square) or 1.0
-        z = list(self.intercept)
-        n = len(z)
-        for v, w, _ in hits:
-            scaled = v / norm
-            for k in range(n):
-                z[k] += w[k] * scaled
+        if rows:  # the per-class sums, column by column in C
+            z = [b + total / norm for b, total in zip(self.intercept, map(sum, zip(*rows, strict=True)), strict=True)]
+        else:
+            z = list(self.intercept)
         top = max(z)
         e = [math.exp(x - top) for x in z]
         s = sum(e)
         probabilities = {c: x / s for c, x in zip(self.classes, e, strict=True)}
         k = e.index(max(e))
         strongest = 0
-        if len(parts) > 1 and hits:
-            _, _, feature = max(hits, key=lambda h: h[0] * (n * h[1][k] - sum(h[1])))
-            strongest = _part_with(feature, parts)
+        if len(parts) > 1 and rows:
+            n = len(z)
+            i = max(range(len(rows)), key=lambda i: n * rows[i][k] - sum(rows[i]))
+            strongest = _part_with(found[i], parts)
         return Reading(probabilities=probabilities, label=self.classes[k], strongest=strongest)
+
+
+_NONE: tuple[float, tuple[float, ...]] = (0.0, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +168,54 @@ class TextModels:
 
     judgement: TextModel
     sector: TextModel | None
+    # feature -> its row in each model: one look-up per feature for both (scoring speed)
+    table: dict[str, tuple[tuple[float, tuple[float, ...]], tuple[float, tuple[float, ...]]]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        other = self.sector.table if self.sector is not None else {}
+        mine = self.judgement.table
+        table = {f: (row, other.get(f, _NONE)) for f, row in mine.items()}
+        table.update({f: (_NONE, row) for f, row in other.items() if f not in mine})
+        object.__setattr__(self, "table", table)
 
     @property
     def version(self) -> str:
         return self.judgement.version + (f"+{self.sector.version}" if self.sector is not None else "")
+
+    def read(self, parts: list[str], counts: Counter[str]) -> tuple[Reading, Reading | None]:
+        """Both models over the same features, in one pass: (judgement, sector)."""
+        get = self.table.get
+        square0 = square1 = 0.0
+        rows0: list[tuple[float, ...]] = []
+        rows1: list[tuple[float, ...]] = []
+        found0: list[str] = []
+        found1: list[str] = []
+        keep = len(parts) > 1  # which feature said most matters only when there are parts to choose from
+        for feature, count in counts.items():
+            both = get(feature)
+            if both is None:
+                continue
+            (idf0, w0), (idf1, w1) = both
+            if count > 1:
+                tf = 1.0 + math.log(count)
+                w0, w1 = tuple(x * tf for x in w0), tuple(x * tf for x in w1)
+                idf0, idf1 = idf0 * tf, idf1 * tf
+            if idf0:
+                square0 += idf0 * idf0
+                rows0.append(w0)
+                if keep:
+                    found0.append(feature)
+            if idf1:
+                square1 += idf1 * idf1
+                rows1.append(w1)
+                if keep:
+                    found1.append(feature)
+        rows, square, found = (rows0, rows1), (square0, square1), (found0, found1)
+        judged = self.judgement.finish(parts, rows[0], square[0], found[0])
+        sector = self.sector.finish(parts, rows[1], square[1], found[1]) if self.sector is not None else None
+        return judged, sector
 
 
 def _part_with(feature: str, parts: list[str]) -> int:
