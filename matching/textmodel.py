@@ -182,7 +182,7 @@ class TextModels:
 
     @property
     def version(self) -> str:
-        return self.judgement.version + (f"+{self.sector.version}" if self.sector is not None else "")
+        return combined_version(self.judgement.version, self.sector.version if self.sector is not None else None)
 
     def read(self, parts: list[str], counts: Counter[str]) -> tuple[Reading, Reading | None]:
         """Both models over the same features, in one pass: (judgement, sector)."""
@@ -216,6 +216,12 @@ class TextModels:
         judged = self.judgement.finish(parts, rows[0], square[0], found[0])
         sector = self.sector.finish(parts, rows[1], square[1], found[1]) if self.sector is not None else None
         return judged, sector
+
+
+def combined_version(judgement: str, sector: str | None) -> str:
+    """Both models in a name short enough for the stored classifier version: "text-9dc254-de5689"."""
+    short = judgement.rpartition("-")[2][:6]
+    return f"text-{short}-{sector.rpartition('-')[2][:6]}" if sector else judgement
 
 
 def _part_with(feature: str, parts: list[str]) -> int:

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from matching.labelled import RealTitle, examples, hand_sectors, notices_by_sector, real_split_of, real_titles
-from matching.textmodel import LABELS, MODEL_FILE, SECTOR_FILE, TextModel, features
+from matching.textmodel import LABELS, MODEL_FILE, SECTOR_FILE, TextModel, combined_version, features
 
 C = 4.0  # inverse regularisation: `tender-radar train --choose-c` picks it by cross-validation on the training data
-SECTOR_C = 8.0  # chosen on the calibration part of the training titles (see sector_report)
+SECTOR_C = 8.0  # 3, 8 and 16 compared on the held-out titles: the figures barely moved (issue 14)
 DIGITS = 6  # the numbers kept: enough that scoring here equals scikit-learn's to 1e-4
 SECTOR_DIGITS = 3  # the sector model is large; three digits move no probability by more than 1e-3
 MIN_DF = 2  # a feature of the sector model must occur in two training texts
@@ -234,7 +234,8 @@ def train(out: Path = MODEL_FILE, *, feedback: list[tuple[str, str]] | None = No
     if sectors:
         info["sector_model"] = train_sectors(sector_out)
     if sector_out.exists():
-        info["version"] = f"{info['version']}+{info.get('sector_model', {}).get('version') or _version_of(sector_out)}"
+        info["version"] = combined_version(info["version"], info.get("sector_model", {}).get("version")
+                                           or _version_of(sector_out))  # fmt: skip
     return info
 
 

@@ -154,3 +154,14 @@ def test_eval_real_prints_the_shares_and_the_sectors() -> None:
     assert "other-sector titles called suitable" in text and "typical-work titles flagged" in text
     assert "titles alone" in text and "titles with descriptions where any" in text
     assert "cleaning" in text and "precision" in text
+
+
+def test_the_classifier_version_fits_where_it_is_stored() -> None:
+    from matching.classify import classifier_version
+    from tenders.store import TenderRow
+
+    shipped = model()
+    assert shipped is not None and shipped.sector is not None
+    version = classifier_version()
+    assert len(version) <= TenderRow.__table__.c.classifier_version.type.length  # type: ignore[attr-defined]
+    assert shipped.version in version and shipped.version.startswith("text-")
