@@ -376,7 +376,9 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
     The verdict follows the rules for a CPV code: typical work is "suitable" when the judgement
     model reads it as a small or local job, else "possible"; care is "possible"; works, IT and the
     like are "unlikely" (a penalty); anything else is evidence of nothing. A text whose kind is
-    undecided is at most "possible": the model's doubt never becomes a confident verdict.
+    undecided is at most "possible" (the models' doubt never becomes a confident verdict), unless
+    the judgement model is sure of a small job, the sector model gives typical work some weight and
+    neither model sees works or IT in it.
     """
     fields = [(n, t) for n, t in (("title", tender.title), ("description", tender.description)) if t]
     fields += [(f"lots[{lot.id}].{n}", t) for lot in tender.lots for n, t in (("title", lot.title),
