@@ -426,7 +426,7 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
     elif small and against < SOME and mass["typical"] >= FLAG and mass["other"] < OTHER_VETO:
         kind, label = "typical", "suitable"
         sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
-    elif against >= DECIDED:
+    elif against >= DECIDED and mass["typical"] < SOME:
         kind, label = "unlikely", "unlikely"
     elif mass["care"] >= DECIDED:
         kind, label = "care", "possible"
