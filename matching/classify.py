@@ -43,6 +43,17 @@ LARGE_SCALE = 0.25
 # The text model's verdict, as a score inside its label's band; an "unlikely" verdict penalises.
 MODEL_BANDS = {"suitable": (0.6, 0.35), "possible": (0.3, 0.28)}  # label -> (floor, span by probability)
 MODEL_PENALTY = 0.6
+# The sector model decides a kind of work only when the kind's probability reaches this; below it
+# the text is undecided, and an undecided text is at most "possible".
+DECIDED = 0.5
+OTHER_VETO = 0.99  # "other" this sure vetoes the judgement model's "small job"
+FLAG = 0.1  # a kind of work this probable is flagged "possible" when nothing decides
+SOME = 0.2  # the probability of works, IT and the like that leaves room for doubt
+SMALL_SHARE = 0.55  # of the judgement model's suitable + possible, for typical work: a small job
+JUDGE_SURE = 0.5  # the judgement model's probability of "suitable" that reads as a small job
+# An employment requirement in a large works, IT or supply contract: worth a look, not suitable.
+REQUIREMENT_IN_LARGE = 0.45
+RESERVATIONS = frozenset(["reserved_participation", "reserved_execution", "vcse", "text_reserved"])
 NEGATION_WINDOW = 4  # words before a phrase in which "ej", "inte", "not", "no" ... negate it
 
 # A sentence ends at . ! ? before a capital letter ("4 kap. 18 §" stays whole), or at a line break.
@@ -155,28 +166,40 @@ def classifier_version() -> str:
     return f"{rules().version}+{m.version}" if m is not None else rules().version
 
 
-def classify(tender: Tender, *, text_model: textmodel.TextModel | None = None) -> Assessment:
+def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) -> Assessment:
     """``text_model`` replaces the shipped model (the trainer's cross-validation passes its own)."""
     tender = readable(tender)
     r = rules()
     reasons: list[dict[str, Any]] = []
     reasons += _structured(tender)
     reasons += _text(tender, r)
-    reasons += _sector_and_size(tender, r, text_model)
+    sector_reasons, kind = _sector_and_size(tender, r, text_model)
+    reasons += sector_reasons
     if any(x["code"] == "text_model" for x in reasons):
         # The model has read the whole text: a phrase the rules found counts again only when it decides.
         reasons = [x for x in reasons if not (x["code"].startswith("text_") and x["code"] != "text_model"
                                               and x["weight"] > 0 and not x.get("decisive"))]  # fmt: skip
 
-    decisive = _noisy_or(x["weight"] for x in reasons if x.get("decisive"))
+    # A reservation decides alone. An employment requirement decides too, unless the contract is
+    # works, IT and the like, or large and not typical work: then it makes the tender "possible".
+    decisive = _noisy_or(x["weight"] for x in reasons if x.get("decisive") and x["code"] in RESERVATIONS)
+    required = [x["weight"] for x in reasons if x.get("decisive") and x["code"] not in RESERVATIONS]
+    large = any(x["code"] == "large_scale" for x in reasons)
+    capped = bool(required) and not decisive and (kind == "unlikely" or (large and kind != "typical"))
+    if capped:
+        decisive = REQUIREMENT_IN_LARGE
+    elif required:
+        decisive = max(decisive, _noisy_or(required))
     positive = _noisy_or(x["weight"] for x in reasons if x["weight"] > 0)
     penalty = 1.0
     for reason in reasons:
         if reason["weight"] < 0:
             penalty *= 1.0 + reason["weight"]
     score = round(max(decisive, positive * penalty), 3)
+    if capped:
+        score = min(score, REQUIREMENT_IN_LARGE)
     label = "suitable" if score >= SUITABLE else "possible" if score >= POSSIBLE else "unlikely"
-    reasons.sort(key=lambda x: -abs(x["weight"]))
+    reasons.sort(key=lambda x: (not x.get("decisive"), -abs(x["weight"])))  # what decides comes first
     return Assessment(id=tender.id, score=score, label=label, reasons=reasons)
 
 
@@ -284,20 +307,27 @@ def _has_anchor(text: str, anchors: tuple[str, ...]) -> bool:
     return any(a in low for a in anchors)
 
 
-def _sector_and_size(tender: Tender, r: _Rules, text_model: textmodel.TextModel | None) -> list[dict[str, Any]]:
+def _sector_and_size(
+    tender: Tender, r: _Rules, text_model: textmodel.TextModels | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The reasons of sector and size, and the kind of work: "typical", "unlikely", "care",
+    "other", or None when nothing says what is bought."""
     reasons: list[dict[str, Any]] = []
     codes = tender.all_cpv
     # CPV codes are the better evidence; the words count only when there are none: read by the
-    # learned text model when there is one, else by the sector word lists.
-    model = (text_model or textmodel.model()) if not codes else None
-    if model is not None:
-        reasons += _model_reasons(tender, model)
-        typical = bool(reasons) and reasons[0]["label"] == "suitable"
+    # learned text models when there are some, else by the sector word lists.
+    models = (text_model or textmodel.model()) if not codes else None
+    kind: str | None
+    if models is not None:
+        reasons += _model_reasons(tender, models)
+        kind = reasons[0]["kind"] if reasons else None
     else:
-        typical = _sector_reasons(tender, codes, r, reasons)
+        kind = _sector_reasons(tender, codes, r, reasons)
+    typical = kind == "typical"
     light = [c for c in codes if c in r.light_regime]
     if light:
         reasons.append(_reason("light_regime", LIGHT_REGIME, field="cpv", value=light[0]))
+        kind = kind or "care"
 
     value_eur = _eur(tender.estimated_value, tender.currency, r)
     if typical and value_eur is not None and value_eur <= r.small_eur:
@@ -308,14 +338,31 @@ def _sector_and_size(tender: Tender, r: _Rules, text_model: textmodel.TextModel 
                                value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
     if typical and len(tender.lots) >= 3:
         reasons.append(_reason("divided_in_lots", DIVIDED_IN_LOTS, field="lots", value=len(tender.lots)))
-    return reasons
+    return reasons, kind
 
 
-def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[dict[str, Any]]) -> bool:
-    """The sector by CPV code, else by the word lists; whether it is typical social-enterprise work."""
+def sector_of(code: str) -> tuple[str, str]:
+    """What a CPV code says is bought, as the rules read it: (kind, sector); kind is "typical",
+    "unlikely", "care" (a light-regime social service) or "other". The sector model learns these."""
+    r = rules()
+    for kind, sectors in (("typical", r.typical), ("unlikely", r.unlikely)):
+        found = _sector([code], sectors)
+        if found:
+            return kind, found[0]
+    return ("care", "care") if code in r.light_regime else ("other", "other")
+
+
+@lru_cache(maxsize=64)
+def sector_kind(sector: str) -> str:
+    """The kind of work a sector of the sector model is: "typical", "unlikely", "care" or "other"."""
+    r = rules()
+    return "typical" if sector in r.typical else "unlikely" if sector in r.unlikely else sector
+
+
+def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[dict[str, Any]]) -> str | None:
+    """The sector by CPV code, else by the word lists; the kind of work (see ``_sector_and_size``)."""
     by_code = _sector(codes, r.typical)
     by_word = None if codes else _sector_words(tender, r.typical_words)
-    typical = bool(by_code or by_word)
     if by_code:
         sector, code = by_code
         reasons.append(_reason("typical_sector", TYPICAL_SECTOR, field="cpv", value=code) | {"sector": sector})
@@ -333,28 +380,87 @@ def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[d
         elif unlikely_word:
             sector, where, quote = unlikely_word
             reasons.append(_reason("unlikely_sector", -UNLIKELY_SECTOR, field=where, quote=quote) | {"sector": sector})
-    return typical
+        if unlikely_code or unlikely_word:
+            return "unlikely"
+        return "other" if codes else None
+    return "typical"
 
 
-def _model_reasons(tender: Tender, model: textmodel.TextModel) -> list[dict[str, Any]]:
-    """The text model's verdict on a notice that is only words, quoting the sentence that says most."""
+def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[str, Any]]:
+    """What the words say is bought (the sector model) and how they read (the judgement model),
+    as one reason quoting the sentence that says most; the kind of work goes with it.
+
+    The verdict follows the rules for a CPV code: typical work is "suitable" when the judgement
+    model reads it as a small or local job, else "possible"; care is "possible"; works, IT and the
+    like are "unlikely" (a penalty); anything else is evidence of nothing. A text whose kind is
+    undecided is at most "possible" (the models' doubt never becomes a confident verdict), unless
+    the judgement model is sure of a small job, the sector model gives typical work some weight and
+    neither model sees works or IT in it.
+    """
     fields = [(n, t) for n, t in (("title", tender.title), ("description", tender.description)) if t]
     fields += [(f"lots[{lot.id}].{n}", t) for lot in tender.lots for n, t in (("title", lot.title),
                ("description", lot.description)) if t]  # fmt: skip
     sentences = [(name, part) for name, text in fields for part in SENTENCE.split(text) if part.strip()]
     if not sentences:
         return []
-    reading = model.read([part for _, part in sentences])
-    where, quote = sentences[reading.strongest]
-    probability = reading.probabilities[reading.label]
-    if reading.label == "unlikely":
-        weight = -round(MODEL_PENALTY * probability, 3)
+    parts = [part for _, part in sentences]
+    judged, read = models.read(parts, textmodel.features("\n".join(parts)))
+    if read is None:  # only the judgement model: its verdict as it stands
+        return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)]
+    mass = {"typical": 0.0, "unlikely": 0.0, "care": 0.0, "other": 0.0}
+    for sector, p in read.probabilities.items():
+        mass[sector_kind(sector)] += p
+    j = judged.probabilities
+    share = j["suitable"] / ((j["suitable"] + j["possible"]) or 1.0)
+    probabilities = {"suitable": mass["typical"] * share, "possible": mass["typical"] * (1 - share) + mass["care"],
+                     "unlikely": mass["unlikely"] + mass["other"]}  # fmt: skip
+    sector = read.label
+    small = j["suitable"] >= JUDGE_SURE  # a decided reading of a small job, not the best of three doubts
+    # Works, IT and the like, as both models see it: the sector model's odds times the judgement
+    # model's odds of "unlikely" (two independent readings of the same words).
+    against = _agree(mass["unlikely"], j["unlikely"])
+    if mass["typical"] >= DECIDED:
+        # What is bought is decided; the judgement model only says whether the job is small.
+        kind, label = "typical", "suitable" if share >= SMALL_SHARE else "possible"
+        sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
+    elif small and against < SOME and mass["typical"] >= FLAG and mass["other"] < OTHER_VETO:
+        kind, label = "typical", "suitable"
+        sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
+    elif against >= DECIDED and mass["typical"] < SOME:
+        kind, label = "unlikely", "unlikely"
+    elif mass["care"] >= DECIDED:
+        kind, label = "care", "possible"
+    elif mass["typical"] + mass["care"] >= FLAG or judged.label != "unlikely":
+        kind, label = "undecided", "possible"
     else:
-        floor, span = MODEL_BANDS[reading.label]
+        kind, label = ("other" if mass["other"] >= DECIDED else "undecided"), "unlikely"
+    strongest = judged.strongest if label == "suitable" else read.strongest
+    return [_verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))]
+
+
+def _agree(p: float, q: float) -> float:
+    """Two probabilities of the same thing combined as independent evidence (odds multiplied)."""
+    p, q = min(max(p, 1e-6), 1 - 1e-6), min(max(q, 1e-6), 1 - 1e-6)
+    odds = p / (1 - p) * q / (1 - q)
+    return odds / (1 + odds)
+
+
+def _verdict(label: str, probabilities: dict[str, float], where: tuple[str, str], models: textmodel.TextModels,
+             kind: str | None, sector: tuple[str, float] | None) -> dict[str, Any]:  # fmt: skip
+    probability = probabilities[label]
+    if label == "unlikely":
+        # Only works, IT and the like count against a tender, as their CPV codes do.
+        weight = -round(MODEL_PENALTY * probability, 3) if kind in ("unlikely", None) else 0.0
+    else:
+        floor, span = MODEL_BANDS[label]
         weight = round(floor + span * probability, 3)
-    rounded = {k: round(v, 3) for k, v in reading.probabilities.items()}
-    return [_reason("text_model", weight, field=where, quote=_quote(quote))
-            | {"label": reading.label, "probabilities": rounded, "model": model.version}]  # fmt: skip
+    rounded = {k: round(v, 3) for k, v in probabilities.items()}
+    out = _reason("text_model", weight, field=where[0], quote=_quote(where[1]))
+    out |= {"label": label, "probabilities": rounded, "model": models.version,
+            "kind": "typical" if kind is None and label == "suitable" else kind}  # fmt: skip
+    if sector is not None:
+        out |= {"sector": sector[0], "sector_probability": round(sector[1], 3)}
+    return out
 
 
 def _sector(codes: list[str], sectors: dict[str, dict[str, Any]]) -> tuple[str, str] | None:

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matching.classify import Assessment, classify
-from matching.labelled import NOTICE_FOLDERS, Example, examples, text_only
+from matching.labelled import NOTICE_FOLDERS, Example, examples, hand_written, text_only
 from matching.textmodel import LABELS, NEGATIONS, words
 from tenders.model import Lot, Tender
+
+TARGET = 0.92  # suitable precision and recall on each hand-written set (issue 14)
+SETS = {"evaluation": "evaluation.yaml", "evaluation-frozen": "evaluation-frozen.yaml"}
 
 
 @dataclass
@@ -53,19 +56,22 @@ class Report:
     structured_found: int
     structured_total: int
     structured_missed: list[str]
+    name: str = "evaluation.yaml"
 
     def meets_targets(self) -> bool:
         precision, recall, _, _ = self.overall.metrics("suitable")
         return (
-            precision >= 0.9
-            and recall >= 0.9
+            precision >= TARGET
+            and recall >= TARGET
             and not self.negation_errors
             and self.structured_found == self.structured_total
         )
 
 
-def evaluate(judge: Callable[[Tender], Assessment] = classify) -> Report:
-    data = examples("evaluation")
+def evaluate(judge: Callable[[Tender], Assessment] = classify, dataset: str = "evaluation") -> Report:
+    """The text-only classifier on a hand-written set: ``evaluation`` (with the held-out real
+    notices) or ``evaluation-frozen`` (written and frozen before the sector model was tuned)."""
+    data = examples("evaluation") if dataset == "evaluation" else hand_written("evaluation-frozen")
     overall = Scores()
     by_language: dict[str, Scores] = {}
     by_origin: dict[str, Scores] = {}
@@ -84,7 +90,7 @@ def evaluate(judge: Callable[[Tender], Assessment] = classify) -> Report:
     found, total, missed = structured_check(judge)
     order = {"sv": 0, "en": 1, "other": 2}
     languages = dict(sorted(by_language.items(), key=lambda kv: order[kv[0]]))
-    return Report(overall, languages, by_origin, mistakes, negation_errors, found, total, missed)
+    return Report(overall, languages, by_origin, mistakes, negation_errors, found, total, missed, SETS[dataset])
 
 
 def structured_check(judge: Callable[[Tender], Assessment] = classify) -> tuple[int, int, list[str]]:
@@ -133,7 +139,7 @@ def _negates(text: str) -> bool:
 
 
 def render(report: Report, show_mistakes: bool = False) -> str:
-    lines = [f"Evaluation set: {report.overall.total} texts ("
+    lines = [f"Evaluation set {report.name}: {report.overall.total} texts ("
              + ", ".join(f"{k} {v.total}" for k, v in report.by_origin.items()) + "), text only"]  # fmt: skip
     lines += _table("all languages", report.overall)
     for language, scores in report.by_language.items():
@@ -151,7 +157,7 @@ def render(report: Report, show_mistakes: bool = False) -> str:
     lines += [f"  {e.id}: {e.text}" for e in report.negation_errors]
     precision, recall, _, _ = report.overall.metrics("suitable")
     verdict = "met" if report.meets_targets() else "NOT met"
-    lines.append(f"Targets (suitable precision and recall >= 0.90, no negation errors, every field): {verdict} "
+    lines.append(f"Targets (suitable precision and recall >= {TARGET:.2f}, no negation errors, every field): {verdict} "
                  f"(precision {precision:.3f}, recall {recall:.3f})")  # fmt: skip
     if show_mistakes:
         lines.append("")
@@ -181,3 +187,22 @@ def summary(report: Report) -> dict[str, Any]:
     out["negation_errors"] = len(report.negation_errors)
     out["targets_met"] = report.meets_targets()
     return out
+
+
+def run(real: bool = False, as_json: bool = False, show_mistakes: bool = False) -> tuple[str, list[str]]:
+    """What ``tender-radar eval`` prints, and the targets not met: both hand-written sets, or
+    (``real``) the held-out real procurements."""
+    import json
+
+    if real:
+        from matching.realeval import evaluate_real, render_real, summary_real
+
+        real_report = evaluate_real()
+        text = json.dumps(summary_real(real_report), indent=2) if as_json else render_real(real_report, show_mistakes)
+        return text, [] if real_report.meets_targets() else ["the real titles' targets are not met"]
+    reports = [evaluate(dataset=name) for name in SETS]
+    if as_json:
+        text = json.dumps({r.name: summary(r) for r in reports}, indent=2)
+    else:
+        text = "\n\n".join(render(r, show_mistakes=show_mistakes) for r in reports)
+    return text, [f"{r.name}: the targets are not met" for r in reports if not r.meets_targets()]

@@ -23,6 +23,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Real TED notices kept in the project (eForms, with their legacy twins left out: the same text).
 NOTICE_FOLDERS = (PROJECT / "data/notices/ted-real/eforms", PROJECT / "data/notices/eforms-real")
 Split = Literal["training", "evaluation"]
+HandSet = Literal["training", "evaluation", "evaluation-frozen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,11 @@ class Example:
     origin: str  # "hand" or "notice"
 
 
-def hand_written(split: Split) -> list[Example]:
-    doc = yaml.safe_load((DATA / f"{split}.yaml").read_text(encoding="utf-8"))
+def _load(split: HandSet) -> list[dict[str, object]]:
+    return list(yaml.safe_load((DATA / f"{split}.yaml").read_text(encoding="utf-8"))["examples"])
+
+
+def hand_written(split: HandSet) -> list[Example]:
     return [
         Example(
             id=str(e["id"]),
@@ -46,7 +50,7 @@ def hand_written(split: Split) -> list[Example]:
             why=str(e["why"]),
             origin="hand",
         )
-        for e in doc["examples"]
+        for e in _load(split)
     ]
 
 
@@ -100,3 +104,90 @@ def text_only(example: Example) -> Tender:
             title, rest = first, more[0]
     return Tender(source="eval", notice_id=example.id, title=title, description=rest or None,
                   language=example.language)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RealTitle:
+    """A real advertised procurement: its title and what its main CPV code says is bought."""
+
+    id: str  # Upphandlings-ID
+    title: str
+    cpv: str
+    social: bool
+    reserved: bool
+    sector: str  # a sector of data/sectors.yaml, "care" or "other"
+    kind: str  # "typical", "unlikely", "care" or "other"
+
+
+UHM_FILE = DATA / "uhm-2021-titles.csv.gz"
+
+
+def real_split_of(ident: str) -> Split:
+    """Grouped by Upphandlings-ID: a fifth of the procurements are held out for evaluation."""
+    return "evaluation" if hashlib.sha256(ident.encode()).digest()[0] % 5 == 0 else "training"
+
+
+def real_titles(split: Split) -> list[RealTitle]:
+    """Upphandlingsmyndigheten's 2021 titles of this split that have a main CPV code."""
+    import csv
+    import gzip
+    import io
+
+    from matching.classify import sector_of
+
+    out = []
+    with io.StringIO(gzip.decompress(UHM_FILE.read_bytes()).decode("utf-8")) as f:
+        for row in csv.DictReader(f):
+            if not row["cpv"] or real_split_of(row["id"]) != split:
+                continue
+            kind, sector = sector_of(row["cpv"])
+            out.append(RealTitle(id=row["id"], title=row["title"], cpv=row["cpv"], social=row["social"] == "1",
+                                 reserved=row["reserved"] == "1" or row["reserved_execution"] == "1",
+                                 sector=sector, kind=kind))  # fmt: skip
+    return out
+
+
+def notices_by_sector(split: Split) -> list[tuple[Tender, str, str]]:
+    """Real TED notices of this split with a main CPV code: (notice, its words, its sector)."""
+    from matching.classify import sector_of
+    from scrapers.notices import iter_path
+
+    out = []
+    for folder in NOTICE_FOLDERS:
+        if not folder.is_dir():
+            continue
+        for item in iter_path(folder):
+            if isinstance(item, Tender) and item.cpv_main and text_of(item) and split_of(item.id) == split:
+                out.append((item, text_of(item), sector_of(item.cpv_main)[1]))
+    return out
+
+
+# What a hand-written text's rationale (its ``why``) says is bought, for the sector model: the
+# first phrase that names a kind of work decides; a rationale naming none (an employment
+# requirement, social criteria, a reservation) gives the text no sector.
+RATIONALE_SECTORS = (
+    ("cleaning", r"\bcleaning"), ("catering", r"\b(catering|café|meals)"),
+    ("grounds", r"\b(grounds|gardening|outdoor work)"), ("snow", r"\bsnow"), ("laundry", r"\blaundry"),
+    ("recycling", r"\b(reuse|repair|recycling|waste)"), ("packaging", r"\b(assembly|packaging)"),
+    ("removals", r"\bremovals"), ("caretaking", r"\bcaretaking"), ("printing", r"\b(printing|mailing)"),
+    ("works", r"\bworks\b|\bdemolition"), ("it", r"\b(it|software)\b"), ("medical", r"\b(medical|pharmac)"),
+    ("vehicles", r"\bvehicles"), ("energy", r"^energy$"), ("finance", r"\b(finance|insurance|audit)"),
+    ("engineering", r"\b(architecture|engineering)"), ("other", r"\bfood\b"),
+    ("care", r"\bcare\b|social service"),
+)  # fmt: skip
+
+
+def hand_sectors(split: Split) -> list[tuple[str, str]]:
+    """Hand-written texts with the sector their rationale names: (text, sector)."""
+    import re
+
+    stated = {str(e["id"]): str(e["sector"]) for e in _load(split) if e.get("sector")}
+    out = []
+    for e in hand_written(split):
+        phrases = [p.strip() for p in re.split(r"[,;:]", e.why)]
+        sector = stated.get(e.id) or next(
+            (s for p in phrases for s, rx in RATIONALE_SECTORS if re.search(rx, p, re.IGNORECASE)), None
+        )
+        if sector is not None:
+            out.append((e.text, sector))
+    return out

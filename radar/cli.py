@@ -84,23 +84,21 @@ def cmd_preview(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, run: _Run) -> None:
-    from matching.evaluate import evaluate, render, summary
+    from matching.evaluate import run as evaluate
 
-    report = evaluate()
-    print(json.dumps(summary(report), indent=2) if args.json else render(report, show_mistakes=args.mistakes))
-    if not report.meets_targets():
-        run.problem("the evaluation set's targets are not met")
+    text, problems = evaluate(real=args.real, as_json=args.json, show_mistakes=args.mistakes)
+    print(text)
+    for problem in problems:
+        run.problem(problem)
 
 
 def cmd_train(args: argparse.Namespace, run: _Run) -> None:
-    from matching.train import C, cross_validate, train
+    from matching.train import run as train
 
-    if args.choose_c:
-        for c in (1.0, 2.0, 4.0, 8.0, 16.0, 32.0):
-            print(f"C={c:<5} cross-validated macro F1 on the training data: {cross_validate(c):.3f}"
-                  + ("  (in use)" if c == C else ""))  # fmt: skip
-        return
-    print(json.dumps(train(), indent=2))
+    try:
+        print(train(choose_c=args.choose_c, feedback=args.feedback))
+    except (OSError, ValueError) as exc:
+        run.problem(str(exc))
 
 
 def cmd_run(args: argparse.Namespace, run: _Run) -> None:
@@ -336,13 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("eval", help="measure the text-only classifier on the labelled evaluation set")
+    p = sub.add_parser("eval", help="measure the text-only classifier on the hand-written evaluation sets")
     p.add_argument("--mistakes", action="store_true", help="list every text it got wrong")
+    p.add_argument("--real", action="store_true", help="on the held-out real procurements instead")
     p.add_argument("--json", action="store_true", help="the figures as JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("train", help="train the text model from matching/data/training.yaml (needs scikit-learn)")
+    p = sub.add_parser("train", help="train the text models from matching/data (needs scikit-learn)")
     p.add_argument("--choose-c", action="store_true", help="cross-validate the regularisation on the training data")
+    p.add_argument("--feedback", metavar="FILE", help="also learn from votes saved by `tender-radar feedback`")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("preview-digest", help="print the digest a subscriber matching everything would get")

@@ -12,7 +12,7 @@ import pytest
 from matching.classify import classifier_version, classify
 from matching.evaluate import evaluate, summary
 from matching.labelled import examples, hand_written, split_of
-from matching.textmodel import MODEL_FILE, TextModel, features, model
+from matching.textmodel import MODEL_FILE, SECTOR_FILE, TextModel, features, model
 from matching.train import fit, train
 from tenders.model import Tender
 
@@ -25,6 +25,7 @@ def test_the_shipped_model_is_what_its_training_data_gives(tmp_path: Path) -> No
     out = tmp_path / "model.json.gz"
     info = train(out)
     assert out.read_bytes() == MODEL_FILE.read_bytes(), "retrain with `tender-radar train` and commit the model"
+    assert (tmp_path / SECTOR_FILE.name).read_bytes() == SECTOR_FILE.read_bytes(), "and the sector model"
     shipped = model()
     assert shipped is not None and info["version"] == shipped.version
     assert shipped.version in classifier_version()  # a new model re-judges what is stored
@@ -118,3 +119,13 @@ def test_size_still_counts_for_a_notice_that_is_only_words() -> None:
     assert {r["code"] for r in small.reasons} == {"text_model", "small_scale"}
     assert {r["code"] for r in huge.reasons} == {"text_model", "large_scale"}
     assert huge.score < small.score
+
+
+def test_the_frozen_evaluation_set_is_the_one_written_before_any_tuning() -> None:
+    import hashlib
+
+    data = Path(MODEL_FILE).parent
+    frozen = (data / "evaluation-frozen.yaml").read_bytes()
+    assert hashlib.sha256(frozen).hexdigest() == (data / "evaluation-frozen.sha256").read_text().strip(), (
+        "evaluation-frozen.yaml was edited after it was frozen: write a new set instead"
+    )
