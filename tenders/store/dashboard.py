@@ -140,7 +140,9 @@ class DashboardMixin(StoreBase):
                 report.by_month[number].add(figures)
                 if municipality in report.by_municipality:
                     report.by_municipality[municipality].add(figures)
-                    months = report.municipality_months.setdefault(municipality, {m: Figures() for m in range(1, 13)})
+                    months = report.municipality_months.get(municipality)
+                    if months is None:
+                        months = report.municipality_months[municipality] = {m: Figures() for m in range(1, 13)}
                     months[number].add(figures)
             if details:
                 _details(session, reports, codes, year)
