@@ -327,6 +327,11 @@ SCALE_NOTES = """* **store built**: generated tenders (no XML) inserted through 
   (every county), for the current year; median and worst of the requests. The figures are one
   `GROUP BY` over the indexed facts (`Store.county_reports`); no request reads every tender.
 * **peak memory**: the child's peak resident set, the web app alone (Python, FastAPI, the app).
+* **PostgreSQL's statistics**: after the load the store is `VACUUM ANALYZE`d, as autovacuum does by
+  itself minutes after a bulk load; measured before that, the planner took the year's 29,000
+  Swedish rows for one and the overview took 1.5 s (median) with plans in the seconds.
+* **The rows**: about 3.5 % of the tenders are Swedish, so a year at 870,000 puts some 29,000
+  rows in the figures' partial index; every page reads that index, never the tenders' JSON.
 """
 
 

@@ -31,8 +31,12 @@ class Figures:
         return self.social / self.seen if self.seen else 0.0
 
     def add(self, other: Figures) -> None:
-        for name in ("seen", "social", "reserved", "matched", "delivered", "won"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.seen += other.seen
+        self.social += other.social
+        self.reserved += other.reserved
+        self.matched += other.matched
+        self.delivered += other.delivered
+        self.won += other.won
 
 
 @dataclass

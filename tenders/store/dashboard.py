@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tenders.facts import SEEN_TYPES
@@ -146,15 +146,23 @@ class DashboardMixin(StoreBase):
         if not codes:
             return reports
         with self.session() as session:
-            for county, municipality, month, *counts in session.execute(_grouped(codes, year)):
-                figures = Figures(*(int(n or 0) for n in counts))
+            reached = {
+                (c, m, mo): (int(n or 0), int(d or 0)) for c, m, mo, n, d in session.execute(_reached(codes, year))
+            }
+            for county, municipality, month, seen, social, reserved, won in session.execute(_grouped(codes, year)):
+                matched, delivered = reached.get((county, municipality, month), (0, 0))
+                figures = Figures(
+                    int(seen or 0), int(social or 0), int(reserved or 0), matched, delivered, int(won or 0)
+                )
                 report = reports[county]
                 number = int(month[5:7])
                 report.totals.add(figures)
                 report.by_month[number].add(figures)
                 if municipality in report.by_municipality:
                     report.by_municipality[municipality].add(figures)
-                    months = report.municipality_months.setdefault(municipality, {m: Figures() for m in range(1, 13)})
+                    months = report.municipality_months.get(municipality)
+                    if months is None:
+                        months = report.municipality_months[municipality] = {m: Figures() for m in range(1, 13)}
                     months[number].add(figures)
             if details:
                 _details(session, reports, codes, year)
@@ -179,16 +187,8 @@ def _standing() -> ColumnElement[bool]:
 
 
 def _grouped(codes: Sequence[str], year: int) -> Any:
-    """seen, social, reserved, matched, delivered, won per (county, municipality, month)."""
+    """seen, social, reserved, won per (county, municipality, month): from the covering index alone."""
     seen = TenderRow.notice_type.in_(sorted(SEEN_TYPES))
-    matched = exists().where(DeliveryRow.tender_id == TenderRow.id)
-    delivered = (
-        select(func.count())
-        .select_from(DeliveryRow)
-        .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
-        .where(DeliveryRow.tender_id == TenderRow.id, DigestRow.status == "sent")
-        .scalar_subquery()
-    )
 
     def count(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
@@ -201,13 +201,29 @@ def _grouped(codes: Sequence[str], year: int) -> Any:
             count(seen),
             count(and_(seen, TenderRow.social.is_(True))),
             count(and_(seen, TenderRow.reserved.is_(True))),
-            count(and_(seen, matched)),
-            func.sum(case((seen, delivered), else_=0)),
             count(and_(TenderRow.notice_type == "result", TenderRow.won.is_(True))),
         )
         .where(_in_year(codes, year))
         .group_by(TenderRow.county, TenderRow.municipality, TenderRow.month)
     )
+
+
+def _reached(codes: Sequence[str], year: int) -> Any:
+    """matched (tenders claimed for someone) and delivered (sent to how many) per the same keys.
+
+    A join rather than a probe per tender: the planner drives it from whichever side is
+    smaller (a year's Swedish tenders, or the deliveries); as subqueries per row they cost
+    two probes for each of 17,000 tenders, 140 ms of the overview's 185 at 870,000 tenders.
+    """
+    sent = func.sum(case((DigestRow.status == "sent", 1), else_=0))
+    return (
+        select(TenderRow.county, TenderRow.municipality, TenderRow.month,
+               func.count(func.distinct(DeliveryRow.tender_id)), sent)
+        .join(DeliveryRow, DeliveryRow.tender_id == TenderRow.id)
+        .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+        .where(_in_year(codes, year), TenderRow.notice_type.in_(sorted(SEEN_TYPES)))
+        .group_by(TenderRow.county, TenderRow.municipality, TenderRow.month)
+    )  # fmt: skip
 
 
 def _details(session: Session, reports: dict[str, CountyReport], codes: Sequence[str], year: int) -> None:
