@@ -25,7 +25,7 @@ from tenders.store import Store
 from tenders.store.buyers import BuyerStore
 from tests.conftest import outbox
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 ORG_BUYER, ORG_ENTERPRISE = "999999-9999", "999999-7779"  # invented
 PASSWORDS = {"dala": "dala-buyer-pass-1", "anna": "dalarna-pass-123"}

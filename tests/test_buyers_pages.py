@@ -21,7 +21,7 @@ from tenders.config import Settings, load_settings
 from tenders.store import Store
 from tenders.store.buyers import BuyerStore
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 ORG_A, ORG_B = "999999-9999", "999999-8884"  # invented
 PASSWORDS = {"dala": "dala-buyer-pass-1", "sthlm": "sthlm-buyer-pass-1", "anna": "dalarna-pass-123"}

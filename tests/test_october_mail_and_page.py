@@ -20,7 +20,8 @@ from radar.web.auth import hash_password
 from tenders.config import Settings
 
 from .conftest import FIXTURES
-from .dashboard_site import build, client, login
+from .helpers.airflow import airflow_env, python
+from .helpers.dashboard_site import build, client, login
 
 UHM = FIXTURES / "uhm-2021"
 
@@ -141,8 +142,6 @@ print(json.dumps(states))
 @pytest.mark.timeout(600)
 def test_the_report_dag_mails_each_county_once_when_run_twice(tmp_path: Path) -> None:
     from tenders.config import load_settings
-
-    from .test_dags import airflow_env, python
 
     env = {**airflow_env(tmp_path), "TENDER_RADAR_REPORT_YEAR": "2021"}
     settings = load_settings(env)

@@ -28,7 +28,7 @@ from radar.web.app import create_app
 from tenders.config import load_settings
 
 from .conftest import PROJECT, outbox
-from .test_scheduler import Airflow, free_port
+from .helpers.airflow import Airflow, free_port
 
 pytestmark = pytest.mark.timeout(900)
 SUBSCRIBER = "kontakt@falu-aterbruk.example.org"  # subscribers.yaml: instant, Dalarna (SE312)

@@ -22,7 +22,7 @@ from tenders.config import ConfigError, Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Assessed
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 SECRET = "test-secret"
 PASSWORD = "dalarna-pass-123"
