@@ -84,7 +84,8 @@ def test_each_countys_report_goes_to_its_coordinators_once_and_not_twice(site: S
     assert "Oktoberavstämningen 2021" in text and "232" in text
     body = dalarna.get_body(preferencelist=("plain",))
     assert body is not None and "annonserade 232 upphandlingar" in body.get_content()
-    assert [(m.county, m.year, m.status, m.attempts) for m in store.report_mailings()] == [
+    # 2021's mailings: the module's site is shared, and another test mails 2020 on it (in any order)
+    assert [(m.county, m.year, m.status, m.attempts) for m in store.report_mailings() if m.year == 2021] == [
         ("SE312", 2021, "sent", 1), ("SE313", 2021, "sent", 1)]  # fmt: skip
 
 
