@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from matching.subscriptions import SubscriberError, region_code
-from tenders import orgnr
+from tenders import clock, orgnr
 from tenders.codelists import codelist
 from tenders.model import Lot, Tender
 from tenders.store import Store, Verdict
@@ -285,7 +285,7 @@ def read_notice(data: Any, today: date | None = None) -> NoticeIn:
             path = ".".join(str(p) for p in error["loc"]) or _field_of(error["msg"])
             fields.setdefault(path, error["msg"].removeprefix("Value error, "))
         raise NoticeError(fields) from None
-    today = today or date.today()
+    today = today or clock.today()
     late = {}
     if notice.status == "open":
         for where, deadline in [("deadline", notice.deadline), *((f"lots.{i}.deadline", lot.deadline)
@@ -369,7 +369,7 @@ def _store(store: Store, tender: Tender) -> tuple[Verdict, bool]:
 def publish(store: Store, org: BuyerOrg, data: Any, actor: str, *, base_url: str, today: date | None = None,
             notice_id: str | None = None) -> Published:  # fmt: skip
     """Check, place-check, store and judge a new notice; audit it. Raises NoticeError or OutsideAreaError."""
-    today = today or date.today()
+    today = today or clock.today()
     notice = read_notice(data, today)
     tender = build_tender(org, notice, notice_id or uuid.uuid4().hex, published=today.isoformat(), base_url=base_url)
     if bad := outside(org, tender):
@@ -392,7 +392,7 @@ def owned(store: Store, org: BuyerOrg, tender_id: str) -> Tender:
 def edit(store: Store, org: BuyerOrg, tender_id: str, data: Any, actor: str, *, base_url: str,
          today: date | None = None) -> Published:  # fmt: skip
     """Replace a notice's content (the id, source and publication date stay); those told get "updated"."""
-    today = today or date.today()
+    today = today or clock.today()
     old = owned(store, org, tender_id)
     if old.status == "withdrawn":
         raise WithdrawnError(f"{tender_id} was withdrawn and cannot be changed")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from radar.reports import Figures, county_reports
+from tenders import clock
 from tenders.orgnr import digits
 from tenders.places import county_names, municipalities_of, municipality_named, region_of
 from tenders.store import Store
@@ -47,7 +48,7 @@ def build_report(
         "county": {"code": county, "name": county_names()[county]},
         "municipality": only,
         "year": year,
-        "generated_at": (now or datetime.now(UTC)).replace(microsecond=0).isoformat(),
+        "generated_at": (now or clock.aware_utcnow()).replace(microsecond=0).isoformat(),
         "national_statistics": {**national[year], "year_before": national[year - 1]},
         "radar": {**radar[year], "year_before": radar[year - 1]},
         "coverage": coverage,

@@ -10,6 +10,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -72,6 +73,16 @@ def operator_contact(monkeypatch: pytest.MonkeyPatch) -> str:
     """HTTP sources need the operator's contact in their User-Agent; tests run as an invented one."""
     monkeypatch.setenv("TENDER_RADAR_CONTACT", "radar-tests@example.org")
     return "radar-tests@example.org"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium (tests/helpers/browser.py) that waits up to 3 s for an element to appear."""
+    from .helpers.browser import chromium
+
+    with chromium() as driver:
+        driver.implicitly_wait(3)
+        yield driver
 
 
 @pytest.fixture

@@ -5,102 +5,28 @@ screenshots land in test-artifacts/ for review."""
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from radar.web.app import create_app
 from tenders.config import Settings
 
-from .conftest import PROJECT, outbox
+from .conftest import outbox
+from .helpers.browser import axe, loopback, needs_chromium, serving, shot, wait_for
 from .helpers.dashboard_site import PASSWORDS, build
 
-ARTIFACTS = PROJECT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="Debian's chromium and chromium-driver are installed by `make test` (make system-deps)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    import uvicorn
-
-    from radar.web.app import create_app
-
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))  # the port is ours from here on: no other process can take it meanwhile
-    port = int(listening.getsockname()[1])
-    home = tmp_path_factory.mktemp("browser")
-    settings = build(home)
-    settings = replace(settings, base_url=f"http://localhost:{port}")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", settings
-    server.should_exit = True
-    thread.join(timeout=10)
-    listening.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1700",
-                     "--disable-gpu", "--lang=sv"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(3)
-    yield driver
-    driver.quit()
-
-
-def wait_for(driver: Any, text: str) -> None:
-    """A click submits a form: wait for the answer page before looking at the store."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    wait = WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))  # the old page goes
-    wait.until(lambda d: text in d.find_element("tag name", "body").text)
-
-
-def shot(driver: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.execute_script("window.scrollTo(0, 0)")
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, min(max(900, int(height)), 6000))
-    path = ARTIFACTS / f"web-{name}.png"
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 10_000, f"{path} looks empty"
-
-
-def axe(driver: Any) -> list[str]:
-    """axe-core's WCAG 2 A/AA violations on the open page (contrast, labels, names, landmarks...)."""
-    import axe_selenium_python
-
-    source = Path(axe_selenium_python.__file__).parent / "node_modules/axe-core/axe.min.js"
-    driver.execute_script(source.read_text(encoding="utf-8"))
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}}).then(r => done(r.violations));"
-    )
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]})" for v in result]
+    with loopback() as (listening, base):
+        settings = replace(build(tmp_path_factory.mktemp("browser")), base_url=base)
+        with serving(create_app(settings), listening):
+            yield base, settings
 
 
 def test_a_coordinator_logs_in_with_the_keyboard_and_reads_dalarna(server: tuple[str, Settings], browser: Any) -> None:

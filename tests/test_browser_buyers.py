@@ -8,8 +8,6 @@ Organisations, people, addresses and numbers here are invented.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,55 +17,42 @@ import pytest
 from notifications.senders.outbox import OutboxSender
 from radar.buyers import add_buyer
 from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
+from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
 from tenders.store.buyers import BuyerStore
 
 from .conftest import outbox
-from .test_browser import CHROMEDRIVER, CHROMIUM, axe, browser, free_port, shot, wait_for  # ruff: ignore[unused-import]
-from .test_buyers_plan import workbook
+from .helpers.browser import axe, loopback, needs_chromium, serving, shot, wait_for
+from .helpers.plans import workbook
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="Debian's chromium and chromium-driver are installed by `make test` (make system-deps)",
-)
+pytestmark = needs_chromium
 PASSWORD = "dala-buyer-pass-1"
 ENTERPRISE = "hej@dalastad.example.org"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
-    import uvicorn
-
-    from radar.web.app import create_app
-
-    port = free_port()
     (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
     (tmp_path / "subscribers.yaml").write_text(
         f"subscribers:\n  - {{key: dala-stad, organisation: Dala Städ kooperativ (invented), email: {ENTERPRISE},"
         " org_number: '999999-7779', regions: [SE312], frequency: instant, min_score: 0.3}\n",
         encoding="utf-8",
     )
-    settings = load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_SECRET": "browser-" + "b" * 24,
-                              "TENDER_RADAR_BASE_URL": f"http://localhost:{port}"})  # fmt: skip
-    store = open_store(settings)
-    org = add_buyer(store, "Dala Inköp (invented)", "999999-9999", ["Dalarna"], "upphandling@dala.example.org").org
-    store.save_coordinator("dala", hash_password(PASSWORD), [])
-    BuyerStore(store).add_user("dala", org.org_number)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    with loopback() as (listening, base):
+        settings = load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_SECRET": "browser-" + "b" * 24,
+                                  "TENDER_RADAR_BASE_URL": base})  # fmt: skip
+        store = open_store(settings)
+        org = add_buyer(store, "Dala Inköp (invented)", "999999-9999", ["Dalarna"], "upphandling@dala.example.org").org
+        store.save_coordinator("dala", hash_password(PASSWORD), [])
+        BuyerStore(store).add_user("dala", org.org_number)
+        with serving(create_app(settings), listening):
+            yield base, settings
 
 
 def test_a_buyer_publishes_imports_a_plan_and_sees_an_enterprises_interest(
     site: tuple[str, Settings],
-    browser: Any,  # ruff: ignore[redefined-while-unused] - test_browser's fixture
+    browser: Any,
     tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By

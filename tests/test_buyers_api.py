@@ -11,7 +11,7 @@ import email.policy
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from notifications.senders.outbox import OutboxSender
 from radar.buyers import add_buyer, issue_token, revoke_token
 from radar.pipeline import match_and_queue, open_store, send_due
 from radar.web.app import create_app
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.store import Store
 from tenders.store.buyers import BuyerStore
@@ -31,7 +32,7 @@ from tests.conftest import outbox
 
 ORG_A = "999999-9999"  # invented
 ORG_B = "999999-8884"  # invented
-SOON = (date.today() + timedelta(days=30)).isoformat()
+SOON = (clock.today() + timedelta(days=30)).isoformat()
 
 
 def reserved_cleaning(**changes: Any) -> dict[str, Any]:

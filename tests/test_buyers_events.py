@@ -7,7 +7,7 @@ Organisations and numbers here are invented.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,11 +16,12 @@ from fastapi.testclient import TestClient
 from radar.buyers import add_buyer
 from radar.pipeline import open_store
 from radar.web.app import create_app
+from tenders import clock
 from tenders.config import load_settings
 
 from .fakes.airflow import FakeAirflow, airflow
 
-SOON = (date.today() + timedelta(days=30)).isoformat()
+SOON = (clock.today() + timedelta(days=30)).isoformat()
 NOTICE = {"title": "Lokalvård (reserverad, invented)", "status": "open", "nuts": ["SE312"], "deadline": SOON,
           "reserved_participation": ["res-ws"]}  # fmt: skip
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,16 +20,17 @@ from radar.buyers import add_buyer, publish, withdraw
 from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
 from radar.web.app import create_app
 from radar.web.auth import hash_password
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.store import Store
 from tenders.store.buyers import BuyerStore
 from tests.conftest import outbox
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 ORG_BUYER, ORG_ENTERPRISE = "999999-9999", "999999-7779"  # invented
 PASSWORDS = {"dala": "dala-buyer-pass-1", "anna": "dalarna-pass-123"}
-SOON = (date.today() + timedelta(days=30)).isoformat()
+SOON = (clock.today() + timedelta(days=30)).isoformat()
 EMAIL = "hej@dalastad.example.org"
 
 
@@ -106,7 +107,7 @@ def test_from_the_digest_link_to_the_buyers_list_with_consent_given_and_taken_ba
     assert rows == [{"organisation": "Dala Städ kooperativ (invented)", "org_number": "9999997779",
                      "municipality": "Ludvika", "sectors": "cleaning", "capacity": "6 personer",
                      "could_bid_together": "yes", "note": "Vi har städat badhus", "contact": EMAIL,
-                     "since": date.today().isoformat()}]  # fmt: skip
+                     "since": clock.today().isoformat()}]  # fmt: skip
     assert "1</td>" in buyer.get("/buyer").text  # the count in the list
 
     coordinator = logged_in(settings, "anna")

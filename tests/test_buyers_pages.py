@@ -6,7 +6,7 @@ Organisations, people and numbers here are invented.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,16 @@ from radar.buyers import add_buyer, publish
 from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.store import Store
 from tenders.store.buyers import BuyerStore
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 ORG_A, ORG_B = "999999-9999", "999999-8884"  # invented
 PASSWORDS = {"dala": "dala-buyer-pass-1", "sthlm": "sthlm-buyer-pass-1", "anna": "dalarna-pass-123"}
-SOON = (date.today() + timedelta(days=30)).isoformat()
+SOON = (clock.today() + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture

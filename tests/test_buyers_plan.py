@@ -1,9 +1,8 @@
 """A buyer's procurement plan from XLSX or CSV: column mapping, preview, import, and the planned
 procurement linked to its advertisement later by the Upphandlings-ID.
 
-The workbook is built here. Three headers are those of Upphandlingsmyndigheten's statistics export
-("Upphandlings-ID", "Upphandlingens titel", "Huvudsaklig CPV-kod", its CPV cells like "90910000
-Städning"); the other headers, every row, organisation and number are invented.
+The workbook is built by tests/helpers/plans.py (which says where its headers come from); the
+organisation and numbers here are invented.
 """
 
 from __future__ import annotations
@@ -12,48 +11,27 @@ import html
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 
 from radar.buyers import add_buyer
 from radar.pipeline import open_store
 from radar.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
 from radar.web.app import create_app
 from radar.web.auth import hash_password
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Store
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
+from .helpers.plans import HEADERS, NEXT_YEAR, workbook
 
 ORG = "999999-9999"  # invented
-NEXT_YEAR = date.today().year + 1
-HEADERS = ["Upphandlings-ID", "Upphandlingens titel", "Huvudsaklig CPV-kod", "Planerad annonsering", "Län",
-           "Uppskattat värde", "Reserverad upphandling"]  # fmt: skip
-ROWS: list[list[object]] = [
-    ["UH-2027-001", "Lokalvård förskolor", "90910000 Städning", datetime(NEXT_YEAR, 3, 1), "Dalarna", 1200000.0, "Ja"],
-    ["UH-2027-002", "Skötsel av grönytor", "77310000 Skötsel av grönytor", datetime(NEXT_YEAR, 4, 15), "Ludvika",
-     "350 000", "Nej"],
-    [None, None, None, None, None, None, None],
-    ["UH-2027-003", "Kaffe och frukt till möten", "städning", datetime(NEXT_YEAR, 5, 1), "Dalarna", None, None],
-]  # fmt: skip
-
-
-def workbook(path: Path, headers: list[str] = HEADERS, rows: list[list[object]] = ROWS) -> Path:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Upphandlingsplan"
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
 @pytest.fixture
@@ -167,6 +145,6 @@ def test_a_planned_procurement_is_linked_to_its_advertisement_by_the_upphandling
                           base_url="http://localhost:8000").created[0]  # fmt: skip
     advertised = Tender(source="municipal-page", notice_id="x1", procedure_id="UH-2027-001", notice_type="competition",
                         title="Lokalvård förskolor i Ludvika", buyer_org_id=ORG, nuts=["SE312"],
-                        deadline=(date.today() + timedelta(days=40)).isoformat())  # fmt: skip
+                        deadline=(clock.today() + timedelta(days=40)).isoformat())  # fmt: skip
     assert store.upsert([advertised]).linked == 1
     assert {listing.tender_id for listing in store.listings(planned)} == {planned, advertised.id}

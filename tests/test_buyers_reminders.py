@@ -9,7 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from radar.buyers import BuyerError, add_buyer, edit, publish, withdraw
 from radar.interest import raise_hand
 from radar.pipeline import open_store, run_once
 from radar.reminders import invite, queue_reminders, send_buyer_messages
+from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Store, drop_schema, new_schema, utcnow
@@ -66,7 +67,7 @@ def org(store: Store) -> BuyerOrg:
 
 
 def planned(store: Store, org: BuyerOrg) -> str:
-    expected = (date.today() + timedelta(days=60)).isoformat()
+    expected = (clock.today() + timedelta(days=60)).isoformat()
     body = {"title": "Lokalvård förskolor (invented)", "status": "planned", "procedure_id": "UH-2027-001",
             "expected_publication": expected, "cpv_main": "90910000"}  # fmt: skip
     return publish(store, org, body, "token:test", base_url="http://localhost:8000").tender.id
@@ -92,7 +93,7 @@ def test_interested_enterprises_hear_once_that_a_planned_procurement_is_advertis
     advert = Tender(source="municipal-page", notice_id="a1", procedure_id="UH-2027-001", notice_type="competition",
                     title="Lokalvård förskolor", buyer_org_id=ORG, nuts=["SE312"],
                     url="https://example.org/annons/a1 (invented)",
-                    deadline=(date.today() + timedelta(days=30)).isoformat())  # fmt: skip
+                    deadline=(clock.today() + timedelta(days=30)).isoformat())  # fmt: skip
     assert store.upsert([advert]).linked == 1
     summary = run_once(settings)
     assert summary["delivered"]["buyers"]["advertised"] == 1 and summary["delivered"]["buyers"]["sent"] == 1
@@ -110,14 +111,14 @@ def test_a_buyer_opening_its_planned_procurement_reminds_the_interested(
     raise_hand(settings, store, "dala-stad", ident)
     assert queue_reminders(settings, store)["advertised"] == 0
     opened = {"title": "Lokalvård förskolor (invented)", "status": "open", "procedure_id": "UH-2027-001",
-              "deadline": (date.today() + timedelta(days=30)).isoformat(), "cpv_main": "90910000"}  # fmt: skip
+              "deadline": (clock.today() + timedelta(days=30)).isoformat(), "cpv_main": "90910000"}  # fmt: skip
     edit(store, org, ident, opened, "token:test", base_url="http://localhost:8000")
     assert queue_reminders(settings, store)["advertised"] == 1
     assert queue_reminders(settings, store)["advertised"] == 0
 
 
 def test_the_deadline_reminder_comes_7_days_before_and_once(settings: Settings, store: Store, org: BuyerOrg) -> None:
-    deadline = date.today() + timedelta(days=20)
+    deadline = clock.today() + timedelta(days=20)
     body = {"title": "Fönsterputs (invented)", "status": "open", "deadline": deadline.isoformat()}
     ident = publish(store, org, body, "token:test", base_url="http://localhost:8000").tender.id
     raise_hand(settings, store, "dala-stad", ident)
@@ -141,7 +142,7 @@ def test_a_send_interrupted_after_the_provider_took_it_is_not_sent_again(
     body = {
         "title": "Fönsterputs (invented)",
         "status": "open",
-        "deadline": (date.today() + timedelta(days=3)).isoformat(),
+        "deadline": (clock.today() + timedelta(days=3)).isoformat(),
     }
     ident = publish(store, org, body, "token:test", base_url="http://localhost:8000").tender.id
     raise_hand(settings, store, "dala-stad", ident)
@@ -183,7 +184,7 @@ def test_a_suppressed_address_gets_no_reminder(settings: Settings, store: Store,
     body = {
         "title": "Fönsterputs (invented)",
         "status": "open",
-        "deadline": (date.today() + timedelta(days=3)).isoformat(),
+        "deadline": (clock.today() + timedelta(days=3)).isoformat(),
     }
     ident = publish(store, org, body, "token:test", base_url="http://localhost:8000").tender.id
     raise_hand(settings, store, "dala-stad", ident)
@@ -200,7 +201,7 @@ def test_the_buyers_tables_on_both_databases(store_both: Store, tmp_path: Path) 
     body = {
         "title": "Fönsterputs (invented)",
         "status": "open",
-        "deadline": (date.today() + timedelta(days=3)).isoformat(),
+        "deadline": (clock.today() + timedelta(days=3)).isoformat(),
     }
     ident = publish(store, org, body, "token:test", base_url="http://localhost:8000").tender.id
     assert edit(store, org, ident, {**body, "title": "Fönsterputs i skolor (invented)"}, "t", base_url="x").changed

@@ -22,7 +22,7 @@ from tenders.config import Settings, load_settings
 from tenders.store import Store
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 ORG = "999999-9999"  # invented
 REGISTER = [  # invented enterprises; the sectors in the register's own free words

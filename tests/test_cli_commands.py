@@ -53,9 +53,10 @@ def test_coordinator_takes_the_password_from_stdin_and_refuses_a_short_one(tmp_p
 def test_register_imports_the_csv_and_names_a_bad_file(tmp_path: Path) -> None:
     env = home_env(tmp_path)
     result = cli("register", str(PROJECT / "data/samples/register/social-enterprises.csv"), env=env)
-    assert result.returncode == 0 and re.fullmatch(r"\d+ social enterprises in the register\n", result.stdout)
-    count = int(result.stdout.split()[0])
-    assert count == len(open_store(load_settings(env)).register()) > 0
+    said = re.fullmatch(r"(\d+) added, 0 updated; (\d+) social enterprises in the register\n", result.stdout)
+    assert result.returncode == 0 and said, result.stdout  # an import adds and updates, never drops (issue 13)
+    count = int(said.group(2))
+    assert int(said.group(1)) == count == len(open_store(load_settings(env)).register()) > 0
     (tmp_path / "bad.csv").write_text("namn;organisationsnummer\nX;123\n", encoding="utf-8")
     bad = cli("register", str(tmp_path / "bad.csv"), env=env)
     assert bad.returncode == 1 and "bad.csv" in bad.stderr

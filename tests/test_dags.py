@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,31 +11,10 @@ from pathlib import Path
 import pytest
 
 from .conftest import PROJECT, outbox
+from .helpers.airflow import airflow_env, python
 
 DAGS = ("tender_radar_collect", "tender_radar_classify", "tender_radar_notify")
 ALL_DAGS = (*DAGS, "tender_radar_health", "tender_radar_report", "tender_radar_statistics")
-
-
-def airflow_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "airflow"
-    home.mkdir(exist_ok=True)
-    return {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "TENDER_RADAR_HOME": str(tmp_path / "radar"),
-        "TENDER_RADAR_SOURCES": str(PROJECT / "sources.yaml"),
-        "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
-        "TENDER_RADAR_INCLUDE_EXPIRED": "1",
-    }
-
-
-def python(code: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
 
 
 INTEGRITY = """

@@ -135,3 +135,54 @@ def test_the_check_sees_a_violation() -> None:
     """The checks above read real imports: a core module importing the application would be found."""
     tree = list(imports(PROJECT / "radar" / "pipeline.py"))
     assert any(top(name) == "scrapers" for _, name in tree) and any(top(name) == "matching" for _, name in tree)
+
+
+def imported_modules(source: str, module: str) -> Iterator[tuple[int, str]]:
+    """Every module a file (source, named module) imports, relative imports resolved: ``from .x import y``
+    in tests.helpers.a gives tests.helpers.x and tests.helpers.x.y (y may be a module)."""
+    package = module.split(".")[:-1]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join([*base, *([node.module] if node.module else [])])
+            yield node.lineno, name
+            for alias in node.names:
+                yield node.lineno, f"{name}.{alias.name}"
+
+
+def imports_of_test_modules(source: str, module: str) -> list[str]:
+    """The test modules (tests/**/test_*.py) that a file imports, as "line: module"."""
+    found: dict[str, None] = {}
+    for line, name in imported_modules(source, module):
+        parts = name.split(".")
+        test = next((i for i, part in enumerate(parts) if i and part.startswith("test_")), None)
+        if parts[0] == "tests" and test is not None:
+            found[f"{line}: {'.'.join(parts[: test + 1])}"] = None
+    return list(found)
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared helpers live in tests/helpers/ (fixtures in tests/conftest.py): a test module that imports
+    another one runs that module's fixtures and import-time work, and breaks when it is moved or cut."""
+    found = [
+        f"{path.relative_to(PROJECT)}:{hit}"
+        for path in sources("tests")
+        if "fixtures" not in path.parts
+        for hit in imports_of_test_modules(path.read_text(encoding="utf-8"), module_of(path))
+    ]
+    assert found == []
+
+
+def test_the_test_module_check_sees_each_spelling() -> None:
+    spellings = ["from .test_browser import axe", "from tests.test_dags import python", "from . import test_dags",
+                 "import tests.test_scheduler", "from ..test_buyers_plan import workbook"]  # fmt: skip
+    module = {
+        spelling: "tests.helpers.x" if spelling.startswith("from ..") else "tests.test_x" for spelling in spellings
+    }
+    assert [s for s in spellings if not imports_of_test_modules(s, module[s])] == []
+    assert (
+        imports_of_test_modules("from .helpers.browser import axe\nfrom .conftest import outbox", "tests.test_x") == []
+    )

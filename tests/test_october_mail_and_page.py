@@ -20,7 +20,8 @@ from radar.web.auth import hash_password
 from tenders.config import Settings
 
 from .conftest import FIXTURES
-from .dashboard_site import build, client, login
+from .helpers.airflow import airflow_env, python
+from .helpers.dashboard_site import build, client, login
 
 UHM = FIXTURES / "uhm-2021"
 
@@ -83,7 +84,8 @@ def test_each_countys_report_goes_to_its_coordinators_once_and_not_twice(site: S
     assert "Oktoberavstämningen 2021" in text and "232" in text
     body = dalarna.get_body(preferencelist=("plain",))
     assert body is not None and "annonserade 232 upphandlingar" in body.get_content()
-    assert [(m.county, m.year, m.status, m.attempts) for m in store.report_mailings()] == [
+    # 2021's mailings: the module's site is shared, and another test mails 2020 on it (in any order)
+    assert [(m.county, m.year, m.status, m.attempts) for m in store.report_mailings() if m.year == 2021] == [
         ("SE312", 2021, "sent", 1), ("SE313", 2021, "sent", 1)]  # fmt: skip
 
 
@@ -141,8 +143,6 @@ print(json.dumps(states))
 @pytest.mark.timeout(600)
 def test_the_report_dag_mails_each_county_once_when_run_twice(tmp_path: Path) -> None:
     from tenders.config import load_settings
-
-    from .test_dags import airflow_env, python
 
     env = {**airflow_env(tmp_path), "TENDER_RADAR_REPORT_YEAR": "2021"}
     settings = load_settings(env)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Generator
 from datetime import datetime
@@ -26,14 +24,9 @@ from typing import Any
 import pytest
 
 from .conftest import PROJECT, outbox
+from .helpers.airflow import Airflow, free_port
 
 pytestmark = pytest.mark.timeout(900)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Hook:
@@ -55,40 +48,6 @@ class Hook:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alert"
-
-
-class Airflow:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.token = ""
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"{self.base}{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={
-                "Content-Type": "application/json",
-                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
-            },
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-
-    def runs(self, dag_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after")["dag_runs"])
-
-    def wait(self, what: str, check: Any, timeout: float = 300) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                found = check()
-            except (OSError, KeyError, ValueError):
-                found = None
-            if found:
-                return found
-            time.sleep(2)
-        raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -207,7 +166,6 @@ def test_a_scrape_triggers_classification_and_a_digest(standalone: tuple[Airflow
     airflow.wait("a classify run from the pushed event", lambda: len(airflow.runs("tender_radar_classify")) > before)
 
     # The web app is mounted in Airflow's own api-server by the plugin: one site for operators and coordinators.
-    import urllib.request
 
     with urllib.request.urlopen(f"{airflow.base}/tender-radar/login?lang=en", timeout=10) as response:
         page = response.read().decode()

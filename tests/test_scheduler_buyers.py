@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,10 +25,11 @@ from fastapi.testclient import TestClient
 from radar.buyers import add_buyer
 from radar.pipeline import open_store
 from radar.web.app import create_app
+from tenders import clock
 from tenders.config import load_settings
 
 from .conftest import PROJECT, outbox
-from .test_scheduler import Airflow, free_port
+from .helpers.airflow import Airflow, free_port
 
 pytestmark = pytest.mark.timeout(900)
 SUBSCRIBER = "kontakt@falu-aterbruk.example.org"  # subscribers.yaml: instant, Dalarna (SE312)
@@ -99,7 +100,7 @@ def test_a_published_reserved_contract_reaches_the_instant_subscriber_through_ai
                               "TENDER_RADAR_AIRFLOW_URL": airflow.base})  # fmt: skip
     token = add_buyer(open_store(settings), "Dala Inköp (invented)", "999999-9999", ["Dalarna"]).token
     api = TestClient(create_app(settings))
-    deadline = (date.today() + timedelta(days=30)).isoformat()
+    deadline = (clock.today() + timedelta(days=30)).isoformat()
     seconds = []
     for round_ in range(ROUNDS):
         title = f"Lokalvård i badhuset, omgång {round_ + 1} (invented)"

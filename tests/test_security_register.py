@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from radar.pipeline import open_store
 from tenders.config import Settings
 
-from .dashboard_site import csrf
-from .security_site import DALARNA, GAVLEBORG, build_site, client, log_in
+from .helpers.dashboard_site import csrf
+from .helpers.security_site import DALARNA, GAVLEBORG, build_site, client, log_in
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from radar.web.auth import SESSION_COOKIE
 from tenders.config import Settings
 
-from .dashboard_site import csrf
-from .security_site import PASSWORDS, build_site, client, log_in
+from .helpers.dashboard_site import csrf
+from .helpers.security_site import PASSWORDS, build_site, client, log_in
 
 
 @pytest.fixture

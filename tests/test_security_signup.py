@@ -13,7 +13,7 @@ from radar.pipeline import open_store, subscribe
 from radar.web.app import create_app
 from tenders.config import Settings
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 PROFILE = {"organisation": "Orsa Grönt Arbete", "regions": ["SE312"], "frequency": "daily", "language": "en"}
 

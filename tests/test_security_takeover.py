@@ -14,8 +14,8 @@ from radar.pipeline import open_store
 from tenders.config import Settings
 
 from .conftest import outbox
-from .dashboard_site import csrf
-from .security_site import build_site, client
+from .helpers.dashboard_site import csrf
+from .helpers.security_site import build_site, client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,11 +17,12 @@ from notifications.senders.base import Message
 from radar.pipeline import judge, open_store, send_due
 from radar.web.app import create_app
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, hash_password
+from tenders import clock
 from tenders.config import ConfigError, Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Assessed
 
-from .dashboard_site import csrf
+from .helpers.dashboard_site import csrf
 
 SECRET = "test-secret"
 PASSWORD = "dalarna-pass-123"
@@ -86,7 +86,7 @@ def webhook_site(site: Settings) -> tuple[Settings, ec.EllipticCurvePrivateKey]:
 
 
 def signed(key: ec.EllipticCurvePrivateKey, body: str, timestamp: str | None = None) -> dict[str, str]:
-    timestamp = timestamp or str(int(time.time()))
+    timestamp = timestamp or str(int(clock.time()))
     signature = key.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))
     return {
         "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
@@ -142,7 +142,7 @@ BOUNCE = json.dumps([{"email": "info@gavle-stadkafe.example.org", "event": "boun
 def test_a_signed_webhook_body_with_an_old_timestamp_is_refused(site: Settings) -> None:
     site, key = webhook_site(site)
     c = client(site)
-    for moment in ("1000000000", str(int(time.time()) - 600), str(int(time.time()) + 600), "soon"):
+    for moment in ("1000000000", str(int(clock.time()) - 600), str(int(clock.time()) + 600), "soon"):
         assert c.post("/webhooks/sendgrid", content=BOUNCE, headers=signed(key, BOUNCE, moment)).status_code == 403
     assert open_store(site).suppressed() == {}
     assert c.post("/webhooks/sendgrid", content=BOUNCE, headers=signed(key, BOUNCE)).status_code == 200

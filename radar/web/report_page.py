@@ -7,7 +7,6 @@ HTML, JSON).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,6 +18,7 @@ from radar.report_render import TEXT, render_as
 from radar.web.context import Context, Coordinator
 from radar.web.dashboard import allowed_counties
 from radar.web.i18n import STRINGS
+from tenders import clock
 from tenders.places import PlaceError, counties, municipality_named
 
 DOWNLOADS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json"}
@@ -36,7 +36,7 @@ def report_router(ctx: Context) -> APIRouter:
         if code not in allowed_counties(user):
             return ctx.render(request, "message.html", title=s["forbidden"], status=403, user=user, lang=lang)
         value = request.query_params.get("year", "")
-        year = int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else date.today().year - 1
+        year = int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else clock.today().year - 1
         chosen = request.query_params.get("municipality") or None
         try:
             municipality = municipality_named(chosen, code).name if chosen else None
@@ -55,7 +55,7 @@ def report_router(ctx: Context) -> APIRouter:
         )
         return ctx.render(request, "report.html", title=f"{t['title']} {year}: {report['county']['name']}", user=user,
                           lang=lang, r=report, t=t, chart_svg=chart, year=year,
-                          years=list(range(date.today().year, date.today().year - 8, -1)))  # fmt: skip
+                          years=list(range(clock.today().year, clock.today().year - 8, -1)))  # fmt: skip
 
     return router
 
