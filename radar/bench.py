@@ -426,7 +426,7 @@ def scheduler_case() -> Row | None:
 
 def publish_case() -> Row | None:
     """Written by the buyers' scheduler test (tests/test_scheduler_buyers.py), when it has run."""
-    path = PROJECT_ROOT / "var" / "bench" / "publish.json"
+    path = PROJECT_ROOT / "test-artifacts" / "publish.json"
     if not path.exists():
         return None
     data = json.loads(path.read_text())
