@@ -67,6 +67,7 @@ class CatalogueMixin(StoreBase):
     ) -> UpsertResult:
         result = UpsertResult()
         now = utcnow()
+        added: list[TenderRow] = []  # kept here: a query below flushes, and session.new forgets them
         with self.session() as session, session.begin():
             existing = {row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))}
             for tender_id, tender in batch.items():
@@ -78,6 +79,7 @@ class CatalogueMixin(StoreBase):
                     row = _new_row(tender, data, digest, now)
                     _judge(row, verdict, digest)
                     session.add(row)
+                    added.append(row)
                     result.new.append(tender_id)
                 elif row.content_hash == digest:
                     if verdict is not None and row.classifier_version != verdict.version:
@@ -97,7 +99,6 @@ class CatalogueMixin(StoreBase):
                     _judge(row, verdict, digest)
                     result.changed.append(tender_id)
             _save_winners(session, batch, existing, result)
-            added = [row for row in session.new if isinstance(row, TenderRow)]
             if added:
                 session.flush()
                 result.linked = _link(session, added)
