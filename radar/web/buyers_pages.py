@@ -41,7 +41,7 @@ from radar.web.context import Context, csv_response
 from radar.web.i18n import STRINGS
 from tenders.model import Tender
 from tenders.places import counties
-from tenders.store.buyers import BuyerStore
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
                "procedure_id")  # fmt: skip
@@ -72,6 +72,21 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             return None, None, None
         tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
         return person, user, tender if tender is not None and may_see(person, tender) else None
+
+    async def changing(request: Request, tender_id: str) -> Response | tuple[Viewer, BuyerOrg, Any, Tender, Any]:
+        """The checks before a form changes a notice: logged in, a valid CSRF form, the notice one's own.
+
+        Returns the refusal to send, or (person, organisation, user, notice, form)."""
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if tender is None or person.org is None or not may_change(person, tender):
+            return refuse(request, user, "not_yours", 404)
+        return person, person.org, user, tender, form
 
     def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
         b = BUYER_STRINGS[ctx.lang(request, user)]
@@ -176,17 +191,13 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
     @app.post("/buyer/notices/{tender_id}/invite")
     async def invite_post(request: Request, tender_id: str) -> Response:
-        person, user, tender = own(request, tender_id)
-        if person is None:
-            return ctx.login_redirect(request)
+        checked = await changing(request, tender_id)
+        if isinstance(checked, Response):
+            return checked
+        person, org, user, tender, form = checked
         lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if tender is None or person.org is None or not may_change(person, tender):
-            return refuse(request, user, "not_yours", 404)
         try:
-            n = invite(ctx.settings, ctx.store, person.org, tender.id, str(form.get("text") or ""), person.actor)
+            n = invite(ctx.settings, ctx.store, org, tender.id, str(form.get("text") or ""), person.actor)
         except BuyerError as exc:
             return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["invite"], status=400, user=user,
                               lang=lang, error=str(exc))  # fmt: skip
@@ -206,17 +217,13 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
     @app.post("/buyer/notices/{tender_id}/withdraw")
     async def withdraw_post(request: Request, tender_id: str) -> Response:
-        person, user, tender = own(request, tender_id)
-        if person is None:
-            return ctx.login_redirect(request)
+        checked = await changing(request, tender_id)
+        if isinstance(checked, Response):
+            return checked
+        person, org, user, tender, _ = checked
         lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if tender is None or person.org is None or not may_change(person, tender):
-            return refuse(request, user, "not_yours", 404)
         try:
-            withdraw(ctx.store, person.org, tender.id, person.actor)
+            withdraw(ctx.store, org, tender.id, person.actor)
         except BuyerError:
             return refuse(request, user, "not_yours", 404)
         return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303,
