@@ -21,6 +21,8 @@ LIMITS = {  # our own choices: each is far above what the route's form or payloa
     "/feedback": 16 * KB,
     "/webhooks/sendgrid": 5 * MB,  # a batch of events
     "/dashboard/register": 5 * MB,  # the register as CSV
+    "/buyer/plan": 6 * MB,  # a procurement plan file (radar.plans.MAX_BYTES, 5 MB) and its form
+    "/buyer/plan/import": 16 * MB,  # that plan's previewed rows as URL-encoded JSON (up to plans.MAX_ROWS)
 }
 DEFAULT_LIMIT = 64 * KB
 
