@@ -176,18 +176,18 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         log = buyers.audit_log(tender_id=tender.id)
         mine = may_change(person, tender)
         interested = interest_rows(buyers.interest(tender.id), with_contact=mine)
-        wanted = request.query_params.get("n", "")
-        n = int(wanted) if wanted.isdigit() and 1 <= int(wanted) <= 100 else RESERVABLE_AT_LEAST
+        wanted = _small_number(request.query_params.get("n", ""))
+        n = wanted if wanted is not None and 1 <= wanted <= 100 else RESERVABLE_AT_LEAST
         behind = None
         if tender.status == "planned":
             behind = supply(tender, ctx.store.register(), active_subscribers(ctx.settings, ctx.store))
-        message = request.query_params.get("invited")
+        invited = _small_number(request.query_params.get("invited", ""))
         b = BUYER_STRINGS[ctx.lang(request, user)]
         return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
                     a=found[0] if found else None, log=log, mine=mine, interested=interested, supply=behind, n=n,
                     can_invite=mine and tender.status == "planned" and person.org is not None
                     and bool(person.org.contact_email),
-                    message=b["invited"].format(n=int(message)) if message and message.isdigit() else None)  # fmt: skip
+                    message=b["invited"].format(n=invited) if invited is not None else None)  # fmt: skip
 
     @app.post("/buyer/notices/{tender_id}/invite")
     async def invite_post(request: Request, tender_id: str) -> Response:
@@ -302,6 +302,11 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 def _announcing(ctx: Context, tender_id: str, action: str) -> BackgroundTask:
     """Tell Airflow after the answer has gone (radar.events), so a slow Airflow never holds the page."""
     return BackgroundTask(announce, ctx.settings, tender_id, action)
+
+
+def _small_number(text: str) -> int | None:
+    """A count from the address, or None: "²" passes isdigit() and 5000 digits pass isdecimal(), int() takes neither."""
+    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 9 else None
 
 
 def notice_from_form(form: Any) -> dict[str, Any]:
