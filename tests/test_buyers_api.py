@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from sqlalchemy import text
 
 from matching.subscriptions import parse_subscriber
 from notifications.senders.outbox import OutboxSender
-from radar.buyers import add_buyer, issue_token, revoke_token
+from radar.buyers import MAX_BODY, add_buyer, issue_token, revoke_token
 from radar.pipeline import match_and_queue, open_store, send_due
 from radar.web.app import create_app
 from tenders import clock
@@ -296,3 +297,20 @@ def test_buyer_token_and_revoke_on_the_command_line(env: dict[str, str]) -> None
     assert missing.returncode == 1 and "no-such-token" in missing.stderr
     listed = cli(env, "buyer", "list").stdout
     assert "ci-server: revoked" in listed
+
+
+def test_a_valid_notice_over_64_kb_is_published_and_edited_not_refused_with_413(client: TestClient, token: str) -> None:
+    """The longest description allowed (20 000 characters), JSON-escaped as json.dumps does, passes 64 KB;
+    the API takes up to MAX_BODY (1 MB), on POST and on PUT to a notice's own address."""
+    notice = reserved_cleaning(description="å" * 20_000)
+    body = json.dumps(notice).encode()  # "\\u00e5": six bytes a character
+    assert 64 * 1024 < len(body) < MAX_BODY
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    made = client.post("/api/v1/notices", content=body, headers=headers)
+    assert made.status_code == 201
+    tender_id = made.json()["id"]
+    again = json.dumps(reserved_cleaning(description="ä" * 20_000)).encode()
+    edited = client.put(f"/api/v1/notices/{tender_id}", content=again, headers=headers)
+    assert edited.status_code == 200 and edited.json()["changed"] is True
+    too_big = client.put(f"/api/v1/notices/{tender_id}", content=b" " * (MAX_BODY + 1), headers=headers)
+    assert too_big.status_code == 413

@@ -168,3 +168,14 @@ def test_the_log_shows_who_did_what_to_whose_notices(settings: Settings, store: 
     coordinator = logged_in(settings, "anna")  # Dalarna
     seen = coordinator.get("/buyer/log").text
     assert "user:dala" in seen and "Sthlm (invented)" not in seen
+
+
+def test_odd_numbers_in_a_notice_page_s_address_are_ignored_not_a_server_error(
+    settings: Settings, store: Store
+) -> None:
+    """ "²" passes str.isdigit() but int() refuses it; so does a number of 5000 digits."""
+    mine = published(store, ORG_A)
+    c = logged_in(settings, "dala")
+    for query in ("n=²", "invited=²", "n=" + "9" * 5000, "invited=" + "9" * 5000):
+        page = c.get(f"/buyer/notices/{mine}?{query}")
+        assert page.status_code == 200 and "Skötsel av parkmark" in page.text, query

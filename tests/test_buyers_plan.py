@@ -148,3 +148,28 @@ def test_a_planned_procurement_is_linked_to_its_advertisement_by_the_upphandling
                         deadline=(clock.today() + timedelta(days=40)).isoformat())  # fmt: skip
     assert store.upsert([advertised]).linked == 1
     assert {listing.tender_id for listing in store.listings(planned)} == {planned, advertised.id}
+
+
+def test_a_plan_larger_than_the_default_form_limit_is_previewed_and_imported(
+    settings: Settings, store: Store, org: BuyerOrg
+) -> None:
+    """A plan of a few hundred rows passes 64 KB; the plan's own limit (5 MB, MAX_ROWS) is the one to apply."""
+    store.save_coordinator("dala", hash_password("dala-buyer-pass-1"), [])
+    BuyerStore(store).add_user("dala", org.org_number)
+    c = TestClient(create_app(settings))
+    login = c.get("/login")
+    c.post("/login", data={"username": "dala", "password": "dala-buyer-pass-1", "csrf": csrf(login.text)})
+    lines = [",".join(HEADERS)] + [
+        f"UH-2027-{i:04d},Lokalvård förskolor och fritidsgårdar i Dalarna del {i},90910000 Städning,"
+        f"{NEXT_YEAR}-03-01,Dalarna,1200000,Ja"
+        for i in range(1, 801)
+    ]  # invented rows
+    upload = {"file": ("plan.csv", "\n".join(lines).encode("utf-8"), "text/csv")}
+    assert len(upload["file"][1]) > 64 * 1024
+    form = c.get("/buyer/plan")
+    preview = c.post("/buyer/plan", data={"csrf": csrf(form.text)}, files=upload)
+    assert preview.status_code == 200 and "Importera 800 rader" in preview.text
+    payload = html.unescape(preview.text.split('name="rows" value="', 1)[1].split('"', 1)[0])
+    done = c.post("/buyer/plan/import", data={"csrf": csrf(preview.text), "rows": payload})
+    assert done.status_code == 200 and "800 nya" in done.text
+    assert store.count() == 800

@@ -41,7 +41,7 @@ from radar.web.context import Context, csv_response
 from radar.web.i18n import STRINGS
 from tenders.model import Tender
 from tenders.places import counties
-from tenders.store.buyers import BuyerStore
+from tenders.store.buyers import BuyerOrg, BuyerStore
 
 FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
                "procedure_id")  # fmt: skip
@@ -72,6 +72,21 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             return None, None, None
         tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
         return person, user, tender if tender is not None and may_see(person, tender) else None
+
+    async def changing(request: Request, tender_id: str) -> Response | tuple[Viewer, BuyerOrg, Any, Tender, Any]:
+        """The checks before a form changes a notice: logged in, a valid CSRF form, the notice one's own.
+
+        Returns the refusal to send, or (person, organisation, user, notice, form)."""
+        person, user, tender = own(request, tender_id)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if tender is None or person.org is None or not may_change(person, tender):
+            return refuse(request, user, "not_yours", 404)
+        return person, person.org, user, tender, form
 
     def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
         b = BUYER_STRINGS[ctx.lang(request, user)]
@@ -161,32 +176,28 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         log = buyers.audit_log(tender_id=tender.id)
         mine = may_change(person, tender)
         interested = interest_rows(buyers.interest(tender.id), with_contact=mine)
-        wanted = request.query_params.get("n", "")
-        n = int(wanted) if wanted.isdigit() and 1 <= int(wanted) <= 100 else RESERVABLE_AT_LEAST
+        wanted = _small_number(request.query_params.get("n", ""))
+        n = wanted if wanted is not None and 1 <= wanted <= 100 else RESERVABLE_AT_LEAST
         behind = None
         if tender.status == "planned":
             behind = supply(tender, ctx.store.register(), active_subscribers(ctx.settings, ctx.store))
-        message = request.query_params.get("invited")
+        invited = _small_number(request.query_params.get("invited", ""))
         b = BUYER_STRINGS[ctx.lang(request, user)]
         return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
                     a=found[0] if found else None, log=log, mine=mine, interested=interested, supply=behind, n=n,
                     can_invite=mine and tender.status == "planned" and person.org is not None
                     and bool(person.org.contact_email),
-                    message=b["invited"].format(n=int(message)) if message and message.isdigit() else None)  # fmt: skip
+                    message=b["invited"].format(n=invited) if invited is not None else None)  # fmt: skip
 
     @app.post("/buyer/notices/{tender_id}/invite")
     async def invite_post(request: Request, tender_id: str) -> Response:
-        person, user, tender = own(request, tender_id)
-        if person is None:
-            return ctx.login_redirect(request)
+        checked = await changing(request, tender_id)
+        if isinstance(checked, Response):
+            return checked
+        person, org, user, tender, form = checked
         lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if tender is None or person.org is None or not may_change(person, tender):
-            return refuse(request, user, "not_yours", 404)
         try:
-            n = invite(ctx.settings, ctx.store, person.org, tender.id, str(form.get("text") or ""), person.actor)
+            n = invite(ctx.settings, ctx.store, org, tender.id, str(form.get("text") or ""), person.actor)
         except BuyerError as exc:
             return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["invite"], status=400, user=user,
                               lang=lang, error=str(exc))  # fmt: skip
@@ -206,17 +217,13 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
     @app.post("/buyer/notices/{tender_id}/withdraw")
     async def withdraw_post(request: Request, tender_id: str) -> Response:
-        person, user, tender = own(request, tender_id)
-        if person is None:
-            return ctx.login_redirect(request)
+        checked = await changing(request, tender_id)
+        if isinstance(checked, Response):
+            return checked
+        person, org, user, tender, _ = checked
         lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if tender is None or person.org is None or not may_change(person, tender):
-            return refuse(request, user, "not_yours", 404)
         try:
-            withdraw(ctx.store, person.org, tender.id, person.actor)
+            withdraw(ctx.store, org, tender.id, person.actor)
         except BuyerError:
             return refuse(request, user, "not_yours", 404)
         return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303,
@@ -295,6 +302,11 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 def _announcing(ctx: Context, tender_id: str, action: str) -> BackgroundTask:
     """Tell Airflow after the answer has gone (radar.events), so a slow Airflow never holds the page."""
     return BackgroundTask(announce, ctx.settings, tender_id, action)
+
+
+def _small_number(text: str) -> int | None:
+    """A count from the address, or None: "²" passes isdigit() and 5000 digits pass isdecimal(), int() takes neither."""
+    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 9 else None
 
 
 def notice_from_form(form: Any) -> dict[str, Any]:

@@ -21,6 +21,10 @@ LIMITS = {  # our own choices: each is far above what the route's form or payloa
     "/feedback": 16 * KB,
     "/webhooks/sendgrid": 5 * MB,  # a batch of events
     "/dashboard/register": 5 * MB,  # the register as CSV
+    "/buyer/plan": 6 * MB,  # a procurement plan file (radar.plans.MAX_BYTES, 5 MB) and its form
+    "/api/v1/notices": MB,  # a notice as JSON: radar.buyers.MAX_BODY (1 000 000 bytes) says the rest
+    "/api/v1/notices/*": MB,  # the same notice, edited at its own address
+    "/buyer/plan/import": 16 * MB,  # that plan's previewed rows as URL-encoded JSON (up to plans.MAX_ROWS)
 }
 DEFAULT_LIMIT = 64 * KB
 
@@ -42,7 +46,10 @@ class BodyLimit:
         root = str(scope.get("root_path") or "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        return self.limits.get(path.rstrip("/") or "/", self.default)
+        path = path.rstrip("/") or "/"
+        if path in self.limits:
+            return self.limits[path]
+        return self.limits.get(path.rsplit("/", 1)[0] + "/*", self.default)  # "/a/*": any one segment after /a/
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
