@@ -161,6 +161,8 @@ def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text
     """Queue a dialogue invitation about the organisation's notice to the enterprises that agreed to be
     contacted; returns how many. Raises BuyerError for a notice not its own, no text, or no Reply-To."""
     tender = owned(store, org, tender_id)
+    if tender.status != "planned":  # market dialogue comes before the call: once it is open, all bidders hear the same
+        raise BuyerError("a dialogue invitation is only for a planned procurement, not an advertised or withdrawn one")
     text = text.strip()
     if not text:
         raise BuyerError("the invitation needs a text")

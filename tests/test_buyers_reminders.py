@@ -178,6 +178,11 @@ def test_a_dialogue_invitation_goes_to_those_who_agreed_with_the_buyer_as_reply_
         invite(settings, store, other, mine, "Hej", "user:x")
     with pytest.raises(BuyerError):
         invite(settings, store, other, ident, "Hej", "user:x")  # not its notice
+    advertised = publish(store, org, {"title": "Lokalvård (invented)", "status": "open", "nuts": ["SE312"],
+                                      "deadline": (clock.today() + timedelta(days=30)).isoformat()}, "t",
+                         base_url="x").tender.id  # fmt: skip
+    with pytest.raises(BuyerError, match="only for a planned procurement"):
+        invite(settings, store, org, advertised, "Hej", "user:dala")  # open: every bidder must hear the same
 
 
 def test_a_suppressed_address_gets_no_reminder(settings: Settings, store: Store, org: BuyerOrg) -> None:
