@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, Table, select
 
 from radar.reports import county_reports
+from tenders import clock
 from tenders.facts import RESERVED_CODES, SEEN_TYPES, SOCIAL_CODES, county_of
 from tenders.figures import CountyReport, Figures
 from tenders.model import Tender
@@ -21,7 +22,7 @@ from tenders.places import counties, municipalities_by_county, municipality_of
 from tenders.results import Verdict
 from tenders.store import MIGRATIONS, Store, drop_schema, new_schema
 
-YEAR = 2026
+YEAR = clock.today().year  # the project clock: tenders with no date count in the year they were first seen
 REGISTER: list[dict[str, Any]] = [  # invented organisation numbers (ten digits), invented names
     {"org_number": f"55600000{i:02d}", "name": f"Enterprise {i}", "municipality": None, "county": None, "sectors": []}
     for i in range(5)
