@@ -23,7 +23,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Real TED notices kept in the project (eForms, with their legacy twins left out: the same text).
 NOTICE_FOLDERS = (PROJECT / "data/notices/ted-real/eforms", PROJECT / "data/notices/eforms-real")
 Split = Literal["training", "evaluation"]
-HandSet = Literal["training", "evaluation", "evaluation-frozen"]
+HandSet = Literal["training", "evaluation", "evaluation-frozen", "evaluation-blind"]
 
 
 @dataclass(frozen=True, slots=True)

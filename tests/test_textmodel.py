@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matching.classify import classifier_version, classify
-from matching.evaluate import evaluate, summary
+from matching.evaluate import FROZEN, evaluate, summary
 from matching.labelled import examples, hand_written, split_of
 from matching.textmodel import MODEL_FILE, SECTOR_FILE, TextModel, features, model
 from matching.train import fit, train
@@ -121,11 +121,12 @@ def test_size_still_counts_for_a_notice_that_is_only_words() -> None:
     assert huge.score < small.score
 
 
-def test_the_frozen_evaluation_set_is_the_one_written_before_any_tuning() -> None:
+@pytest.mark.parametrize("name", FROZEN)
+def test_a_frozen_evaluation_set_is_the_one_written_before_any_tuning(name: str) -> None:
     import hashlib
 
     data = Path(MODEL_FILE).parent
-    frozen = (data / "evaluation-frozen.yaml").read_bytes()
-    assert hashlib.sha256(frozen).hexdigest() == (data / "evaluation-frozen.sha256").read_text().strip(), (
-        "evaluation-frozen.yaml was edited after it was frozen: write a new set instead"
+    frozen = (data / f"{name}.yaml").read_bytes()
+    assert hashlib.sha256(frozen).hexdigest() == (data / f"{name}.sha256").read_text().strip(), (
+        f"{name}.yaml was edited after it was frozen: write a new set instead"
     )
