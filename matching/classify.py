@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from matching import textmodel
+from matching import scale, textmodel
 from tenders.codelists import codelist
 from tenders.hygiene import one_line
 from tenders.model import Tender
@@ -173,7 +173,8 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
     reasons: list[dict[str, Any]] = []
     reasons += _structured(tender)
     reasons += _text(tender, r)
-    sector_reasons, kind = _sector_and_size(tender, r, text_model)
+    stated = any(x["code"] in ("text_reserved", "text_employment", "text_social_criteria") for x in reasons)
+    sector_reasons, kind = _sector_and_size(tender, r, text_model, stated)
     reasons += sector_reasons
     if any(x["code"] == "text_model" for x in reasons):
         # The model has read the whole text: a phrase the rules found counts again only when it decides.
@@ -184,8 +185,12 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
     # works, IT and the like, or large and not typical work: then it makes the tender "possible".
     decisive = _noisy_or(x["weight"] for x in reasons if x.get("decisive") and x["code"] in RESERVATIONS)
     required = [x["weight"] for x in reasons if x.get("decisive") and x["code"] not in RESERVATIONS]
-    large = any(x["code"] == "large_scale" for x in reasons)
-    capped = bool(required) and not decisive and (kind == "unlikely" or (large and kind != "typical"))
+    large = any(x["code"] in ("large_scale", "text_large") for x in reasons)
+    # Works or IT named in the words ("Nybyggnation av ...", "New ERP system") say it as well as a code.
+    capped = bool(required) and not decisive and (
+        kind == "unlikely" or (large and kind != "typical")
+        or (not tender.all_cpv and _sector_words(tender, r.unlikely_words) is not None)
+    )  # fmt: skip
     if capped:
         decisive = REQUIREMENT_IN_LARGE
     elif required:
@@ -308,10 +313,11 @@ def _has_anchor(text: str, anchors: tuple[str, ...]) -> bool:
 
 
 def _sector_and_size(
-    tender: Tender, r: _Rules, text_model: textmodel.TextModels | None
+    tender: Tender, r: _Rules, text_model: textmodel.TextModels | None, stated: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The reasons of sector and size, and the kind of work: "typical", "unlikely", "care",
-    "other", or None when nothing says what is bought."""
+    "other", or None when nothing says what is bought. ``stated``: the words state a reservation,
+    an employment requirement or social criteria."""
     reasons: list[dict[str, Any]] = []
     codes = tender.all_cpv
     # CPV codes are the better evidence; the words count only when there are none: read by the
@@ -319,7 +325,7 @@ def _sector_and_size(
     models = (text_model or textmodel.model()) if not codes else None
     kind: str | None
     if models is not None:
-        reasons += _model_reasons(tender, models)
+        reasons += _model_reasons(tender, models, stated)
         kind = reasons[0]["kind"] if reasons else None
     else:
         kind = _sector_reasons(tender, codes, r, reasons)
@@ -386,7 +392,7 @@ def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[d
     return "typical"
 
 
-def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[str, Any]]:
+def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = False) -> list[dict[str, Any]]:
     """What the words say is bought (the sector model) and how they read (the judgement model),
     as one reason quoting the sentence that says most; the kind of work goes with it.
 
@@ -407,10 +413,24 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
     judged, read = models.read(parts, textmodel.features("\n".join(parts)))
     if read is None:  # only the judgement model: its verdict as it stands
         return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)]
+    plain = [part for part in parts if not _social(part)] if stated else parts
+    if models.sector is not None and plain and len(plain) < len(parts):
+        # A sentence of social requirements says nothing of what is bought ("praktikplatser" is
+        # not catering): what is bought is read from the other sentences.
+        read = models.sector.read(plain)
+        read = replace(read, strongest=parts.index(plain[read.strongest]))
     mass = {"typical": 0.0, "unlikely": 0.0, "care": 0.0, "other": 0.0}
     for sector, p in read.probabilities.items():
         mass[sector_kind(sector)] += p
     j = judged.probabilities
+    supply = scale.goods(sentences)
+    signals = [supply] if supply else []
+    if not supply and (mass["typical"] >= FLAG or j["suitable"] == max(j.values()) or len(plain) < len(parts)):
+        # Size matters for typical work, for a small job and beside a social clause; most other
+        # texts are spared the reading (scoring speed).
+        r = rules()
+        signals = scale.read(sentences, r.eur_rates, r.small_eur, r.large_eur)
+    said = {s.kind for s in signals}
     share = j["suitable"] / ((j["suitable"] + j["possible"]) or 1.0)
     probabilities = {"suitable": mass["typical"] * share, "possible": mass["typical"] * (1 - share) + mass["care"],
                      "unlikely": mass["unlikely"] + mass["other"]}  # fmt: skip
@@ -419,13 +439,25 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
     # Works, IT and the like, as both models see it: the sector model's odds times the judgement
     # model's odds of "unlikely" (two independent readings of the same words).
     against = _agree(mass["unlikely"], j["unlikely"])
-    if mass["typical"] >= DECIDED:
-        # What is bought is decided; the judgement model only says whether the job is small.
-        kind, label = "typical", "suitable" if share >= SMALL_SHARE else "possible"
-        sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
-    elif small and against < SOME and mass["typical"] >= FLAG and mass["other"] < OTHER_VETO:
-        kind, label = "typical", "suitable"
-        sector = max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
+    typical_sector = max(
+        (s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__
+    )
+    if "goods" in said:
+        # "Tvättmaskiner", "Spolbil för högtryckstvätt": goods, whatever work their names recall.
+        kind, label = "unlikely", "unlikely"
+    elif mass["typical"] >= DECIDED:
+        # What is bought is decided; the size the words state decides the label, else the
+        # judgement model says whether the job reads as small.
+        kind, sector = "typical", typical_sector
+        # A bare name of the work ("Fönsterputs", "Hot meals delivery service") shows no size at all.
+        label = ("possible" if "large" in said else "suitable" if "small" in said
+                 else "suitable" if share >= SMALL_SHARE and not _bare(parts) else "possible")  # fmt: skip
+    elif small and "large" not in said and against < SOME and mass["typical"] >= FLAG and mass["other"] < OTHER_VETO:
+        kind, label, sector = "typical", "suitable", typical_sector
+    elif "small" in said and "large" not in said and j["suitable"] == max(j.values()) and mass["unlikely"] < DECIDED:
+        # The words state a small job (a season, one site, a direct award), the judgement model
+        # reads one, and nothing says works or IT: the sector model's doubt does not hide it.
+        kind, label, sector = "typical", "suitable", typical_sector
     elif against >= DECIDED and mass["typical"] < SOME:
         kind, label = "unlikely", "unlikely"
     elif mass["care"] >= DECIDED:
@@ -434,8 +466,42 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels) -> list[dict[st
         kind, label = "undecided", "possible"
     else:
         kind, label = ("other" if mass["other"] >= DECIDED else "undecided"), "unlikely"
+    if kind == "undecided" and sector_kind(read.label) == "unlikely" and read.probabilities[read.label] >= DECIDED:
+        kind = "unlikely"  # works or IT most likely, not sure enough to penalise: an employment clause is capped
     strongest = judged.strongest if label == "suitable" else read.strongest
-    return [_verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))]
+    verdict = _verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))
+    if kind == "unlikely" and label != "unlikely":
+        verdict["kind"] = "unlikely"
+    return [verdict, *(_signal_reason(s) for s in signals)]
+
+
+BARE_TITLE = 4  # words: "Fönsterputs", "Entrémattor, hyra och tvätt", "Hot meals delivery service"
+# The buyer and the years of a title say nothing of the work's size: "Fönsterputs 2027–2029, Vänersborgs kommun".
+_BUYER_AND_YEARS = re.compile(
+    r"\b[\w-]+ (kommun|stad|region|county council|city council|borough council|district council|council)\b"
+    r"|\bregion [\w-]+|\b(19|20)\d\d\b",
+    re.IGNORECASE,
+)
+
+
+def _bare(parts: list[str]) -> bool:
+    """A bare name of the work, a few words with no figure beside the buyer and the years: it
+    shows no size at all ("a title alone rarely shows the size"), whatever the judgement model
+    makes of it."""
+    text = _BUYER_AND_YEARS.sub(" ", " ".join(parts))
+    return len(textmodel.words(text)) <= BARE_TITLE and not any(c.isdigit() for c in text)
+
+
+def _social(sentence: str) -> bool:
+    """Does the sentence state a reservation, an employment requirement or social criteria?"""
+    r = rules()
+    return _has_anchor(sentence, r.anchors) and any(g.pattern.search(sentence) for g in r.groups)
+
+
+def _signal_reason(signal: scale.Signal) -> dict[str, Any]:
+    """What the words say of size or goods ("text_small", "text_large", "text_goods"), shown beside
+    the verdict it shaped (weight 0: the verdict carries it)."""
+    return _reason(f"text_{signal.kind}", 0.0, field=signal.field, value=signal.what, quote=_quote(signal.sentence))
 
 
 def _agree(p: float, q: float) -> float:
@@ -460,6 +526,8 @@ def _verdict(label: str, probabilities: dict[str, float], where: tuple[str, str]
             "kind": "typical" if kind is None and label == "suitable" else kind}  # fmt: skip
     if sector is not None:
         out |= {"sector": sector[0], "sector_probability": round(sector[1], 3)}
+    if probability < max(probabilities.values()):
+        out["by_rules"] = True  # the rules read the words past the models' odds: a digest shows no odds then
     return out
 
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from matching import scale
 from matching.classify import rules
 from matching.subscriptions import Subscriber
 from tenders import clock
@@ -109,6 +110,10 @@ REASONS: dict[str, dict[str, str]] = {
         "large_scale": "Stort kontrakt: {value}",
         "divided_in_lots": "Uppdelat i {value} delkontrakt",
         "text_model": "Textmodellen bedömer texten som {model_label} ({probability} %), främst: ”{quote}”",
+        "text_model_by_rules": "Texten bedöms som {model_label} efter vad den säger om arbete och storlek: ”{quote}”",
+        "text_small": "Texten visar ett litet uppdrag ({what}): ”{quote}”",
+        "text_large": "Texten visar ett stort uppdrag ({what}): ”{quote}”",
+        "text_goods": "Texten gäller köp av varor: ”{quote}”",
     },
     "en": {
         "reserved_participation": "Reserved participation (BT-71): {label}",
@@ -130,8 +135,13 @@ REASONS: dict[str, dict[str, str]] = {
         "large_scale": "Large contract: {value}",
         "divided_in_lots": "Divided into {value} lots",
         "text_model": "The text model reads it as {model_label} ({probability} %), mostly: “{quote}”",
+        "text_model_by_rules": "The text reads as {model_label} by what it says of the work and its size: “{quote}”",
+        "text_small": "The text shows a small job ({what}): “{quote}”",
+        "text_large": "The text shows a large job ({what}): “{quote}”",
+        "text_goods": "The text is a supply of goods: “{quote}”",
     },
 }
+SIGNS = ("text_small", "text_large", "text_goods")  # weight 0, but they say why the model's verdict is what it is
 CODELIST_FOR = {
     "reserved_participation": "reserved-procurement",
     "social_objective_employment": "social-objective",
@@ -159,7 +169,8 @@ class RenderedDigest:
 
 def reason_text(reason: dict[str, Any], language: str) -> str:
     """One reason in words, naming its evidence (and its lot, when it came from one)."""
-    template = REASONS[language].get(reason["code"], reason["code"])
+    code = "text_model_by_rules" if reason["code"] == "text_model" and reason.get("by_rules") else reason["code"]
+    template = REASONS[language].get(code, code)
     value = reason.get("value")
     sector = reason.get("sector")
     sector_name = rules().typical.get(sector or "", rules().unlikely.get(sector or "", {})).get(language, sector or "")
@@ -175,6 +186,7 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
         value=value,
         sector=sector_name,
         evidence=evidence,
+        what=scale.name(str(value), language) if reason["code"] in SIGNS else "",
     )
     field = str(reason.get("field") or "")
     if field.startswith("lots["):
@@ -294,7 +306,11 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
         "score": item.score,
         "label": strings.get(item.label, item.label),
         "label_code": item.label,
-        "reasons": [reason_text(r, language) for r in item.reasons if r["weight"] != 0 or "negated" in r["code"]],
+        "reasons": [
+            reason_text(r, language)
+            for r in item.reasons
+            if r["weight"] != 0 or "negated" in r["code"] or r["code"] in SIGNS
+        ],
         "place": place_names(tender, language) or strings["unknown"],
         "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
         "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
