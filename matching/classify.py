@@ -470,8 +470,6 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
         kind = "unlikely"  # works or IT most likely, not sure enough to penalise: an employment clause is capped
     strongest = judged.strongest if label == "suitable" else read.strongest
     verdict = _verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))
-    if kind == "unlikely" and label != "unlikely":
-        verdict["kind"] = "unlikely"
     return [verdict, *(_signal_reason(s) for s in signals)]
 
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from matching import scale
 from matching.classify import rules
+from matching.scale import name as sign_name
 from matching.subscriptions import Subscriber
 from tenders import clock
 from tenders.codelists import label
@@ -186,7 +186,7 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
         value=value,
         sector=sector_name,
         evidence=evidence,
-        what=scale.name(str(value), language) if reason["code"] in SIGNS else "",
+        what=sign_name(str(value), language) if reason["code"] in SIGNS else "",
     )
     field = str(reason.get("field") or "")
     if field.startswith("lots["):

@@ -25,7 +25,8 @@ EXCEPTIONS = {
     ("matching.labelled", "scrapers.notices"),
     ("matching.evaluate", "scrapers.notices"),
 }
-NOTIFICATIONS_MAY_READ = {"matching.classify", "matching.subscriptions"}  # Subscriber, the reason rules
+# Subscriber, the reason rules, the names of the size signs
+NOTIFICATIONS_MAY_READ = {"matching.classify", "matching.scale", "matching.subscriptions"}
 
 
 def sources(*folders: str) -> Iterator[Path]:
