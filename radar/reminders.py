@@ -30,6 +30,9 @@ from tenders.store.buyers import BuyerOrg, BuyerStore
 log = logging.getLogger("tender_radar")
 DEADLINE_DAYS = 7
 INVITATION_MAX = 5000
+# Dialogue invitations per planned notice: enough for a market dialogue (a meeting, a follow-up, a
+# change of date), not a mailing list a buyer's stolen token could turn on the enterprises.
+INVITATIONS_PER_NOTICE = 5
 
 TEXTS = {
     "sv": {
@@ -172,6 +175,9 @@ def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text
         raise BuyerError(f"{org.name} has no contact address for replies (tender-radar buyer add ... --email)")
     buyers = BuyerStore(store)
     number = 1 + sum(a.action == "invite" for a in buyers.audit_log(limit=100_000, tender_id=tender.id))
+    if number > INVITATIONS_PER_NOTICE:
+        raise BuyerError(f"a planned procurement takes at most {INVITATIONS_PER_NOTICE} dialogue invitations; "
+                         f"{number - 1} have been sent about this one")  # fmt: skip
     sent = 0
     languages = _languages(settings, store)
     for row in buyers.interest(tender.id):

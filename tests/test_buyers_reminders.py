@@ -20,7 +20,7 @@ from notifications.senders.outbox import OutboxSender
 from radar.buyers import BuyerError, add_buyer, edit, publish, withdraw
 from radar.interest import raise_hand
 from radar.pipeline import open_store, run_once
-from radar.reminders import invite, queue_reminders, send_buyer_messages
+from radar.reminders import INVITATIONS_PER_NOTICE, invite, queue_reminders, send_buyer_messages
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
@@ -171,6 +171,10 @@ def test_a_dialogue_invitation_goes_to_those_who_agreed_with_the_buyer_as_reply_
     assert "dialogmöte den 3 mars" in text(invitation)
     assert invite(settings, store, org, ident, "En fråga till (invented).", "user:dala") == 1  # a second one
     assert [a.action for a in BuyerStore(store).audit_log()][:2] == ["invite", "invite"]
+    for n in range(3, INVITATIONS_PER_NOTICE + 1):
+        assert invite(settings, store, org, ident, f"Påminnelse {n} (invented).", "user:dala") == 1
+    with pytest.raises(BuyerError, match=f"at most {INVITATIONS_PER_NOTICE} dialogue invitations"):
+        invite(settings, store, org, ident, "En till (invented).", "user:dala")  # a stolen token is no mailing list
     other = add_buyer(store, "Utan adress (invented)", "999999-8884", ["Dalarna"]).org
     with pytest.raises(BuyerError, match="no contact address"):
         mine = publish(store, other, {"title": "Planerat (invented)", "status": "planned",
