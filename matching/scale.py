@@ -40,6 +40,7 @@ _AREA = re.compile(rf"(?P<n>{_NUMBER})\s*(kvm|m2|m²|kvadratmeter|square met(re|
 _DWELLINGS = re.compile(rf"(?P<n>{_NUMBER})\s*(lägenheter|bostäder|homes|dwellings)\b",
                         re.IGNORECASE)  # fmt: skip
 _DIGIT = re.compile(r"\d")
+_WORD_START = re.compile(r"\b\w")
 _WORD = re.compile(r"[^\W\d_]+")
 _YEARS = re.compile(r"\b(?P<a>(?:19|20)\d\d)\s?[–-]\s?(?P<b>(?:19|20)\d\d)\b")
 _MULTIPLIERS = {"tkr": 1e3, "k": 1e3, "mkr": 1e6, "mnkr": 1e6, "msek": 1e6, "m": 1e6, "million": 1e6,
@@ -115,8 +116,11 @@ def read(sentences: list[tuple[str, str]], eur_rates: dict[str, float], small_eu
         found.setdefault((kind, what), Signal(kind, what, where, sentence))
 
     for where, sentence in sentences:
-        for match in p.signs.finditer(sentence.lower()):
-            add(*p.names[str(match.lastgroup)], where, sentence)
+        low = sentence.lower()
+        for start in _WORD_START.finditer(low):  # every phrase starts a word: try only there (a third faster)
+            match = p.signs.match(low, start.start())
+            if match is not None:
+                add(*p.names[str(match.lastgroup)], where, sentence)
         for match in p.cased.finditer(sentence):
             add(*p.names[str(match.lastgroup)], where, sentence)
         if not _DIGIT.search(sentence):
