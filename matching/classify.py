@@ -423,11 +423,14 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
     for sector, p in read.probabilities.items():
         mass[sector_kind(sector)] += p
     j = judged.probabilities
+    small = j["suitable"] >= JUDGE_SURE  # a decided reading of a small job, not the best of three doubts
+    reads_small = j["suitable"] == max(j.values()) and mass["unlikely"] < DECIDED
     supply = scale.goods(sentences)
     signals = [supply] if supply else []
-    if not supply and (mass["typical"] >= FLAG or j["suitable"] == max(j.values()) or len(plain) < len(parts)):
-        # Size matters for typical work, for a small job and beside a social clause; most other
-        # texts are spared the reading (scoring speed).
+    if not supply and (mass["typical"] >= DECIDED or (small and mass["typical"] >= FLAG) or reads_small
+                       or len(plain) < len(parts)):  # fmt: skip
+        # Size matters only where it can change the verdict below: for typical work, a small job
+        # and beside a social clause; other texts are spared the reading (scoring speed).
         r = rules()
         signals = scale.read(sentences, r.eur_rates, r.small_eur, r.large_eur)
     said = {s.kind for s in signals}
@@ -435,29 +438,29 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
     probabilities = {"suitable": mass["typical"] * share, "possible": mass["typical"] * (1 - share) + mass["care"],
                      "unlikely": mass["unlikely"] + mass["other"]}  # fmt: skip
     sector = read.label
-    small = j["suitable"] >= JUDGE_SURE  # a decided reading of a small job, not the best of three doubts
     # Works, IT and the like, as both models see it: the sector model's odds times the judgement
     # model's odds of "unlikely" (two independent readings of the same words).
     against = _agree(mass["unlikely"], j["unlikely"])
-    typical_sector = max(
-        (s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__
-    )
+
+    def typical_sector() -> str:
+        return max((s for s in read.probabilities if sector_kind(s) == "typical"), key=read.probabilities.__getitem__)
+
     if "goods" in said:
         # "Tvättmaskiner", "Spolbil för högtryckstvätt": goods, whatever work their names recall.
         kind, label = "unlikely", "unlikely"
     elif mass["typical"] >= DECIDED:
         # What is bought is decided; the size the words state decides the label, else the
         # judgement model says whether the job reads as small.
-        kind, sector = "typical", typical_sector
+        kind, sector = "typical", typical_sector()
         # A bare name of the work ("Fönsterputs", "Hot meals delivery service") shows no size at all.
         label = ("possible" if "large" in said else "suitable" if "small" in said
                  else "suitable" if share >= SMALL_SHARE and not _bare(parts) else "possible")  # fmt: skip
     elif small and "large" not in said and against < SOME and mass["typical"] >= FLAG and mass["other"] < OTHER_VETO:
-        kind, label, sector = "typical", "suitable", typical_sector
-    elif "small" in said and "large" not in said and j["suitable"] == max(j.values()) and mass["unlikely"] < DECIDED:
+        kind, label, sector = "typical", "suitable", typical_sector()
+    elif reads_small and "small" in said and "large" not in said:
         # The words state a small job (a season, one site, a direct award), the judgement model
         # reads one, and nothing says works or IT: the sector model's doubt does not hide it.
-        kind, label, sector = "typical", "suitable", typical_sector
+        kind, label, sector = "typical", "suitable", typical_sector()
     elif against >= DECIDED and mass["typical"] < SOME:
         kind, label = "unlikely", "unlikely"
     elif mass["care"] >= DECIDED:

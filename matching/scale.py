@@ -67,6 +67,7 @@ class _Phrases:
     names: dict[str, tuple[str, str]]  # group name -> (kind, sign)
     goods_endings: tuple[str, ...]
     goods_words: frozenset[str]
+    goods_any: tuple[str, ...]  # every ending and word: a substring test before any regex
     services: re.Pattern[str]
     names_sv: dict[str, str]
 
@@ -96,6 +97,7 @@ def phrases() -> _Phrases:
         names=names,
         goods_endings=tuple(str(w) for w in data["goods"]["endings"]),
         goods_words=frozenset(str(w) for w in data["goods"]["words"]),
+        goods_any=tuple(sorted({str(w) for w in data["goods"]["endings"] + data["goods"]["words"]})),
         services=re.compile(alternation(data["goods"]["services"]), re.IGNORECASE),
         names_sv={str(k): str(v) for k, v in data["names_sv"].items()},
     )
@@ -157,9 +159,12 @@ _PREPOSITION = re.compile(r"\b(med|för|till|vid|på|i|inom|under|från|with|for
 def _goods(sentence: str, p: _Phrases) -> bool:
     """The first sentence names goods before its first preposition ("Spolbil för högtryckstvätt",
     not "Matleverans med bil"), and no service to them comes before the goods' name."""
-    cut = _PREPOSITION.search(sentence)
-    head = sentence[: cut.start()] if cut else sentence
-    for match in _WORD.finditer(head.lower()):
+    low = sentence.lower()
+    if not any(noun in low for noun in p.goods_any):
+        return False  # most sentences name no goods at all: no regex (scoring speed)
+    cut = _PREPOSITION.search(low)
+    head = low[: cut.start()] if cut else low
+    for match in _WORD.finditer(head):
         word = match[0]
         if word in p.goods_words or word.endswith(p.goods_endings):
             service = p.services.search(sentence)
