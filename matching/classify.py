@@ -469,6 +469,8 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
         kind, label = "undecided", "possible"
     else:
         kind, label = ("other" if mass["other"] >= DECIDED else "undecided"), "unlikely"
+    if stated and label == "unlikely":
+        label = "possible"  # a supply, works or IT with social requirements: worth a look (README, "possible")
     if kind == "undecided" and sector_kind(read.label) == "unlikely" and read.probabilities[read.label] >= DECIDED:
         kind = "unlikely"  # works or IT most likely, not sure enough to penalise: an employment clause is capped
     strongest = judged.strongest if label == "suitable" else read.strongest

@@ -41,7 +41,6 @@ _DWELLINGS = re.compile(rf"(?P<n>{_NUMBER})\s*(lägenheter|bostäder|homes|dwell
                         re.IGNORECASE)  # fmt: skip
 _DIGIT = re.compile(r"\d")
 _WORD_START = re.compile(r"\b\w")
-_WORD = re.compile(r"[^\W\d_]+")
 _YEARS = re.compile(r"\b(?P<a>(?:19|20)\d\d)\s?[–-]\s?(?P<b>(?:19|20)\d\d)\b")
 _MULTIPLIERS = {"tkr": 1e3, "k": 1e3, "mkr": 1e6, "mnkr": 1e6, "msek": 1e6, "m": 1e6, "million": 1e6,
                 "miljoner kronor": 1e6, "miljoner kr": 1e6, "mdkr": 1e9, "miljarder kronor": 1e9, "billion": 1e9,
@@ -68,7 +67,6 @@ class _Phrases:
     goods_endings: tuple[str, ...]
     goods_words: frozenset[str]
     goods_any: tuple[str, ...]  # every ending and word: a substring test before any regex
-    services: re.Pattern[str]
     names_sv: dict[str, str]
 
 
@@ -98,7 +96,6 @@ def phrases() -> _Phrases:
         goods_endings=tuple(str(w) for w in data["goods"]["endings"]),
         goods_words=frozenset(str(w) for w in data["goods"]["words"]),
         goods_any=tuple(sorted({str(w) for w in data["goods"]["endings"] + data["goods"]["words"]})),
-        services=re.compile(alternation(data["goods"]["services"]), re.IGNORECASE),
         names_sv={str(k): str(v) for k, v in data["names_sv"].items()},
     )
 
@@ -152,24 +149,31 @@ def goods(sentences: list[tuple[str, str]]) -> Signal | None:
     return None
 
 
-_PREPOSITION = re.compile(r"\b(med|för|till|vid|på|i|inom|under|från|with|for|to|at|in|within|during|from)\b",
-                          re.IGNORECASE)  # fmt: skip
+# Words that open a supply's name and are not its head ("Köp av", "Supply of").
+_LEAD = re.compile(r"^\W*(köp|inköp|leverans|leveranser|upphandling|ramavtal|supply( and delivery)?|purchase|"
+                   r"provision|procurement)( av| avseende| för| of)?\s+", re.IGNORECASE)  # fmt: skip
+# What ends a name's first noun phrase: a conjunction, a preposition, punctuation.
+_PHRASE_END = frozenset(["och", "samt", "eller", "med", "för", "till", "vid", "på", "i", "inom", "under", "från", "av",
+                         "avseende", "som", "and", "or", "with", "for", "to", "at", "in", "within", "during", "from",
+                         "of", "on", "including"])  # fmt: skip
+_PHRASE_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[,;:&/()–—-]")
 
 
 def _goods(sentence: str, p: _Phrases) -> bool:
-    """The first sentence names goods before its first preposition ("Spolbil för högtryckstvätt",
-    not "Matleverans med bil"), and no service to them comes before the goods' name."""
+    """The head of the first noun phrase names goods: "Tvättmaskiner och torktumlare", "Spolbil för
+    högtryckstvätt", "Köp av åkbara skurmaskiner", "Supply of commercial dishwashers"; not
+    "Reparation av tvättmaskiner", "Matlådor och dagligvaror", "Mobil kärltvätt"."""
     low = sentence.lower()
     if not any(noun in low for noun in p.goods_any):
-        return False  # most sentences name no goods at all: no regex (scoring speed)
-    cut = _PREPOSITION.search(low)
-    head = low[: cut.start()] if cut else low
-    for match in _WORD.finditer(head):
-        word = match[0]
-        if word in p.goods_words or word.endswith(p.goods_endings):
-            service = p.services.search(sentence)
-            return service is None or service.start() > match.start()
-    return False
+        return False  # most sentences name no goods at all (scoring speed)
+    lead = _LEAD.match(low)
+    head = ""
+    for match in _PHRASE_TOKEN.finditer(low, lead.end() if lead else 0):
+        token = match[0]
+        if token in _PHRASE_END or not token[0].isalpha():
+            break  # the phrase ends: the rest of the text is not read (scoring speed)
+        head = token
+    return head in p.goods_words or head.endswith(p.goods_endings)
 
 
 def _money_eur(sentence: str, eur_rates: dict[str, float]) -> list[float]:

@@ -42,6 +42,8 @@ def judged(text: str) -> tuple[str, set[str]]:
     ("Tvättmaskiner och torktumlare till kommunens gruppbostäder", ("goods", "a supply of goods")),
     ("Spolbil för högtryckstvätt av avloppsledningar", ("goods", "a supply of goods")),
     ("Supply of commercial dishwashers to school kitchens", ("goods", "a supply of goods")),
+    ("Köp av åkbara skurmaskiner till lokalvårdsenheten", ("goods", "a supply of goods")),
+    ("Purchase of ride-on floor scrubber machines for leisure services", ("goods", "a supply of goods")),
 ])  # fmt: skip
 def test_the_words_show_the_size_or_the_goods(text: str, sign: tuple[str, str]) -> None:
     assert sign in signs(text)
@@ -51,6 +53,8 @@ def test_the_words_show_the_size_or_the_goods(text: str, sign: tuple[str, str]) 
     "Reparation av tvättmaskiner på boendet",  # a service to goods, named before them
     "Matleverans med bil till hemtjänsten",  # the car comes after a preposition: how, not what
     "Tryckeri- och kopieringstjänster samt exponeringsprodukter",  # services first
+    "Mobil kärltvätt",  # the phrase's head is the washing, not "mobil"
+    "Matlådor och dagligvaror till brukare inom hemtjänsten",  # meals first
     "Lokalvård 2027–2029",  # three calendar years: the usual two plus an option, not a large job
     "Städning av 12 000 kvadratmeter",  # a large area is not small...
 ])  # fmt: skip
@@ -77,6 +81,12 @@ def test_typical_work_is_suitable_when_small_and_possible_when_large_or_bare() -
 def test_goods_named_like_typical_work_are_unlikely() -> None:
     label, codes = judged("Köp av åkbara skurmaskiner till lokalvårdsenheten, Nyköpings kommun.")
     assert label == "unlikely" and "text_goods" in codes
+
+
+def test_goods_or_works_with_social_requirements_are_worth_a_look() -> None:
+    label, codes = judged("Ramavtal för livsmedel till kommunens kök. Socialt hållbar upphandling med krav på "
+                          "arbetsrättsliga villkor i leverantörskedjan.")  # fmt: skip
+    assert label == "possible" and "text_goods" in codes
 
 
 def test_an_employment_clause_in_construction_or_it_is_possible_not_suitable() -> None:
