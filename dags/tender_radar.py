@@ -215,10 +215,10 @@ def tender_radar_health() -> None:
 def tender_radar_statistics() -> None:
     @task(multiple_outputs=False)
     def download_statistics(logical_date: datetime | None = None) -> dict[str, Any]:
-        from radar.pipeline import SourceError
+        from radar.pipeline import SourceError, previous_year
         from radar.statistics_api import configured_request, download_and_import
 
-        request = configured_request(os.environ, (logical_date or datetime.now()).year - 1)
+        request = configured_request(os.environ, previous_year(logical_date))
         if request is None:
             raise AirflowSkipException("TENDER_RADAR_UHM_PARAMS is not set: no statistics to download")
         try:
@@ -249,9 +249,10 @@ def tender_radar_report() -> None:
     @task(multiple_outputs=False)
     def mail_reports(logical_date: datetime | None = None) -> dict[str, Any]:
         from radar.october_mail import mail_october_reports
+        from radar.pipeline import previous_year
 
         wanted = os.environ.get("TENDER_RADAR_REPORT_YEAR", "")
-        year = int(wanted) if wanted.isdigit() else (logical_date or datetime.now()).year - 1
+        year = int(wanted) if wanted.isdigit() else previous_year(logical_date)
         result = mail_october_reports(year)
         if result["failed"]:
             # the counties not sent are tried again by the next run; the sent ones are not repeated

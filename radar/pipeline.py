@@ -320,3 +320,9 @@ def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subs
         )
     for_settings(settings).send(message)
     return subscriber
+
+
+def previous_year(when: datetime | None) -> int:
+    """The year before a run's logical date; a run with none (Airflow 3's manual runs) asks the
+    project clock, so that ``TENDER_RADAR_CLOCK_SHIFT_DAYS`` moves it too."""
+    return (when.year if when is not None else utcnow().year) - 1

@@ -86,3 +86,15 @@ def test_scrape_classify_notify_with_dag_test_puts_digests_in_the_outbox(tmp_pat
     texts = outbox(tmp_path / "radar" / "var" / "outbox")
     assert sorted(texts) == ["kontakt@falu-aterbruk.example.org", "watch@nordic-wise.example.org"]  # instant ones
     assert any("Reserved participation (BT-71)" in t and "EPS Paul Guiraud" in t for t in texts.values())
+
+
+def test_a_run_without_a_logical_date_takes_its_year_from_the_project_clock() -> None:
+    """Airflow 3's manual runs have no logical date: the statistics and the October report then
+    ask the project clock, which ``make test-future`` moves a year ahead (the wall clock does not)."""
+    from datetime import datetime
+
+    from radar.pipeline import previous_year
+    from tenders import clock
+
+    assert previous_year(datetime(2030, 5, 1)) == 2029
+    assert previous_year(None) == clock.today().year - 1
