@@ -481,8 +481,8 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
 BARE_TITLE = 4  # words: "Fönsterputs", "Entrémattor, hyra och tvätt", "Hot meals delivery service"
 # The buyer and the years of a title say nothing of the work's size: "Fönsterputs 2027–2029, Vänersborgs kommun".
 _BUYER_AND_YEARS = re.compile(
-    r"\b[\w-]+ (kommun|stad|region|county council|city council|borough council|district council|council)\b"
-    r"|\bregion [\w-]+|\b(19|20)\d\d\b",
+    r"\b[\w-]{1,40} (kommun|stad|region|county council|city council|borough council|district council|council)\b"
+    r"|\bregion [\w-]{1,40}|\b(19|20)\d\d\b",
     re.IGNORECASE,
 )
 
@@ -491,7 +491,10 @@ def _bare(parts: list[str]) -> bool:
     """A bare name of the work, a few words with no figure beside the buyer and the years: it
     shows no size at all ("a title alone rarely shows the size"), whatever the judgement model
     makes of it."""
-    text = _BUYER_AND_YEARS.sub(" ", " ".join(parts))
+    text = " ".join(parts)
+    if len(text) > 200:
+        return False  # a bare title is a few words: no regex over a long (or hostile) text
+    text = _BUYER_AND_YEARS.sub(" ", text)
     return len(textmodel.words(text)) <= BARE_TITLE and not any(c.isdigit() for c in text)
 
 

@@ -413,6 +413,32 @@ def text_classification_case(repeat: int) -> list[Row]:
     return [row, quality]
 
 
+# Texts a hostile feed could send, each at the classifier's cap (20,000 characters): runs of digits,
+# digit groups, hyphens, capitals and years, which once made a size regex quadratic (107 s).
+HOSTILE_TEXTS = {
+    "digits": "1" * 20000, "digit groups": "111 " * 5000, "digit points": "1." * 10000, "hyphens": "a-" * 10000,
+    "one word": "a" * 20000, "capitals": "Ab " * 6000, "years": "2027-" * 4000, "spaces": "1" + " " * 19990 + "kr",
+    "buyer": "x-" * 9000 + " kommun", "hours": "1 " * 10000 + "timmar", "pounds": "£1," * 6000,
+}  # fmt: skip
+
+
+def hostile_text_case() -> Row:
+    """The slowest of the hostile texts, as a title of typical work's description and as a bare title."""
+    classify(Tender(source="bench", notice_id="warm", title="Städning"))  # the models load once, not in a run
+    worst, which = 0.0, ""
+    for name, text in HOSTILE_TEXTS.items():
+        for title, description in (("Städning av förskolan", text), (text[:1000], None), ("Fönsterputs", text)):
+            start = time.perf_counter()
+            classify(Tender(source="bench", notice_id=name, title=title, description=description))
+            took = time.perf_counter() - start
+            if took > worst:
+                worst, which = took, name
+    row = Row("hostile texts", f"{len(HOSTILE_TEXTS)} kinds x 3 placements, 20,000 characters", [worst], "texts", 1)
+    row.note = f"slowest: {which}, {worst * 1000:,.0f} ms"
+    row.target, row.verdict = "< 100 ms each", "met" if worst < 0.1 else "missed"
+    return row
+
+
 def scheduler_case() -> Row | None:
     """Written by the end-to-end scheduler test (tests/test_scheduler.py) among its artifacts, when it has run."""
     path = PROJECT_ROOT / "test-artifacts" / "scheduler.json"
@@ -509,6 +535,7 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         rows += matching_cases(day, opts.subscribers, opts.repeat)
         rows.append(classification_case([a.tender for a in day], opts.repeat))
         rows += text_classification_case(opts.repeat)
+        rows.append(hostile_text_case())
         sched = scheduler_case()
         if sched:
             rows.append(sched)
