@@ -414,11 +414,13 @@ def text_classification_case(repeat: int) -> list[Row]:
 
 
 # Texts a hostile feed could send, each at the classifier's cap (20,000 characters): runs of digits,
-# digit groups, hyphens, capitals and years, which once made a size regex quadratic (107 s).
+# digit groups, hyphens, capitals and years, which once made a size regex quadratic (107 s), and a
+# phrase of the lexicon repeated (an unbounded gap in one phrase made it superlinear: 0.28 s).
 HOSTILE_TEXTS = {
     "digits": "1" * 20000, "digit groups": "111 " * 5000, "digit points": "1." * 10000, "hyphens": "a-" * 10000,
     "one word": "a" * 20000, "capitals": "Ab " * 6000, "years": "2027-" * 4000, "spaces": "1" + " " * 19990 + "kr",
     "buyer": "x-" * 9000 + " kommun", "hours": "1 " * 10000 + "timmar", "pounds": "£1," * 6000,
+    "lexicon": "social enterprise and " * 909,
 }  # fmt: skip
 
 
