@@ -14,6 +14,7 @@ it "sending" first and, after a crash, asks the provider before sending again.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import date, datetime
 from html import escape
 from typing import Any
@@ -178,6 +179,9 @@ def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text
     if number > INVITATIONS_PER_NOTICE:
         raise BuyerError(f"a planned procurement takes at most {INVITATIONS_PER_NOTICE} dialogue invitations; "
                          f"{number - 1} have been sent about this one")  # fmt: skip
+    # The number is counted from the audit log, so two posts at the same instant can share it; the
+    # random part keeps their messages apart (a shared kind would drop the second one's as sent).
+    kind = f"invitation:{number}:{secrets.token_hex(4)}"
     sent = 0
     languages = _languages(settings, store)
     for row in buyers.interest(tender.id):
@@ -185,7 +189,7 @@ def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text
         if who is None:
             continue
         language = languages.get(row.subscriber, "sv")
-        sent += _queue(settings, buyers, f"invitation:{number}", row.subscriber, who, tender, language, text=text,
+        sent += _queue(settings, buyers, kind, row.subscriber, who, tender, language, text=text,
                        reply_to=org.contact_email)  # fmt: skip
     buyers.audit(actor, org.org_number, "invite", tender.id, {"number": number, "recipients": sent})
     return sent

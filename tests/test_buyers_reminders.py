@@ -189,6 +189,20 @@ def test_a_dialogue_invitation_goes_to_those_who_agreed_with_the_buyer_as_reply_
         invite(settings, store, org, advertised, "Hej", "user:dala")  # open: every bidder must hear the same
 
 
+def test_two_invitations_posted_at_the_same_instant_both_reach_the_enterprise(
+    settings: Settings, store: Store, org: BuyerOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = planned(store, org)
+    raise_hand(settings, store, "dala-stad", ident, share_contact=True)
+    # both posts count the invitations before either has written its audit line: they share a number
+    monkeypatch.setattr(BuyerStore, "audit_log", lambda self, **kw: [])
+    assert invite(settings, store, org, ident, "Dialogmöte 3 mars (invented).", "user:a") == 1
+    assert invite(settings, store, org, ident, "Ny tid: 5 mars (invented).", "user:b") == 1
+    send_buyer_messages(settings, store, OutboxSender(settings.outbox_dir))
+    bodies = [text(m) for m in mails(settings)]
+    assert any("3 mars" in b for b in bodies) and any("5 mars" in b for b in bodies)
+
+
 def test_a_suppressed_address_gets_no_reminder(settings: Settings, store: Store, org: BuyerOrg) -> None:
     body = {
         "title": "Fönsterputs (invented)",
