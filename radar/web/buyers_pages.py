@@ -88,6 +88,21 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             return refuse(request, user, "not_yours", 404)
         return person, person.org, user, tender, form
 
+    async def publishing(request: Request) -> Response | tuple[Viewer, BuyerOrg, Any, str, Any]:
+        """The checks before a form publishes for the organisation: logged in, a valid CSRF form, a buyer.
+
+        Returns the refusal to send, or (person, organisation, user, language, form)."""
+        person, user = who(request)
+        if person is None:
+            return ctx.login_redirect(request)
+        lang = ctx.lang(request, user)
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        if person.org is None:
+            return refuse(request, user, "no_role", 403)
+        return person, person.org, user, lang, form
+
     def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
         b = BUYER_STRINGS[ctx.lang(request, user)]
         rows = visible_notices(ctx.store, person)
@@ -138,18 +153,13 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
     @app.post("/buyer/new")
     async def new_post(request: Request) -> Response:
-        person, user = who(request)
-        if person is None:
-            return ctx.login_redirect(request)
-        lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if person.org is None:
-            return refuse(request, user, "no_role", 403)
+        checked = await publishing(request)
+        if isinstance(checked, Response):
+            return checked
+        person, org, user, lang, form = checked
         data = notice_from_form(form)
         try:
-            done = publish(ctx.store, person.org, data, person.actor, base_url=ctx.settings.base_url)
+            done = publish(ctx.store, org, data, person.actor, base_url=ctx.settings.base_url)
         except (NoticeError, OutsideAreaError) as exc:
             b = BUYER_STRINGS[lang]
             problems = (
@@ -159,7 +169,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             )
             values = {**{k: str(form.get(k) or "") for k in FORM_FIELDS}, "nuts": data.get("nuts", []),
                       "reserved": bool(form.get("reserved"))}  # fmt: skip
-            return page(request, "buyer_form.html", user, title=b["publish"], v=values, regions=person.org.regions,
+            return page(request, "buyer_form.html", user, title=b["publish"], v=values, regions=org.regions,
                         problems=problems, status=400, error=b["invalid"])  # fmt: skip
         return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{done.tender.id}?lang={lang}", status_code=303,
                                 background=_announcing(ctx, done.tender.id, "publish"))  # fmt: skip
@@ -248,15 +258,10 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
     @app.post("/buyer/plan")
     async def plan_preview(request: Request) -> Response:
-        person, user = who(request)
-        if person is None:
-            return ctx.login_redirect(request)
-        lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if person.org is None:
-            return refuse(request, user, "no_role", 403)
+        checked = await publishing(request)
+        if isinstance(checked, Response):
+            return checked
+        _, _, user, _, form = checked
         given = {name: str(form.get(f"col_{name}") or "") for name in PLAN_FIELDS}
         upload: Any = form.get("file")
         try:
@@ -272,16 +277,11 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
     @app.post("/buyer/plan/import")
     async def plan_import(request: Request) -> Response:
-        person, user = who(request)
-        if person is None:
-            return ctx.login_redirect(request)
-        lang = ctx.lang(request, user)
+        checked = await publishing(request)
+        if isinstance(checked, Response):
+            return checked
+        person, org, user, lang, form = checked
         b = BUYER_STRINGS[lang]
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
-        if person.org is None:
-            return refuse(request, user, "no_role", 403)
         try:
             notices = json.loads(str(form.get("rows") or "[]"))
         except ValueError:
@@ -289,11 +289,11 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if not isinstance(notices, list) or len(notices) > MAX_ROWS:
             return plan_page(request, user, status=400, error=b["plan_again"])
         rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
-        done = import_plan(ctx.store, person.org, rows, person.actor, base_url=ctx.settings.base_url)
+        done = import_plan(ctx.store, org, rows, person.actor, base_url=ctx.settings.base_url)
         message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
         answer = list_page(request, person, user, message)
         if done.created or done.updated:
-            answer.background = _announcing(ctx, f"{person.org.source}:plan", "import")
+            answer.background = _announcing(ctx, f"{org.source}:plan", "import")
         return answer
 
     return app
