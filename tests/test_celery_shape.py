@@ -24,10 +24,9 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +39,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from .conftest import PG_ADMIN_URL, PROJECT
+from .helpers.airflow import wait
 
 
 class MappedResults(Sequence[dict[str, Any]]):
@@ -148,19 +148,6 @@ def free_ports(count: int) -> int:
             continue
         return first
     raise AssertionError(f"no {count} consecutive free ports")
-
-
-def wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except (OSError, KeyError, ValueError):
-            found = None
-        if found:
-            return found
-        time.sleep(2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class FeedServer:

@@ -9,10 +9,6 @@ classification without waiting for the next poll.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import urllib.request
 from collections.abc import Generator
@@ -24,7 +20,7 @@ from typing import Any
 import pytest
 
 from .conftest import PROJECT, outbox
-from .helpers.airflow import Airflow, free_port
+from .helpers.airflow import Airflow, standalone_airflow
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -61,47 +57,11 @@ def standalone(tmp_path: Path) -> Generator[tuple[Airflow, Path, Hook]]:
         f"  - {{name: dalarna, kind: feed, path: {PROJECT / 'data/samples/feeds/dalarna.xml'}, nuts: [SE312]}}\n"
         f"  - {{name: moved-away, kind: ted_files, path: {tmp_path / 'no-such-folder'}}}\n"
     )
-    port = free_port()
-    home = tmp_path / "airflow"
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-        "TENDER_RADAR_HOME": str(folder),
-        "TENDER_RADAR_SOURCES": str(folder / "sources.yaml"),
-        "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
-        "TENDER_RADAR_INCLUDE_EXPIRED": "1",
-        "TENDER_RADAR_ALERT_WEBHOOK": hook.url,
-    }
-    home.mkdir()
-    log = (tmp_path / "standalone.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "airflow"), "standalone"],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    airflow = Airflow(f"http://127.0.0.1:{port}")
+    extra = {"TENDER_RADAR_INCLUDE_EXPIRED": "1", "TENDER_RADAR_ALERT_WEBHOOK": hook.url}
     try:
-        airflow.wait("the api-server", lambda: airflow.call("GET", "/api/v2/monitor/health"), timeout=240)
-        airflow.token = airflow.call("GET", "/auth/token")["access_token"]
-        yield airflow, folder, hook
+        with standalone_airflow(tmp_path, folder, paused=False, env=extra) as airflow:
+            yield airflow, folder, hook
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
         hook.server.shutdown()
 
 

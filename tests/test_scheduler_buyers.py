@@ -9,11 +9,7 @@ The time from publish to the message, for several notices, is written to test-ar
 from __future__ import annotations
 
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Generator
 from datetime import datetime, timedelta
@@ -29,7 +25,7 @@ from tenders import clock
 from tenders.config import load_settings
 
 from .conftest import PROJECT, outbox
-from .helpers.airflow import Airflow, free_port
+from .helpers.airflow import Airflow, standalone_airflow
 
 pytestmark = pytest.mark.timeout(900)
 SUBSCRIBER = "kontakt@falu-aterbruk.example.org"  # subscribers.yaml: instant, Dalarna (SE312)
@@ -42,37 +38,8 @@ def quiet_airflow(tmp_path: Path) -> Generator[tuple[Airflow, Path]]:
     folder = tmp_path / "radar"
     folder.mkdir()
     (folder / "sources.yaml").write_text("sources: []\n")
-    port = free_port()
-    home = tmp_path / "airflow"
-    home.mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # no hourly runs racing the api-server's start
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-        "TENDER_RADAR_HOME": str(folder),
-        "TENDER_RADAR_SOURCES": str(folder / "sources.yaml"),
-        "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
-    }
-    log = (tmp_path / "standalone.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "airflow"), "standalone"],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    airflow = Airflow(f"http://127.0.0.1:{port}")
-    try:
-        airflow.wait("the api-server", lambda: airflow.call("GET", "/api/v2/monitor/health"), timeout=240)
-        airflow.token = airflow.call("GET", "/auth/token")["access_token"]
+    # paused as parsed: no hourly runs racing the api-server's start
+    with standalone_airflow(tmp_path, folder, paused=True) as airflow:
         assets = "/api/v2/assets?uri_pattern=tenders://collected"
         airflow.wait("the DAGs' assets", lambda: airflow.call("GET", assets)["assets"])
         for dag_id in ("tender_radar_classify", "tender_radar_notify"):  # collect stays paused: no sources
@@ -82,13 +49,6 @@ def quiet_airflow(tmp_path: Path) -> Generator[tuple[Airflow, Path]]:
         airflow.wait("no notify run still going", lambda: all(
             r["state"] in ("success", "failed") for r in airflow.runs("tender_radar_notify")))  # fmt: skip
         yield airflow, folder
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def test_a_published_reserved_contract_reaches_the_instant_subscriber_through_airflow(

@@ -1,15 +1,19 @@
 """Running the project's DAGs in a real Airflow for the tests: the environment of an Airflow home
-under tmp, Python run in it, a free port for an api-server, and a small client of its REST API."""
+under tmp, Python run in it, a free port for an api-server, `airflow standalone` started and
+stopped, and a small client of its REST API."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,69 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait(what: str, check: Callable[[], Any], timeout: float = 300) -> Any:
+    """What ``check`` returns once it is truthy, asked every 2 s; errors of a server still starting count as no."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+        except (OSError, KeyError, ValueError):
+            found = None
+        if found:
+            return found
+        time.sleep(2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@contextmanager
+def standalone_airflow(
+    tmp_path: Path, folder: Path, *, paused: bool, env: dict[str, str] | None = None
+) -> Generator[Airflow]:
+    """`airflow standalone` on SQLite under tmp_path with the project's DAGs and plugins and the radar
+    home ``folder`` (its sources.yaml); ``paused``: the DAGs as they are parsed. Yields a client with
+    its token once the api-server answers; stops the whole process group after."""
+    port = free_port()
+    home = tmp_path / "airflow"
+    home.mkdir()
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(paused),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        "TENDER_RADAR_HOME": str(folder),
+        "TENDER_RADAR_SOURCES": str(folder / "sources.yaml"),
+        "TENDER_RADAR_SUBSCRIBERS": str(PROJECT / "subscribers.yaml"),
+        **(env or {}),
+    }
+    log = (tmp_path / "standalone.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "airflow"), "standalone"],
+        env=environment, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    airflow = Airflow(f"http://127.0.0.1:{port}")
+    try:
+        airflow.wait("the api-server", lambda: airflow.call("GET", "/api/v2/monitor/health"), timeout=240)
+        airflow.token = airflow.call("GET", "/auth/token")["access_token"]
+        yield airflow
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
 class Airflow:
     """A client of a running Airflow's REST API (api/v2), with the token once it is set."""
 
@@ -71,13 +138,4 @@ class Airflow:
         return list(self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after")["dag_runs"])
 
     def wait(self, what: str, check: Any, timeout: float = 300) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                found = check()
-            except (OSError, KeyError, ValueError):
-                found = None
-            if found:
-                return found
-            time.sleep(2)
-        raise AssertionError(f"timed out waiting for {what}")
+        return wait(what, check, timeout)
