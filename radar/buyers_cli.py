@@ -100,10 +100,7 @@ def cmd_buyer_revoke(args: argparse.Namespace, run: Problems) -> None:
 
 def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
     """A login with the role buyer; a new login's password comes from standard input, never the command line."""
-    import getpass
-    import sys
-
-    from radar.web.auth import hash_password
+    from radar.web.auth import hash_password_from_input
     from tenders.store.buyers import BuyerStore
 
     store = _store()
@@ -117,9 +114,8 @@ def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
         run.problem(f"{args.username} is a coordinator; a buyer needs a login of its own")
         return
     if login is None:
-        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
         try:
-            hashed = hash_password(password)
+            hashed = hash_password_from_input()
         except ValueError as exc:
             run.problem(str(exc))
             return

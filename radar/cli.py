@@ -215,11 +215,9 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
 
 def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
     """Add or change a coordinator; the password comes from standard input, never the command line."""
-    import getpass
-
     from matching.subscriptions import SubscriberError, region_code
     from radar.pipeline import open_store
-    from radar.web.auth import hash_password
+    from radar.web.auth import hash_password_from_input
     from tenders.config import load_settings
     from tenders.places import counties
 
@@ -237,9 +235,8 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
     if not regions and not args.admin:
         run.problem("a coordinator needs --region (one or more counties) or --admin")
         return
-    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
     try:
-        hashed = hash_password(password)
+        hashed = hash_password_from_input()
     except ValueError as exc:
         run.problem(str(exc))
         return

@@ -31,6 +31,15 @@ def hash_password(password: str) -> str:
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
 
 
+def hash_password_from_input() -> str:
+    """A new login's password, hashed: read from standard input (a prompt on a terminal), never
+    from the command line, where other users could see it. Raises ValueError for a weak one."""
+    import getpass
+    import sys
+
+    return hash_password(sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: "))
+
+
 @lru_cache(maxsize=1)
 def unknown_user_hash() -> str:
     """A hash to check a password against when the user name is unknown: the answer takes as long
