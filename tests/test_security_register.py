@@ -57,9 +57,10 @@ def test_an_import_adds_and_updates_and_keeps_the_other_rows(site: Settings) -> 
     c = client(site)
     assert log_in(c, "root") == 303
     csv_text = (
-        "namn;organisationsnummer;kommun\nNy Start (invented);769630-1238;Leksand\nMora Tvätt AB;556036-0793;Mora\n"
+        "namn;organisationsnummer;kommun\nNy Start (invented);769630-1238;Leksand\n"
+        "Mora Tvätt AB (invented);556036-0793;Mora\n"
     )
     assert upload(c, csv_text) == 200
     register = {e.org_number: e.name for e in open_store(site).register()}
     assert register == {"7696005557": "Gävle Grönt (invented)", "7696301238": "Ny Start (invented)",
-                        "5560360793": "Mora Tvätt AB"}  # fmt: skip
+                        "5560360793": "Mora Tvätt AB (invented)"}  # fmt: skip
