@@ -74,11 +74,21 @@ def serving(app: Any, listening: socket.socket) -> Generator[None]:
 
 def wait_for(driver: Any, text: str) -> None:
     """A click submits a form: wait for the answer page before looking at the store."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def shown(d: Any) -> bool:
+        try:
+            return text in d.find_element("tag name", "body").text
+        except WebDriverException as exc:
+            # While the old page goes, chromedriver may say so as "Node with given id does not belong to
+            # the document" (an inspector error) rather than as a stale element: seen once in CI.
+            if "does not belong to the document" in str(exc):
+                return False
+            raise
+
     wait = WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))  # the old page goes
-    wait.until(lambda d: text in d.find_element("tag name", "body").text)
+    wait.until(shown)
 
 
 def shot(driver: Any, name: str) -> None:
