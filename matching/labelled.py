@@ -147,6 +147,36 @@ def real_titles(split: Split) -> list[RealTitle]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ReaderLabel:
+    """A reader's judgement of a held-out real title from its words alone, blind to the models:
+    whether the words name typical work ("yes", "no", "unclear") and the README's label."""
+
+    id: str
+    work: str
+    label: str
+
+
+READER_WORK = frozenset(["yes", "no", "unclear"])
+AUDIT_FILE = DATA / "uhm-2021-audit.csv"
+
+
+def reader_labels(path: Path | None = None) -> dict[str, ReaderLabel]:
+    """``data/uhm-2021-audit.csv``: every held-out typical-work title and a sample of the others,
+    labelled by a reader who saw the words only (no CPV code, no verdict); see the README."""
+    import csv
+
+    path = path or AUDIT_FILE
+    out: dict[str, ReaderLabel] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            work, label = row.get("work") or "", row.get("label") or ""
+            if work not in READER_WORK or label not in ("suitable", "possible", "unlikely"):
+                raise ValueError(f"{path.name} line {line}: work {work!r} or label {label!r} is not one of ours")
+            out[row["id"]] = ReaderLabel(id=row["id"], work=work, label=label)
+    return out
+
+
 def notices_by_sector(split: Split) -> list[tuple[Tender, str, str]]:
     """Real TED notices of this split with a main CPV code: (notice, its words, its sector)."""
     from matching.classify import sector_of

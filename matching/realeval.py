@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matching.classify import classify, sector_of
-from matching.labelled import notices_by_sector, real_titles
+from matching.labelled import notices_by_sector, reader_labels, real_titles
 from tenders.model import Tender
 
 # The work issue 14 names as typical (its "196 titles"): the figure beside the one for every typical sector.
@@ -60,11 +60,38 @@ class RealScores:
 
 
 @dataclass
+class ReaderAudit:
+    """The verdicts on titles alone beside a reader's blind labels (``uhm-2021-audit.csv``): how
+    much of the gap is the classifier's, and how much is a CPV code whose title names other work."""
+
+    rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # (title, CPV kind, work, label, verdict)
+
+    def flagged(self, kind: str | None, work: str | None) -> tuple[float, int]:
+        """Share of the titles of this CPV kind and reader's ``work`` (None: any) flagged, and their number."""
+        chosen = [r for r in self.rows if kind in (None, r[1]) and work in (None, r[2])]
+        return (sum(r[4] != "unlikely" for r in chosen) / len(chosen) if chosen else 0.0), len(chosen)
+
+    def suitable_precision_recall(self) -> tuple[float, float]:
+        said = [r for r in self.rows if r[4] == "suitable"]
+        meant = [r for r in self.rows if r[3] == "suitable"]
+        hit = sum(r[3] == "suitable" for r in said)
+        return (hit / len(said) if said else 0.0), (hit / len(meant) if meant else 0.0)
+
+    def accuracy(self) -> float:
+        return sum(r[3] == r[4] for r in self.rows) / len(self.rows) if self.rows else 0.0
+
+    def misses(self) -> list[tuple[str, str, str]]:
+        """Titles whose words name typical work (the reader's "yes") that were called unlikely."""
+        return [(r[0], r[1], r[3]) for r in self.rows if r[2] == "yes" and r[4] == "unlikely"]
+
+
+@dataclass
 class RealReport:
     titles: RealScores
     with_descriptions: RealScores
     items: int
     described: int
+    audit: ReaderAudit = field(default_factory=ReaderAudit)
 
     def meets_targets(self) -> bool:
         return self.titles.meets_targets()
@@ -76,16 +103,19 @@ def evaluate_real() -> RealReport:
     items += [(n.id, n.title or words.partition("\n")[0], n.description, str(n.cpv_main))
               for n, words, _ in notices_by_sector("evaluation")]  # fmt: skip
     n_described = 0
+    readers, audit = reader_labels(), ReaderAudit()
     for ident, title, description, code in items:
         kind, sector = sector_of(code)
-        _judge(titles, Tender(source="real", notice_id=ident, title=title), kind, sector)
+        label = _judge(titles, Tender(source="real", notice_id=ident, title=title), kind, sector)
+        if ident in readers:
+            audit.rows.append((title, kind, readers[ident].work, readers[ident].label, label))
         if description:
             n_described += 1
         _judge(described, Tender(source="real", notice_id=ident, title=title, description=description), kind, sector)
-    return RealReport(titles, described, len(items), n_described)
+    return RealReport(titles, described, len(items), n_described, audit)
 
 
-def _judge(scores: RealScores, tender: Tender, kind: str, sector: str) -> None:
+def _judge(scores: RealScores, tender: Tender, kind: str, sector: str) -> str:
     verdict = classify(tender)
     scores.verdicts[kind, verdict.label] += 1
     said = next((r for r in verdict.reasons if r["code"] == "text_model"), None)
@@ -94,6 +124,7 @@ def _judge(scores: RealScores, tender: Tender, kind: str, sector: str) -> None:
         scores.core[verdict.label != "unlikely"] += 1
     if (kind == "unlikely" and verdict.label == "suitable") or (kind == "typical" and verdict.label == "unlikely"):
         scores.misses.append((tender.title or "", sector, verdict.label))
+    return verdict.label
 
 
 def render_real(report: RealReport, show_mistakes: bool = False) -> str:
@@ -118,10 +149,28 @@ def render_real(report: RealReport, show_mistakes: bool = False) -> str:
             lines.append(f"  {sector:<12}{p:>10.3f}{r:>10.3f}{n:>9}")
         if show_mistakes:
             lines += [f"  miss: {text[:90]} [{sector}] -> {label}" for text, sector, label in scores.misses]
+    lines += ["", *_render_audit(report.audit, show_mistakes)]
     verdict = "met" if report.meets_targets() else "NOT met"
     lines.append("")
     lines.append(f"Targets on titles alone: {verdict}")
     return "\n".join(lines)
+
+
+def _render_audit(audit: ReaderAudit, show_mistakes: bool) -> list[str]:
+    both, n_both = audit.flagged("typical", "yes")
+    words, n_words = audit.flagged(None, "yes")
+    other = sum(1 for r in audit.rows if r[1] == "typical" and r[2] != "yes")
+    precision, recall = audit.suitable_precision_recall()
+    lines = [f"Beside a reader's blind labels of {len(audit.rows)} of these titles (uhm-2021-audit.csv), titles alone:",
+             f"  typical work by CPV code and by the title's words: {both:.1%} of {n_both} flagged",
+             f"  typical work by the title's words, whatever the code: {words:.1%} of {n_words} flagged",
+             f"  typical work by CPV code whose title names other work or nothing: {other} of "
+             f"{audit.flagged('typical', None)[1]}",
+             f"  against the reader's labels: accuracy {audit.accuracy():.3f}, suitable precision {precision:.3f}, "
+             f"recall {recall:.3f}"]  # fmt: skip
+    if show_mistakes:
+        lines += [f"  miss: {text[:90]} [{kind} by CPV, reader: {label}]" for text, kind, label in audit.misses()]
+    return lines
 
 
 def summary_real(report: RealReport) -> dict[str, Any]:
@@ -136,5 +185,12 @@ def summary_real(report: RealReport) -> dict[str, Any]:
                 for s in sorted({t for t, _ in scores.sectors})
             },
         }
+    audit = report.audit
+    out["reader"] = {
+        "titles": len(audit.rows),
+        "typical_by_code_and_words_flagged": round(audit.flagged("typical", "yes")[0], 4),
+        "typical_by_words_flagged": round(audit.flagged(None, "yes")[0], 4),
+        "accuracy": round(audit.accuracy(), 4),
+    }
     out["targets_met"] = report.meets_targets()
     return out

@@ -154,6 +154,8 @@ def test_eval_real_prints_the_shares_and_the_sectors() -> None:
     assert "other-sector titles called suitable" in text and "typical-work titles flagged" in text
     assert "titles alone" in text and "titles with descriptions where any" in text
     assert "cleaning" in text and "precision" in text
+    assert "Beside a reader's blind labels of 398 of these titles" in text
+    assert "typical work by CPV code and by the title's words:" in text
 
 
 def test_the_classifier_version_fits_where_it_is_stored() -> None:
@@ -165,3 +167,48 @@ def test_the_classifier_version_fits_where_it_is_stored() -> None:
     version = classifier_version()
     assert len(version) <= TenderRow.__table__.c.classifier_version.type.length  # type: ignore[attr-defined]
     assert shipped.version in version and shipped.version.startswith("text-")
+
+
+def test_the_reader_audit_holds_held_out_titles_only_and_every_typical_one() -> None:
+    from matching.labelled import reader_labels
+
+    readers = reader_labels()
+    held = {t.id: t for t in real_titles("evaluation")}
+    assert set(readers) <= set(held), "an audited title is in the training part"
+    assert {i for i, t in held.items() if t.kind == "typical"} <= set(readers)
+
+
+def test_the_reader_audit_is_the_one_written_blind() -> None:
+    import hashlib
+
+    from matching.labelled import AUDIT_FILE
+
+    digest = hashlib.sha256(AUDIT_FILE.read_bytes()).hexdigest()
+    assert digest == AUDIT_FILE.with_suffix(".sha256").read_text().strip(), (
+        "uhm-2021-audit.csv was edited after it was written: add a new audit instead"
+    )
+
+
+def test_a_reader_label_that_is_not_ours_is_named_with_its_line(tmp_path: Path) -> None:
+    from matching.labelled import reader_labels
+
+    bad = tmp_path / "audit.csv"
+    bad.write_text("id,work,label\nA1,yes,possible\nA2,maybe,possible\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"audit.csv line 3: work 'maybe'"):
+        reader_labels(bad)
+
+
+def test_the_reader_audit_counts_flagged_titles_by_code_and_by_words() -> None:
+    from matching.realeval import ReaderAudit
+
+    audit = ReaderAudit(rows=[
+        ("Städtjänster", "typical", "yes", "possible", "possible"),
+        ("Fönsterputs", "typical", "yes", "possible", "unlikely"),
+        ("Entré entreprenad", "typical", "no", "unlikely", "unlikely"),
+        ("Reparation av cyklar", "unlikely", "yes", "possible", "suitable"),
+    ])  # fmt: skip
+    assert audit.flagged("typical", "yes") == (0.5, 2)
+    assert audit.flagged(None, "yes") == (2 / 3, 3)
+    assert audit.misses() == [("Fönsterputs", "typical", "possible")]
+    assert audit.accuracy() == pytest.approx(0.5)
+    assert audit.suitable_precision_recall() == (0.0, 0.0)
