@@ -151,8 +151,11 @@ def render_real(report: RealReport, show_mistakes: bool = False) -> str:
             lines += [f"  miss: {text[:90]} [{sector}] -> {label}" for text, sector, label in scores.misses]
     lines += ["", *_render_audit(report.audit, show_mistakes)]
     verdict = "met" if report.meets_targets() else "NOT met"
+    agreed, n_agreed = report.audit.flagged("typical", "yes")
     lines.append("")
-    lines.append(f"Targets on titles alone: {verdict}")
+    lines.append(f"Targets on titles alone: {verdict} (typical-work titles flagged: "
+                 f"{report.titles.typical_flagged():.1%} by CPV code, {agreed:.1%} of the {n_agreed} whose words "
+                 "a reader also calls typical work)")  # fmt: skip
     return "\n".join(lines)
 
 
