@@ -14,7 +14,6 @@ it "sending" first and, after a crash, asks the provider before sending again.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import date, datetime
 from html import escape
 from typing import Any
@@ -175,13 +174,11 @@ def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text
     if not org.contact_email:
         raise BuyerError(f"{org.name} has no contact address for replies (tender-radar buyer add ... --email)")
     buyers = BuyerStore(store)
-    number = 1 + sum(a.action == "invite" for a in buyers.audit_log(limit=100_000, tender_id=tender.id))
-    if number > INVITATIONS_PER_NOTICE:
+    number = buyers.claim_invitation(tender.id, actor, INVITATIONS_PER_NOTICE)
+    if number is None:
         raise BuyerError(f"a planned procurement takes at most {INVITATIONS_PER_NOTICE} dialogue invitations; "
-                         f"{number - 1} have been sent about this one")  # fmt: skip
-    # The number is counted from the audit log, so two posts at the same instant can share it; the
-    # random part keeps their messages apart (a shared kind would drop the second one's as sent).
-    kind = f"invitation:{number}:{secrets.token_hex(4)}"
+                         f"{INVITATIONS_PER_NOTICE} have been sent about this one")  # fmt: skip
+    kind = f"invitation:{number}"  # claimed by this post alone: (kind, enterprise, notice) goes out once
     sent = 0
     languages = _languages(settings, store)
     for row in buyers.interest(tender.id):

@@ -194,13 +194,29 @@ def test_two_invitations_posted_at_the_same_instant_both_reach_the_enterprise(
 ) -> None:
     ident = planned(store, org)
     raise_hand(settings, store, "dala-stad", ident, share_contact=True)
-    # both posts count the invitations before either has written its audit line: they share a number
-    monkeypatch.setattr(BuyerStore, "audit_log", lambda self, **kw: [])
+    # both posts count the invitations before either has claimed its number: they start at the same one
+    monkeypatch.setattr(BuyerStore, "invitations_sent", lambda self, tender_id: 0)
     assert invite(settings, store, org, ident, "Dialogmöte 3 mars (invented).", "user:a") == 1
     assert invite(settings, store, org, ident, "Ny tid: 5 mars (invented).", "user:b") == 1
     send_buyer_messages(settings, store, OutboxSender(settings.outbox_dir))
     bodies = [text(m) for m in mails(settings)]
     assert any("3 mars" in b for b in bodies) and any("5 mars" in b for b in bodies)
+
+
+def test_the_cap_on_invitations_holds_when_the_last_two_are_posted_at_the_same_instant(
+    settings: Settings, store: Store, org: BuyerOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = planned(store, org)
+    raise_hand(settings, store, "dala-stad", ident, share_contact=True)
+    for n in range(1, INVITATIONS_PER_NOTICE):
+        invite(settings, store, org, ident, f"Inbjudan {n} (invented).", "user:a")
+    # both of the last posts counted four before either claimed the fifth
+    monkeypatch.setattr(BuyerStore, "invitations_sent", lambda self, tender_id: INVITATIONS_PER_NOTICE - 1)
+    assert invite(settings, store, org, ident, "Den sista (invented).", "user:a") == 1
+    with pytest.raises(BuyerError, match=f"at most {INVITATIONS_PER_NOTICE} dialogue invitations"):
+        invite(settings, store, org, ident, "En för mycket (invented).", "user:b")
+    send_buyer_messages(settings, store, OutboxSender(settings.outbox_dir))
+    assert len(mails(settings)) == INVITATIONS_PER_NOTICE
 
 
 def test_a_suppressed_address_gets_no_reminder(settings: Settings, store: Store, org: BuyerOrg) -> None:
@@ -217,7 +233,8 @@ def test_a_suppressed_address_gets_no_reminder(settings: Settings, store: Store,
     assert mails(settings) == []
 
 
-def test_the_buyers_tables_on_both_databases(store_both: Store, tmp_path: Path) -> None:
+def test_the_buyers_tables_on_both_databases(store_both: Store, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """Publish, edit, withdraw, interest and the once-only claim behave the same on SQLite and PostgreSQL."""
     store = store_both
     org = add_buyer(store, "Dala Inköp (invented)", ORG, ["Dalarna"], BUYER_MAIL).org
@@ -235,5 +252,40 @@ def test_the_buyers_tables_on_both_databases(store_both: Store, tmp_path: Path) 
     assert buyers.queue_message("deadline", "dala-stad", ident, email="a@example.org", subject="s", body="b")
     assert buyers.queue_message("deadline", "dala-stad", ident, email="a@example.org", subject="s", body="b") is None
     assert buyers.withdraw_interest(ident, "dala-stad") and buyers.interest(ident) == []
+    assert buyers.claim_invitation(ident, "user:a", 2) == 1
+    monkeypatch.setattr(BuyerStore, "invitations_sent", lambda self, tender_id: 0)  # a post that counted late
+    assert buyers.claim_invitation(ident, "user:b", 2) == 2
+    assert buyers.claim_invitation(ident, "user:c", 2) is None
     withdraw(store, org, ident, "t")
     assert [a.action for a in buyers.audit_log()][:3] == ["withdraw", "edit", "publish"]
+
+
+def test_invitations_sent_before_the_claim_table_still_count_towards_the_cap(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+
+    from tenders.store import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0015_facts")
+        conn.execute(sql("INSERT INTO tenders (id, source, notice_id, notice_type, title, content_hash, version, data,"
+                         " first_seen, updated_at) VALUES ('buyer:1', 'buyer', '1', 'planned', 'Planerat', 'h', 1,"
+                         " '{}', :now, :now)"), {"now": utcnow()})  # fmt: skip
+        # numbers 1, 2 and 2 again: two posts at the same instant once shared a number
+        for number in (1, 2, 2):
+            conn.execute(sql("INSERT INTO buyer_audit (at, actor, org_number, action, tender_id, detail) VALUES"
+                             " (:now, 'user:a', '2120000000', 'invite', 'buyer:1', :detail)"),
+                         {"now": utcnow(), "detail": f'{{"number": {number}, "recipients": 1}}'})  # fmt: skip
+    engine.dispose()
+    store = Store(url)
+    store.migrate()
+    buyers = BuyerStore(store)
+    assert buyers.invitations_sent("buyer:1") == 2
+    assert [buyers.claim_invitation("buyer:1", "user:a", 5) for _ in range(4)] == [3, 4, 5, None]

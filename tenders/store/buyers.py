@@ -108,6 +108,18 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class InvitationRow(Base):
+    """A dialogue invitation's number, claimed before it is sent: (notice, number) once, so that
+    two posts at the same instant take two numbers and the cap per notice holds exactly."""
+
+    __tablename__ = "buyer_invitations"
+
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class BuyerMessageRow(Base):
     """The buyers' outbox: reminders to interested enterprises and dialogue invitations.
 
@@ -463,6 +475,26 @@ class BuyerStore:
             query = query.where(BuyerMessageRow.tender_id == tender_id)
         with self.store.session() as session:
             return [_message(r) for r in session.scalars(query)]
+
+    # -- dialogue invitations ------------------------------------------------------------------
+
+    def invitations_sent(self, tender_id: str) -> int:
+        with self.store.session() as session:
+            found = session.scalar(select(func.count()).select_from(InvitationRow)
+                                   .where(InvitationRow.tender_id == tender_id))  # fmt: skip
+            return int(found or 0)
+
+    def claim_invitation(self, tender_id: str, actor: str, cap: int) -> int | None:
+        """The next free invitation number for this notice, claimed; None when all ``cap`` are
+        taken. A number another post claimed in the meantime is skipped, never shared."""
+        for number in range(self.invitations_sent(tender_id) + 1, cap + 1):
+            try:
+                with self.store.session() as session, session.begin():
+                    session.add(InvitationRow(tender_id=tender_id, number=number, actor=actor, at=utcnow()))
+            except IntegrityError:  # claimed by a post at the same instant: try the next
+                continue
+            return number
+        return None
 
     # -- audit -------------------------------------------------------------------------------
 
