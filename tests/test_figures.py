@@ -22,6 +22,8 @@ from tenders.places import counties, municipalities_by_county, municipality_of
 from tenders.results import Verdict
 from tenders.store import MIGRATIONS, Store, drop_schema, new_schema
 
+from .helpers.store_rows import standing_rows
+
 YEAR = clock.today().year  # the project clock: tenders with no date count in the year they were first seen
 REGISTER: list[dict[str, Any]] = [  # invented organisation numbers (ten digits), invented names
     {"org_number": f"55600000{i:02d}", "name": f"Enterprise {i}", "municipality": None, "county": None, "sectors": []}
@@ -74,7 +76,7 @@ def plain_count(store: Store, year: int) -> dict[str, CountyReport]:
     delivered: dict[str, int] = store.delivered_tenders()
     matched = store.matched_tenders()
     out = {code: CountyReport(county=code, year=year) for code in counties()}
-    for row in store.report_rows():
+    for row in standing_rows(store):
         county = county_of(row.data)
         if county is None:
             continue

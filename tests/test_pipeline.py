@@ -15,6 +15,7 @@ from tenders.model import Tender
 from tenders.store import utcnow
 
 from .conftest import outbox
+from .helpers.store_rows import standing_rows
 
 
 def test_reserved_contracts_go_out_at_once_and_a_rerun_sends_nothing(settings: Settings) -> None:
@@ -229,6 +230,6 @@ def test_the_hash_a_worker_computes_is_the_stores_own(settings: Settings, tmp_pa
     s = replace(settings, sources_file=tmp_path / "sources.yaml")
     store = open_store(s)
     assert collect("local", store, s, workers=2).new == 18
-    rows = list(store.report_rows())
+    rows = list(standing_rows(store))
     assert len(rows) == 18 and all(row.content_hash == content_hash(row.data) for row in rows)
     assert collect("local", store, s, workers=2).skipped == 18

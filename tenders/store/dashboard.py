@@ -8,7 +8,7 @@ own rows, not the store's size.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
@@ -124,11 +124,6 @@ class DashboardMixin(StoreBase):
     def matched_tenders(self) -> set[str]:
         with self.session() as session:
             return set(session.scalars(select(DeliveryRow.tender_id).distinct()))
-
-    def report_rows(self) -> Iterator[TenderRow]:
-        """Every stored tender standing for its procedure (for checks and exports, never for a page)."""
-        with self.session() as session:
-            yield from session.scalars(select(TenderRow).where(TenderRow.canonical_id.is_(None)))
 
     # -- the figures ---------------------------------------------------------------------------
 
