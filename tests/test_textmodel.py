@@ -13,7 +13,7 @@ from matching.classify import classifier_version, classify
 from matching.evaluate import FROZEN, evaluate, summary
 from matching.labelled import examples, hand_written, split_of
 from matching.textmodel import MODEL_FILE, SECTOR_FILE, TextModel, features, model
-from matching.train import fit, train
+from matching.train import DIGITS, SECTOR_DIGITS, fit, train
 from tenders.model import Tender
 
 
@@ -21,14 +21,46 @@ def text(title: str, description: str | None = None) -> Tender:
     return Tender(source="feed", notice_id=title[:20], title=title, description=description)
 
 
+def numbers_apart(trained: Path, shipped: Path, digits: int) -> list[str]:
+    """Where two model files differ by more than one unit in the last kept digit. The fit's last
+    bits depend on the CPU (OpenBLAS picks its kernels per machine): on two machines 65 of the
+    sector model's 20,860 weight rows differed by 0.001 from a rounding that fell the other way."""
+    a, b = (json.loads(gzip.decompress(p.read_bytes())) for p in (trained, shipped))
+    unit = 10.0**-digits * 1.001
+    apart = [f"idf of {f!r}" for f in set(a["idf"]) ^ set(b["idf"])]
+    apart += [f"idf of {f!r}" for f in set(a["idf"]) & set(b["idf"]) if abs(a["idf"][f] - b["idf"][f]) > unit]
+    if a.get("classes") != b.get("classes"):
+        apart.append("the classes")
+    rows = [("intercept", a["intercept"], b["intercept"])]
+    rows += [(f, a["weights"].get(f), b["weights"].get(f)) for f in set(a["weights"]) | set(b["weights"])]
+    for name, x, y in rows:
+        x, y = x or [0.0] * len(y or []), y or [0.0] * len(x or [])  # a row all zeros is left out of the file
+        if len(x) != len(y) or any(abs(p - q) > unit for p, q in zip(x, y, strict=True)):
+            apart.append(f"weights of {name!r}")
+    return sorted(apart)
+
+
 def test_the_shipped_model_is_what_its_training_data_gives(tmp_path: Path) -> None:
     out = tmp_path / "model.json.gz"
-    info = train(out)
-    assert out.read_bytes() == MODEL_FILE.read_bytes(), "retrain with `tender-radar train` and commit the model"
-    assert (tmp_path / SECTOR_FILE.name).read_bytes() == SECTOR_FILE.read_bytes(), "and the sector model"
+    train(out)
+    stale = "retrain with `tender-radar train` and commit the models"
+    assert numbers_apart(out, MODEL_FILE, DIGITS)[:5] == [], stale
+    assert numbers_apart(tmp_path / SECTOR_FILE.name, SECTOR_FILE, SECTOR_DIGITS)[:5] == [], stale
     shipped = model()
-    assert shipped is not None and info["version"] == shipped.version
-    assert shipped.version in classifier_version()  # a new model re-judges what is stored
+    assert shipped is not None and shipped.version in classifier_version()  # a new model re-judges what is stored
+
+
+def test_a_model_trained_on_other_data_is_told_apart(tmp_path: Path) -> None:
+    numbers = fit(["Lokalvård av skolor", "Ombyggnad av väg", "Hemtjänst enligt LOV"] * 2,
+                  ["suitable", "unlikely", "possible"] * 2)  # fmt: skip
+    other = fit(["Lokalvård av förskolor", "Ombyggnad av bro", "Hemtjänst enligt LOV"] * 2,
+                ["suitable", "unlikely", "possible"] * 2)  # fmt: skip
+    for name, data in (("a", numbers), ("b", other), ("c", numbers | {"intercept": [x + 0.002 for x in
+                                                                                 numbers["intercept"]]})):  # fmt: skip
+        (tmp_path / name).write_bytes(gzip.compress(json.dumps(data).encode()))
+    assert numbers_apart(tmp_path / "a", tmp_path / "a", 3) == []
+    assert "idf of 'w:förskolor'" in numbers_apart(tmp_path / "a", tmp_path / "b", 3)
+    assert numbers_apart(tmp_path / "a", tmp_path / "c", 3) == ["weights of 'intercept'"]  # 0.002 is two units
 
 
 def test_scoring_here_equals_scikit_learn() -> None:
