@@ -73,6 +73,14 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
         return person, user, tender if tender is not None and may_see(person, tender) else None
 
+    async def posted(request: Request, user: Any) -> Response | Any:
+        """The posted form, or the refusal of one without a valid CSRF field."""
+        form = await request.form()
+        if not ctx.form_ok(request, form):
+            title = STRINGS[ctx.lang(request, user)]["bad_form"]
+            return ctx.render(request, "message.html", title=title, status=403, user=user)
+        return form
+
     async def changing(request: Request, tender_id: str) -> Response | tuple[Viewer, BuyerOrg, Any, Tender, Any]:
         """The checks before a form changes a notice: logged in, a valid CSRF form, the notice one's own.
 
@@ -80,10 +88,9 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         person, user, tender = own(request, tender_id)
         if person is None:
             return ctx.login_redirect(request)
-        lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        form = await posted(request, user)
+        if isinstance(form, Response):
+            return form
         if tender is None or person.org is None or not may_change(person, tender):
             return refuse(request, user, "not_yours", 404)
         return person, person.org, user, tender, form
@@ -95,13 +102,12 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         person, user = who(request)
         if person is None:
             return ctx.login_redirect(request)
-        lang = ctx.lang(request, user)
-        form = await request.form()
-        if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=STRINGS[lang]["bad_form"], status=403, user=user)
+        form = await posted(request, user)
+        if isinstance(form, Response):
+            return form
         if person.org is None:
             return refuse(request, user, "no_role", 403)
-        return person, person.org, user, lang, form
+        return person, person.org, user, ctx.lang(request, user), form
 
     def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
         b = BUYER_STRINGS[ctx.lang(request, user)]
