@@ -441,6 +441,48 @@ def hostile_text_case() -> Row:
     return row
 
 
+TABLE_PROBE = """
+import json, resource, sys, time
+from radar.hostile_tables import HOSTILE
+from radar.plans import PlanError, read_table
+name = sys.argv[1]
+data = HOSTILE[name]()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+start = time.perf_counter()
+try:
+    outcome = f"{len(read_table(data, 'plan.csv' if 'CSV' in name else 'plan.xlsx').rows)} rows read"
+except PlanError as exc:
+    outcome = "refused"
+print(json.dumps({"seconds": time.perf_counter() - start, "bytes": len(data), "outcome": outcome,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before}))
+"""
+
+
+def hostile_tables_case() -> Row:
+    """Each hostile upload (radar/hostile_tables.py) read as the plan page reads it, in a process of its own."""
+    from radar.hostile_tables import HOSTILE
+
+    results = {}
+    for name in HOSTILE:
+        out = subprocess.run([sys.executable, "-c", TABLE_PROBE, name], capture_output=True, text=True, check=True,
+                             cwd=PROJECT_ROOT)  # fmt: skip
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    biggest = max(r["bytes"] for r in results.values())
+    heaviest = max(results, key=lambda n: results[n]["peak_mb"])
+    slowest = max(results, key=lambda n: results[n]["seconds"])
+    peak, took = results[heaviest]["peak_mb"], results[slowest]["seconds"]
+    row = Row("hostile uploads", f"{len(results)} XLSX and CSV files of at most {biggest / 1e6:,.1f} MB",
+              [took], "files", 1)  # fmt: skip
+    refused = sum(r["outcome"] == "refused" for r in results.values())
+    row.note = (f"peak RSS {peak:,.0f} MB ({heaviest}; the bare process {results[heaviest]['before_mb']:,.0f} MB); "
+                f"slowest {took:,.2f} s ({slowest}); {refused} refused, the rest read")  # fmt: skip
+    row.target = "each < 300 MB and < 10 s, or refused"
+    row.verdict = "met" if peak < 300 and took < 10 else "missed"
+    row.extra = {name: {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
+                 for name, r in results.items()}  # fmt: skip
+    return row
+
+
 def scheduler_case() -> Row | None:
     """Written by the end-to-end scheduler test (tests/test_scheduler.py) among its artifacts, when it has run."""
     path = PROJECT_ROOT / "test-artifacts" / "scheduler.json"
@@ -538,6 +580,8 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         rows.append(classification_case([a.tender for a in day], opts.repeat))
         rows += text_classification_case(opts.repeat)
         rows.append(hostile_text_case())
+        print("hostile uploads ...", file=sys.stderr)
+        rows.append(hostile_tables_case())
         sched = scheduler_case()
         if sched:
             rows.append(sched)
@@ -572,6 +616,11 @@ NOTES = """## Reading the table
 * **hostile package**: a `.tar.gz` with a member of 1 GB of zeros (refused unread: over the
   10 MB cap on one notice) and 32 notices padded to 9 MB each; the peak resident memory of the
   process that reads it.
+* **hostile uploads**: each file of `radar/hostile_tables.py` (a workbook declaring `A1:XFD1048576`,
+  shared strings inflating to 1.5 GB, a part lying about its size, entity expansion, a million rows,
+  one row of 300,000 cells, styles and shared strings just under their caps, a 45 MB cell, deep
+  nesting, a broken zip, a 4 MB CSV field) read by the plan page's reader in a process of its own;
+  the time of the slowest and the peak resident memory of the heaviest, the interpreter included.
 * **streaming package**: a `.tar.gz` built like a TED daily package, read member by member
   and ingested in one process; the peak resident memory of that whole process.
 * **matching + composing**: every subscriber's matches among one day of tenders, best first.

@@ -11,9 +11,7 @@ than adding them twice.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,9 +22,13 @@ from radar.buyers import BuyerError, NoticeError, edit, publish, read_notice
 from tenders.codes import cpv
 from tenders.store import Store
 from tenders.store.buyers import BuyerOrg, BuyerStore
+from tenders.tables import MB, Bounds, TableError, read_rows
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 5_000
+# A plan is a few thousand rows of a dozen columns; its worksheet part inflates to a few MB.
+BOUNDS = Bounds(max_rows=MAX_ROWS, max_columns=100, max_lines=4 * MAX_ROWS, max_sheet_bytes=50 * MB,
+                max_strings_bytes=5 * MB)  # fmt: skip
 FIELDS = ("title", "expected_publication", "procedure_id", "description", "cpv", "place", "value", "reserved")
 REQUIRED = ("title", "expected_publication")
 YES = {"ja", "j", "yes", "y", "true", "1", "x", "sant"}
@@ -80,43 +82,14 @@ def read_table(data: bytes, origin: str) -> Table:
     """The first sheet of an XLSX workbook, or a CSV (``;`` or ``,``), as headers and rows of text."""
     if len(data) > MAX_BYTES:
         raise PlanError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB")
-    xlsx = data[:2] == b"PK" or origin.lower().endswith(".xlsx")  # an XLSX file is a zip archive
-    grid = _xlsx(data, origin) if xlsx else _csv(data, origin)
-    numbered = [(line, [_text(c) for c in cells]) for line, cells in grid]
-    numbered = [(line, cells) for line, cells in numbered if any(cells)]
+    try:
+        numbered = [(line, [_text(c) for c in cells]) for line, cells in read_rows(data, origin, BOUNDS)]
+    except TableError as exc:
+        raise PlanError(str(exc)) from None
     if not numbered:
         raise PlanError(f"{origin}: no rows")
     (_, headers), rows = numbered[0], numbered[1:]
-    if len(rows) > MAX_ROWS:
-        raise PlanError(f"{origin}: more than {MAX_ROWS} rows")
     return Table(origin, [h.strip() for h in headers], rows)
-
-
-def _xlsx(data: bytes, origin: str) -> list[tuple[int, list[Any]]]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise PlanError(f"{origin}: not an XLSX workbook ({exc})") from None
-    try:
-        sheet = book.worksheets[0]
-        return [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
-
-
-def _csv(data: bytes, origin: str) -> list[tuple[int, list[Any]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PlanError(f"{origin}: not UTF-8 text; save the CSV as UTF-8 (or send the XLSX)") from None
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return [(reader.line_num, row) for row in reader]
 
 
 def _text(cell: Any) -> str:

@@ -13,10 +13,7 @@ UpphandlingsCenter, Dalarna's joint procurement body) names the member in the ti
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +24,7 @@ from typing import Any
 from tenders.orgnr import digits
 from tenders.places import Body, body_of, municipalities_of
 from tenders.store import Store
+from tenders.tables import MB, Bounds, TableError, read_rows
 
 COMMON = (
     "År", "Namn för köpare", "Organisationsnummer för köpare", "Huvudsaklig CPV-kod",
@@ -40,6 +38,9 @@ EXPECTED = {
 }
 FLAGS = {"social": "Socialt hållbar upphandling", "reserved": "Reserverad upphandling",
          "reserved_execution": "Reserverat genomförande"}  # fmt: skip
+# A whole year's export is about 18,500 rows of some 40 columns; its worksheet (inline strings) about 60 MB.
+BOUNDS = Bounds(max_rows=2_000_000, max_columns=200, max_lines=4_000_000, max_sheet_bytes=1_000 * MB,
+                max_strings_bytes=50 * MB)  # fmt: skip
 TRUE_WORDS = {"true", "ja", "yes", "1"}
 FALSE_WORDS = {"false", "nej", "no", "0", "", "uppgift saknas"}
 
@@ -81,16 +82,19 @@ def import_export(store: Store, path: Path) -> ImportResult:
 
 
 def read_export(path: Path) -> tuple[str, Iterator[tuple[int, dict[str, Any]]]]:
-    """The export's kind and its rows (row number, header -> value)."""
-    try:
-        if path.suffix.lower() in {".xlsx", ".xlsm"}:
-            header, body = _xlsx(path)
-        else:
-            header, body = _csv(path)
-    except (OSError, UnicodeDecodeError, csv.Error, KeyError, ValueError) as exc:
-        raise StatisticsError(f"{path}: cannot be read as an XLSX or CSV export: {exc}") from exc
+    """The export's kind and its rows (row number, header -> value), read as a stream within ``BOUNDS``."""
+    rows = _rows(path)
+    first = next(rows, None)
+    header = [str(v).strip() if v is not None else "" for v in (first[1] if first else [])]
     kind = recognise(header, str(path))
-    return kind, ((n, dict(zip(header, values, strict=False))) for n, values in body)
+    return kind, ((n, dict(zip(header, values, strict=False))) for n, values in rows)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from read_rows(path, str(path), BOUNDS)
+    except TableError as exc:
+        raise StatisticsError(str(exc)) from None
 
 
 def recognise(header: list[str], where: str) -> str:
@@ -105,40 +109,6 @@ def recognise(header: list[str], where: str) -> str:
         f"{where}: not an export of Upphandlingsmyndigheten's statistics (closest: {closest}, missing {missing}); "
         f"expected the headers of one of:\n{lines}"
     )
-
-
-def _xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple[Any, ...]]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException) as exc:
-        raise ValueError(f"not an XLSX workbook ({exc})") from exc
-    sheet = book.active
-    if sheet is None:
-        raise ValueError("no worksheet")
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
-
-    def body() -> Iterator[tuple[int, tuple[Any, ...]]]:
-        try:
-            for number, values in enumerate(rows, 2):
-                if any(v not in (None, "") for v in values):
-                    yield number, values
-        finally:
-            book.close()
-
-    return header, body()
-
-
-def _csv(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple[Any, ...]]]]:
-    text = path.read_text(encoding="utf-8-sig")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","  # the API writes ';'
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip() for h in next(reader, [])]
-    return header, ((n, tuple(values)) for n, values in enumerate(reader, 2) if any(v.strip() for v in values))
 
 
 def _record(kind: str, row: dict[str, Any]) -> dict[str, Any]:

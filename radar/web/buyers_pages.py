@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from notifications.senders.configured import for_settings
 from radar.buyers import (
@@ -270,11 +271,16 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         _, _, user, _, form = checked
         given = {name: str(form.get(f"col_{name}") or "") for name in PLAN_FIELDS}
         upload: Any = form.get("file")
-        try:
-            raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
-            table = read_table(raw, str(getattr(upload, "filename", None) or "plan"))
+        raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+        name = str(getattr(upload, "filename", None) or "plan")
+
+        def preview() -> tuple[Any, dict[str, str], list[PlanRow]]:
+            table = read_table(raw, name)
             mapping = {**guess_mapping(table.headers), **{k: v for k, v in given.items() if v.strip()}}
-            rows = plan_rows(table, mapping)
+            return table, mapping, plan_rows(table, mapping)
+
+        try:  # reading a workbook takes seconds: off the event loop, so other visitors are served meanwhile
+            table, mapping, rows = await run_in_threadpool(preview)
         except PlanError as exc:
             return plan_page(request, user, status=400, error=str(exc), mapping=given)
         good = [r.notice for r in rows if not r.errors]
@@ -295,7 +301,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if not isinstance(notices, list) or len(notices) > MAX_ROWS:
             return plan_page(request, user, status=400, error=b["plan_again"])
         rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
-        done = import_plan(ctx.store, org, rows, person.actor, base_url=ctx.settings.base_url)
+        done = await run_in_threadpool(import_plan, ctx.store, org, rows, person.actor, base_url=ctx.settings.base_url)
         message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
         answer = list_page(request, person, user, message)
         if done.created or done.updated:
