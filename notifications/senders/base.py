@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# Characters no header written from data may hold: C0 and C1 controls (CR, LF, NUL, ESC, tab), DEL, the
+# Unicode line and paragraph separators (str.splitlines breaks there) and the bidi embeddings, overrides
+# and isolates (a subject must read as it is stored).
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def header_text(value: str) -> str:
+    """Text from data made fit for a header (a subject, a display name), whatever the interpreter.
+
+    Control characters become spaces and runs of white space one space. ``=?`` becomes ``=``, a
+    no-break space and ``?`` (no folding can take that space out), so that no RFC 2047 encoded word
+    survives: the email package decodes one found in a value it is given (``=?utf-8?q?=0D=0A?=`` is
+    a line break), and before CPython 3.11.10 and 3.12.5 (CVE-2024-6923) it wrote the decoded line
+    break as is, starting a header of the data's choosing.
+    The email package encodes the result itself where it needs to.
+    """
+    return " ".join(_HEADER_UNSAFE.sub(" ", value).split()).replace("=?", "=\u00a0?")
+
+
+def header_address(value: str, what: str) -> str:
+    """``value`` if it is one or more addresses fit for a header; SendError (not retryable) if not.
+
+    An address cannot be rewritten as a subject can: one with a control character or an encoded
+    word (``=?`` is legal in a local part) is refused, and the message is held, not sent.
+    """
+    if _HEADER_UNSAFE.search(value) or "=?" in value:
+        raise SendError(f"{what} {value!r} holds a control character or an encoded word", retryable=False)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +60,21 @@ class Message:
     headers: dict[str, str] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None  # replies go there, not to the sender (a buyer's dialogue invitation)
+
+    def __post_init__(self) -> None:
+        # Every message the project sends is built here: its subject and sender name come from data
+        # (a tender's title, an organisation's name) and are made header-safe once, for every sender.
+        object.__setattr__(self, "subject", header_text(self.subject))
+        object.__setattr__(self, "from_name", header_text(self.from_name))
+
+    def checked_addresses(self) -> None:
+        """Raise SendError (not retryable) if an address or an extra header could change the headers."""
+        header_address(self.to, "To")
+        header_address(self.from_email, "From")
+        if self.reply_to:
+            header_address(self.reply_to, "Reply-To")
+        for name, value in self.headers.items():
+            header_address(value, name)
 
 
 class SendError(Exception):

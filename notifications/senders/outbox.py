@@ -26,6 +26,7 @@ def build_email(message: Message) -> EmailMessage:
     The extra headers (List-Unsubscribe and List-Unsubscribe-Post) go in raw: RFC 2369 and 8058
     want ``<https://...>`` as is, and an RFC 2047-encoded one is ignored by mailbox providers.
     """
+    message.checked_addresses()  # the subject and sender name were made header-safe with the Message
     email = EmailMessage(policy=RAW_POLICY)
     email["Subject"] = message.subject
     email["From"] = formataddr((message.from_name, message.from_email))
@@ -58,11 +59,12 @@ class OutboxSender:
 
     def send(self, message: Message) -> str:
         target = self.folder / f"{message.key}.eml"
+        data = bytes(build_email(message))  # a message refused here leaves no file behind
         try:
             private_dir(self.folder)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")  # 0600: it holds a whole email
             with os.fdopen(fd, "wb") as handle:
-                handle.write(bytes(build_email(message)))
+                handle.write(data)
             os.replace(tmp, target)
         except OSError as exc:
             raise SendError(f"cannot write {target}: {exc}", retryable=True) from exc

@@ -64,6 +64,7 @@ class SendGridSender:
         self.sleep = sleep
 
     def build(self, message: Message) -> Mail:
+        message.checked_addresses()
         mail = Mail(
             from_email=From(message.from_email, message.from_name),
             to_emails=[To(address.strip()) for address in message.to.split(",") if address.strip()],
