@@ -14,7 +14,9 @@ import pytest
 from imap_tools import MailBoxUnencrypted
 
 from radar.pipeline import collect, open_store
-from scrapers.errors import SourceError
+from scrapers.errors import ParseError, SourceError
+from scrapers.notices import Document
+from scrapers.sources.mailbox import AlertMailbox
 from tenders.config import Settings
 from tenders.store import Store
 
@@ -113,3 +115,68 @@ def test_credentials_come_from_the_environment_and_a_refused_login_is_named(
     monkeypatch.setenv("TENDER_RADAR_MAILBOX_PASSWORD", server.password)
     with pytest.raises(SourceError, match="security: none sends the password in clear"):
         collect("alerts", open_store(s), s)
+
+
+def nested_mail(levels: int, subject: str = "Djupt nästlad") -> bytes:
+    """An alert whose text sits inside ``levels`` nested multipart/mixed parts (invented)."""
+    head = (f"From: bevakning@annonser.example.org\r\nTo: alerts@radar.example.org\r\nSubject: {subject}\r\n"
+            f"Date: Mon, 30 Nov 2026 07:00:00 +0100\r\nMessage-ID: <nested-{levels}@example.org>\r\n"
+            "MIME-Version: 1.0\r\n")  # fmt: skip
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(levels))
+    closing = "".join(f"\r\n--b{i}--\r\n" for i in reversed(range(levels)))
+    body = "Content-Type: text/plain; charset=utf-8\r\n\r\nLokalvård av skolor.\r\n"
+    return (head + opening + body + closing).encode()
+
+
+def test_a_deeply_nested_message_is_flagged_and_the_others_are_still_read(
+    settings: Settings, tmp_path: Path, server: ImapServer
+) -> None:
+    deliver(
+        server,
+        mail("bevakning@annonser.example.org", "2 nya upphandlingar", html=ALERT_HTML),
+        nested_mail(250),  # 18 kB: once a RecursionError that stopped the source on every run
+        nested_mail(3, "Tre nivåer"),  # an ordinary alert nests two to four
+        mail("nyhetsbrev@kommun.example.org", "Förhandsinformation: städning", text="Kommunen planerar städning."),
+    )
+    s = configure(settings, tmp_path, server)
+    store = open_store(s)
+    result = collect("alerts", store, s)
+    assert result.new == 4  # two from the alert, the three-level one, the newsletter
+    assert len(result.errors) == 1 and "Djupt nästlad" in result.errors[0]
+    assert "more than 100 MIME parts" in result.errors[0] and "flagged in the mailbox" in result.errors[0]
+    assert store.recent_runs(1)[0].source == "alerts"  # the run is recorded
+    seen = flags(server)
+    assert seen["Djupt nästlad"] == {"\\Seen", "\\Flagged"}
+    assert seen["2 nya upphandlingar"] == seen["Tre nivåer"] == seen["Förhandsinformation: städning"] == {"\\Seen"}
+    again = collect("alerts", store, s)
+    assert (again.new, again.errors) == (0, [])
+
+
+@pytest.mark.parametrize(("levels", "reason"), [(21, "nested more than 20 deep"), (5_000, "more than 100 MIME parts")])
+def test_parsing_a_deeply_nested_message_is_a_parse_error(levels: int, reason: str) -> None:
+    source = AlertMailbox(name="alerts", options={"senders": ["@annonser.example.org"]})
+    with pytest.raises(ParseError, match=reason):
+        source.parse(Document(origin="imap://x/INBOX: message 1", data=nested_mail(levels), unit="msg:1"))
+    (tender,) = source.parse(Document(origin="imap://x/INBOX: message 2", data=nested_mail(19), unit="msg:2"))
+    assert tender.description == "Lokalvård av skolor."
+
+
+def test_one_block_of_16000_links_is_read_link_by_link() -> None:
+    # 1 MB in one <div>: each link's text around it was the whole block, read once per link (320 s)
+    links = "".join(
+        f'<a href="https://annonser.example.org/annons/{n}">Lokalvård {n}</a> '
+        f"Sista anbudsdag 2027-01-{n % 28 + 1:02d}. "
+        for n in range(16_000)
+    )
+    html = f"<html><body><div>{links}</div></body></html>"
+    data = mail("bevakning@annonser.example.org", "16 000 upphandlingar", html=html)
+    assert len(data) > 1_000_000
+    source = AlertMailbox(name="alerts", options={"senders": ["@annonser.example.org"]})
+    tenders = source.parse(Document(origin="imap://x/INBOX: message 1", data=data, unit="msg:1"))
+    assert len(tenders) == 16_000
+    by_url = {t.url: t for t in tenders}
+    first, last = by_url["https://annonser.example.org/annons/0"], by_url["https://annonser.example.org/annons/15999"]
+    assert (first.title, last.title) == ("Lokalvård 0", "Lokalvård 15999")
+    # each link has the text from it to the next one: its own deadline, not the div's first one
+    assert (first.deadline, last.deadline) == ("2027-01-01", "2027-01-12")
+    assert last.description == "Lokalvård 15999 Sista anbudsdag 2027-01-12."
