@@ -1,7 +1,13 @@
 """Compose and render a subscriber's digest: the tenders best first, each with its reasons.
 
 HTML (autoescaped, inline CSS) and plain text, in Swedish or English. The reasons are
-stored as codes with their evidence and put into words here, in the reader's language.
+stored as codes with their evidence and put into words here, in the reader's language;
+places, buyers, dates and amounts too (``notifications/readable.py``): no bare codes.
+
+What one digest holds: at most ``max_items`` tenders (the best; the rest are counted and
+linked), each procedure once with its other listings beside it, planned procurements in a
+section of their own, and a tender whose deadline has passed marked as such (only the demo
+lets one through: ``TENDER_RADAR_INCLUDE_EXPIRED``; ``still_open`` is the sending rule).
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ from markupsafe import Markup
 from matching.classify import rules
 from matching.scale import name as sign_name
 from matching.subscriptions import Subscriber
+from notifications import readable
 from tenders import clock
 from tenders.codelists import label
-from tenders.codes import country_name
 from tenders.hygiene import clean
 from tenders.results import Assessed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SOON_DAYS = 7
+MAX_ITEMS = 25  # tenders in one digest; the setting TENDER_RADAR_DIGEST_MAX
+SHOWN_DESCRIPTION = 300  # characters of a description shown: one huge notice cannot blow up a digest
+SHOWN_TITLE = 300
+SHOWN_QUOTE = 300
 
 STRINGS: dict[str, dict[str, str]] = {
     "sv": {
@@ -57,6 +67,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "interested": "Vi är intresserade",
         "withdrawn": "Återkallade av köparen",
         "lot": "delkontrakt",
+        "planned": "Planerade upphandlingar",
+        "subject_planned": "{new} och {planned} för {org}",
+        "planned_one": "1 planerad",
+        "planned_n": "{p} planerade",
+        "new_one": "1 ny upphandling",
+        "new_n": "{n} nya upphandlingar",
+        "subject_only_planned": "{p} planerade upphandlingar för {org}",
+        "subject_only_planned_one": "1 planerad upphandling för {org}",
+        "expected": "Väntas annonseras",
+        "planned_note": "Upphandlingen är planerad, ännu inte annonserad.",
+        "wants_to_hear": "Köparen vill gärna höra av leverantörer som är intresserade redan nu.",
+        "expired": "Sista anbudsdag har passerat",
+        "expired_note": "Sista anbudsdag har passerat: upphandlingen visas bara som exempel.",
+        "passed": "passerad",
+        "more": "och {n} till",
+        "more_one": "och 1 till",
+        "more_where": "Se alla",
+        "example": "Påhittat exempel, inte en verklig upphandling.",
     },
     "en": {
         "subject": "{n} new tenders for {org}",
@@ -86,6 +114,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "interested": "We are interested",
         "withdrawn": "Withdrawn by the buyer",
         "lot": "lot",
+        "planned": "Planned procurements",
+        "subject_planned": "{new} and {planned} for {org}",
+        "planned_one": "1 planned",
+        "planned_n": "{p} planned",
+        "new_one": "1 new tender",
+        "new_n": "{n} new tenders",
+        "subject_only_planned": "{p} planned procurements for {org}",
+        "subject_only_planned_one": "1 planned procurement for {org}",
+        "expected": "Expected to be advertised",
+        "planned_note": "This procurement is planned, not yet advertised.",
+        "wants_to_hear": "The buyer would like to hear from interested suppliers now.",
+        "expired": "Deadline passed",
+        "expired_note": "Deadline passed: this tender is shown as an example only.",
+        "passed": "passed",
+        "more": "and {n} more",
+        "more_one": "and 1 more",
+        "more_where": "See them all",
+        "example": "An invented example, not a real procurement.",
     },
 }
 
@@ -175,14 +221,15 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
     sector = reason.get("sector")
     sector_name = rules().typical.get(sector or "", rules().unlikely.get(sector or "", {})).get(language, sector or "")
     evidence = f" (CPV {value})" if value and reason.get("field", "").startswith("cpv") else ""
-    if reason.get("quote"):
-        evidence = f" – ”{reason['quote']}”" if language == "sv" else f" – “{reason['quote']}”"
+    quote = readable.excerpt(str(reason.get("quote") or ""), SHOWN_QUOTE) or ""
+    if quote:
+        evidence = f" – ”{quote}”" if language == "sv" else f" – “{quote}”"
     model_label = str(reason.get("label") or "")
     text: str = template.format(
         model_label=STRINGS[language].get(model_label, model_label).lower(),
         probability=round(100 * float((reason.get("probabilities") or {}).get(model_label, 0.0))),
         label=label(CODELIST_FOR[reason["code"]], str(value), language) if reason["code"] in CODELIST_FOR else "",
-        quote=reason.get("quote", ""),
+        quote=quote,
         value=value,
         sector=sector_name,
         evidence=evidence,
@@ -195,25 +242,29 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
 
 
 def place_names(tender: Any, language: str) -> str:
-    """Place names, not bare NUTS codes: Swedish regions by the eForms code list's label
-    ("Dalarnas län (SE312)"); elsewhere the country (no all-EU NUTS list is bundled yet):
-    "Frankrike (FR105)"."""
-    names = []
-    for code in tender.all_nuts or ([tender.buyer_nuts] if tender.buyer_nuts else []):
-        name = label("nuts_nuts-swe-lvl3", code, language) if code.startswith("SE") else code
-        if name == code:
-            name = country_name(code, language) or code
-        names.append(name if name == code else f"{name} ({code})")
-    if not names and tender.buyer_country:
-        names.append(tender.buyer_country)
-    return ", ".join(names)
+    """Place names, never bare NUTS codes: Swedish regions by the eForms code list's label
+    ("Dalarnas län"); elsewhere the country ("Frankrike": no all-EU NUTS list is bundled yet);
+    without places, the buyer's municipality and county."""
+    return readable.place_text(tender, language)
 
 
 def money(value: float | None, currency: str | None, language: str) -> str | None:
-    if value is None:
-        return None
-    number = f"{value:,.0f}".replace(",", "\u00a0" if language == "sv" else ",")
-    return f"{number} {currency or ''}".strip()
+    return readable.money(value, currency, language)
+
+
+def is_planned(tender: Any) -> bool:
+    """A procurement the buyer plans (a prior information notice, a row of a buyer's plan)."""
+    return bool(tender.notice_type == "planning" or tender.status == "planned")
+
+
+def has_passed(tender: Any, today: date) -> bool:
+    """Its deadline was before ``today`` (a deadline today still counts as open, as in the store)."""
+    return bool(tender.deadline) and str(tender.deadline)[:10] < today.isoformat()
+
+
+def still_open(items: list[Assessed], today: date) -> list[Assessed]:
+    """The sending rule: a tender whose deadline has passed never reaches a real subscriber."""
+    return [item for item in items if not has_passed(item.tender, today)]
 
 
 @lru_cache(maxsize=1)
@@ -242,17 +293,17 @@ class _Blocks:
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
-        self.cache: dict[tuple[str, str, float, str], tuple[Markup, str]] = {}
+        self.cache: dict[tuple[str, str, float, str, str, str], tuple[Markup, str]] = {}
 
-    def get(self, item: Assessed, language: str) -> tuple[Markup, str]:
+    def get(self, item: Assessed, language: str, today: date, timezone: str) -> tuple[Markup, str]:
         """The block holds tender data only: the subscriber's own links are added by the digest's
         template, never substituted into text that a stranger wrote."""
-        key = (item.tender.id, item.content_hash, item.score, language)
+        key = (item.tender.id, item.content_hash, item.score, language, today.isoformat(), timezone)
         found = self.cache.get(key)
         if found is None:
             if len(self.cache) >= self.limit:
                 self.cache.clear()
-            row = _row(item, language)
+            row = _row(item, language, today, timezone)
             env = _environment()
             context = {"s": STRINGS[language], "row": row}
             # The block comes out of an autoescaping template: it is safe HTML already.
@@ -277,13 +328,14 @@ class _Shown:
     page: str = ""
     feedback: str = ""
     interest: str = ""  # a buyer's own notice: the enterprise can tell the buyer it is interested
+    planned: bool = False  # a planned procurement: the interest link says the buyer wants to hear
 
 
-def _block(item: Assessed, language: str, links: DigestLinks | None) -> _Shown:
+def _block(item: Assessed, language: str, links: DigestLinks | None, today: date, timezone: str) -> _Shown:
     """A tender's cached block and, apart from it, this subscriber's links for the template to fill in."""
-    html, text = _BLOCKS.get(item, language)
+    html, text = _BLOCKS.get(item, language, today, timezone)
     if links is None:
-        return _Shown(html, text)
+        return _Shown(html, text, planned=is_planned(item.tender))
     tender = item.tender
     tender_id, token = quote(tender.id, safe=":"), quote(links.feedback_token)
     own = tender.source.startswith("buyer:")  # the tender page offers "interested" for a buyer's own notice
@@ -295,14 +347,23 @@ def _block(item: Assessed, language: str, links: DigestLinks | None) -> _Shown:
         f"{links.base_url}/interest?token={token}&tender={tender_id}&lang={language}"
         if own and tender.status != "withdrawn"
         else "",
+        is_planned(tender),
     )
 
 
-def _row(item: Assessed, language: str) -> dict[str, Any]:
+def _row(item: Assessed, language: str, today: date, timezone: str) -> dict[str, Any]:
     strings = STRINGS[language]
     tender = clean(item.tender)  # stored before the hygiene existed, or put in by hand
+    title = readable.excerpt(tender.title, SHOWN_TITLE) or tender.id
     return {
         "tender": tender,
+        "title": title,
+        "buyer": readable.buyer_text(tender, language) or strings["unknown"],
+        "description": readable.excerpt(tender.description, SHOWN_DESCRIPTION),
+        "planned": is_planned(tender),
+        "expected": readable.when_text(tender.expected_publication, language, timezone) or strings["unknown"],
+        "expired": has_passed(tender, today),
+        "example": readable.invented(tender.url),
         "score": item.score,
         "label": strings.get(item.label, item.label),
         "label_code": item.label,
@@ -313,9 +374,25 @@ def _row(item: Assessed, language: str) -> dict[str, Any]:
         ],
         "place": place_names(tender, language) or strings["unknown"],
         "value": money(tender.estimated_value, tender.currency, language) or strings["unknown"],
-        "deadline": (tender.deadline or strings["unknown"]).replace("T", " "),
-        "also": [listing for listing in item.also if listing.url and listing.url != tender.url],
+        "deadline": readable.when_text(tender.deadline, language, timezone) or strings["unknown"],
+        "also": [
+            {"name": readable.listing_name(listing.source, listing.url, language), "url": listing.url}
+            for listing in item.also
+            if listing.url and listing.url != tender.url and listing.tender_id != tender.id
+        ],
     }
+
+
+def one_per_procedure(items: list[Assessed]) -> list[Assessed]:
+    """Each procedure once: a notice that another item lists beside it (``also``) is left out."""
+    ids = {item.tender.id for item in items}
+    covered_by = {
+        listing.tender_id: item.tender.id
+        for item in items
+        for listing in item.also
+        if listing.tender_id != item.tender.id and listing.tender_id in ids
+    }
+    return [i for i in items if i.tender.id not in covered_by or covered_by.get(covered_by[i.tender.id]) == i.tender.id]
 
 
 def render_digest(
@@ -326,41 +403,72 @@ def render_digest(
     updated: frozenset[str] = frozenset(),
     today: date | None = None,
     links: DigestLinks | None = None,
+    max_items: int = MAX_ITEMS,
 ) -> RenderedDigest:
-    """Sections, each best first: deadline within 7 days, new, updated (sent before, changed since)."""
+    """Sections, each best first: deadline within 7 days, new, updated (sent before, changed since),
+    planned, withdrawn. At most ``max_items`` tenders are shown (withdrawals first, then the best);
+    the rest are counted at the end, with a link to them all."""
     language = subscriber.language
     strings = STRINGS[language]
     today = today or clock.today()
+    timezone = subscriber.timezone
     soon_until = (today + timedelta(days=SOON_DAYS)).isoformat()
-    ordered = sorted(items, key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
-    withdrawn = [i for i in ordered if i.tender.status == "withdrawn"]  # a buyer's notice, taken back
-    ordered = [i for i in ordered if i.tender.status != "withdrawn"]
-    soon = [i for i in ordered if today.isoformat() <= (i.tender.deadline or "9999")[:10] <= soon_until]
-    rest = [i for i in ordered if i not in soon]
+    ordered = sorted(one_per_procedure(items), key=lambda i: (-i.score, i.tender.deadline or "9999", i.tender.id))
+    ranked = sorted(ordered, key=lambda i: i.tender.status != "withdrawn")  # stable: withdrawals first, then the best
+    shown = ranked[: max(max_items, 1)]
+    hidden = len(ranked) - len(shown)
+    withdrawn = [i for i in shown if i.tender.status == "withdrawn"]  # a buyer's notice, taken back
+    planned = [i for i in shown if i.tender.status != "withdrawn" and is_planned(i.tender)]
+    current = [i for i in shown if i.tender.status != "withdrawn" and not is_planned(i.tender)]
+    soon = [i for i in current if today.isoformat() <= (i.tender.deadline or "9999")[:10] <= soon_until]
+    rest = [i for i in current if i not in soon]
     sections = [
         (strings["soon"], soon),
         (strings["new"], [i for i in rest if i.tender.id not in updated]),
         (strings["updated"], [i for i in rest if i.tender.id in updated]),
+        (strings["planned"], planned),
         (strings["withdrawn"], withdrawn),
     ]
     sections = [(title, group) for title, group in sections if group]
-    rendered = [(title, [_block(item, language, links) for item in group]) for title, group in sections]
-    n = len(ordered) + len(withdrawn)
+    rendered = [
+        (title, [_block(item, language, links, today, timezone) for item in group]) for title, group in sections
+    ]
     org = one_line(subscriber.organisation)
-    subject = strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
-    if withdrawn and not ordered:  # nothing new: say what it is
+    n_planned = sum(1 for i in ranked if i.tender.status != "withdrawn" and is_planned(i.tender))
+    n_current = sum(1 for i in ranked if i.tender.status != "withdrawn") - n_planned
+    n_withdrawn = len(ranked) - n_current - n_planned
+    subject = _subject(strings, org, n_current + n_withdrawn, n_planned)
+    if withdrawn and not (n_current or n_planned):  # nothing new: say what it is
         subject = f"{strings['withdrawn']}: {one_line(withdrawn[0].tender.title or withdrawn[0].tender.id)}"
     profile = f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
+    more = (strings["more_one"] if hidden == 1 else strings["more"].format(n=hidden)) if hidden else ""
     context = {"s": strings, "subject": subject, "org": org, "language": language, "unsubscribe": unsubscribe_url,
-               "profile": profile}  # fmt: skip
+               "profile": profile, "more": more, "more_url": more_url(links, language) if hidden else None}  # fmt: skip
     env = _environment()
-    titled = len(rendered) > 1 or bool(updated or soon or withdrawn)  # a lone "new" section needs no heading
-    shown = [(t if titled else "", b) for t, b in rendered]
-    html = env.get_template("digest.html").render(context, sections=shown)
-    text = env.get_template("digest.txt").render(context, sections=shown)
+    titled = len(rendered) > 1 or bool(updated or soon or withdrawn or planned)  # a lone "new" section needs no heading
+    headed = [(t if titled else "", b) for t, b in rendered]
+    html = env.get_template("digest.html").render(context, sections=headed)
+    text = env.get_template("digest.txt").render(context, sections=headed)
     return RenderedDigest(
         subject=subject,
         html=html,
         text=text,
         tender_ids=tuple(item.tender.id for _, group in sections for item in group),
     )
+
+
+def more_url(links: DigestLinks | None, language: str) -> str | None:
+    """Where the tenders left out of a digest are: the subscriber's own page on the radar (the profile
+    page, with its signed link: no page lists one subscriber's tenders yet)."""
+    return f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
+
+
+def _subject(strings: dict[str, str], org: str, n: int, planned: int) -> str:
+    if not planned:
+        return strings["subject_one"].format(org=org) if n == 1 else strings["subject"].format(n=n, org=org)
+    if not n:
+        one = planned == 1
+        return strings["subject_only_planned_one" if one else "subject_only_planned"].format(p=planned, org=org)
+    new = strings["new_one"] if n == 1 else strings["new_n"].format(n=n)
+    later = strings["planned_one"] if planned == 1 else strings["planned_n"].format(p=planned)
+    return strings["subject_planned"].format(new=new, planned=later, org=org)

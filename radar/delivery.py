@@ -8,6 +8,10 @@ up before it is sent again; "not there" is trusted only once the provider lists 
 then the digest is "unknown": shown by ``tender-radar status`` and an operator alert, never sent
 again silently, never dropped. A recipient the mail server refuses for good is suppressed and
 the operator told; the others keep their copy.
+
+A tender whose deadline has passed by the time its digest is sent is left out of it (a daily
+digest waits for its hour); a digest left with nothing is not sent. Only the demo's setting
+``TENDER_RADAR_INCLUDE_EXPIRED`` lets such tenders through, and the digest marks each one.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from matching.subscriptions import Subscriber
 from notifications.alerts import send_alert
-from notifications.digest import render_digest
+from notifications.digest import render_digest, still_open
 from notifications.messages import digest_links, digest_message, unsubscribe_url
 from notifications.senders.base import LookupUnavailableError, PartlyRefusedError, Sender, SendError
 from tenders.config import Settings
@@ -37,6 +41,7 @@ class _Run:
     unsure: int = 0
     unknown: int = 0
     partial: int = 0
+    expired: int = 0  # digests not sent: every tender in them had passed its deadline
     taken_elsewhere: int = 0
     errors: list[str] = field(default_factory=list)
     operator: list[str] = field(default_factory=list)  # what an operator must hear about
@@ -87,6 +92,7 @@ def send_due(
         "unsure": run.unsure,
         "unknown": run.unknown,
         "partial": run.partial,
+        "expired": run.expired,
         "taken_elsewhere": run.taken_elsewhere,
         "errors": run.errors,
         "sender": sender.name,
@@ -131,15 +137,24 @@ def _send_one(
     run: _Run,
     now: datetime | None,
 ) -> None:
+    today = (now or utcnow()).date()
+    items = store.assessed_by_ids(digest.tender_ids)
+    if not settings.include_expired:
+        items = still_open(items, today)
+        if not items:
+            store.mark_suppressed(digest.id, "not sent: the deadline of every tender in it has passed")
+            run.expired += 1
+            return
     try:
         unsubscribe = unsubscribe_url(settings, subscriber.key)
         rendered = render_digest(
             subscriber,
-            store.assessed_by_ids(digest.tender_ids),
+            items,
             unsubscribe,
             updated=frozenset(digest.updated_ids or ()),
-            today=(now or utcnow()).date(),
+            today=today,
             links=digest_links(settings, subscriber.key),
+            max_items=settings.digest_max,
         )
         message = digest_message(settings, digest.id, to, rendered, unsubscribe)
         ref = sender.send(message)

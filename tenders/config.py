@@ -43,6 +43,7 @@ class Settings:
     from_email: str
     from_name: str
     include_expired: bool = False
+    digest_max: int = 25  # tenders shown in one digest; the rest are counted and linked
     workers: int = 1
     alert_email: str | None = None
     alert_webhook: str | None = None
@@ -111,6 +112,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         from_email=from_email,
         from_name=_one_line(env, "TENDER_RADAR_FROM_NAME", "Social Tender Radar"),
         include_expired=_flag(env, "TENDER_RADAR_INCLUDE_EXPIRED"),
+        digest_max=_positive(env, "TENDER_RADAR_DIGEST_MAX", 25),
         workers=_workers(env),
         alert_email=_optional_email(env, "TENDER_RADAR_ALERT_EMAIL"),
         alert_webhook=_optional_url(env, "TENDER_RADAR_ALERT_WEBHOOK"),
@@ -163,6 +165,15 @@ def _optional_url(env: Mapping[str, str], name: str) -> str | None:
     if value and not value.startswith(("https://", "http://")):
         raise ConfigError(f"{name}={value!r} must be an http(s) URL")
     return value or None
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}={value!r} must be a whole number of 1 or more")
+    return int(value)
 
 
 def _workers(env: Mapping[str, str]) -> int:

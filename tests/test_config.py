@@ -15,6 +15,7 @@ def test_defaults_need_no_setup(tmp_path: Path) -> None:
     assert s.outbox_dir == tmp_path / "var" / "outbox"
     assert s.sender == "outbox"
     assert s.include_expired is False
+    assert s.digest_max == 25
 
 
 def test_an_api_key_switches_to_sendgrid(tmp_path: Path) -> None:
@@ -30,6 +31,8 @@ def test_an_api_key_switches_to_sendgrid(tmp_path: Path) -> None:
         ({"TENDER_RADAR_FROM_EMAIL": "nobody"}, "TENDER_RADAR_FROM_EMAIL='nobody' is not an email address"),
         ({"TENDER_RADAR_INCLUDE_EXPIRED": "maybe"}, "TENDER_RADAR_INCLUDE_EXPIRED='maybe' must be one of"),
         ({"TENDER_RADAR_SENDGRID_HOST": "http://evil.example"}, "must be https"),
+        ({"TENDER_RADAR_DIGEST_MAX": "0"}, "TENDER_RADAR_DIGEST_MAX='0' must be a whole number of 1 or more"),
+        ({"TENDER_RADAR_DIGEST_MAX": "lots"}, "TENDER_RADAR_DIGEST_MAX='lots' must be a whole number"),
     ],
 )
 def test_a_wrong_value_is_named(tmp_path: Path, env: dict[str, str], message: str) -> None:

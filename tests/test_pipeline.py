@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from matching.subscriptions import Subscriber, load_subscribers
+from notifications.readable import day_text
 from notifications.senders.base import Message, SendError
 from notifications.senders.configured import for_settings
 from radar.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
@@ -97,6 +98,50 @@ def test_expired_tenders_are_not_alerted_by_default(settings: Settings) -> None:
     assert "Lokalvård i Falu kommuns förskolor" in everyone  # no deadline given: kept
 
 
+def test_a_tender_whose_deadline_passes_while_its_digest_waits_is_not_sent(settings: Settings) -> None:
+    from radar.pipeline import judge
+
+    settings = replace(settings, include_expired=False)  # a real run: only the demo lets expired tenders through
+    store = open_store(settings)
+    now = utcnow()
+    gone = Tender(source="x", notice_id="gone", title="Städning av trapphus (påhittat exempel)", nuts=["SE312"],
+                  deadline=f"{now + timedelta(days=1):%Y-%m-%d}")  # fmt: skip
+    kept = Tender(source="x", notice_id="kept", title="Fönsterputs (påhittat exempel)", nuts=["SE312"],
+                  deadline=f"{now + timedelta(days=60):%Y-%m-%d}")  # fmt: skip
+    store.upsert([gone, kept], {gone.id: judge(gone), kept.id: judge(kept)})
+    subs = [Subscriber(key="s", organisation="S", email="s@example.org", min_score=0.0, frequency="weekly")]
+    assert match_and_queue(store, subs, now=now)["tenders_matched"] == 2  # both open when queued
+    sender = Flaky(failures=0)
+    send_due(store, subs, sender, settings, now=now + timedelta(days=8))  # the weekly digest's Monday
+    (mail,) = sender.delivered
+    assert "Fönsterputs" in mail.text and "Städning av trapphus" not in mail.text
+    assert mail.subject == "1 ny upphandling för S"
+
+    alone = Tender(source="x", notice_id="alone", title="Snöröjning (påhittat exempel)", nuts=["SE312"],
+                   deadline=f"{now + timedelta(days=9):%Y-%m-%d}")  # fmt: skip
+    store.upsert([alone], {alone.id: judge(alone)})
+    match_and_queue(store, subs, now=now + timedelta(days=8))
+    result = send_due(store, subs, sender, settings, now=now + timedelta(days=20))
+    assert result["sent"] == 0 and result["expired"] == 1 and len(sender.delivered) == 1  # nothing left to send
+
+
+def test_the_digest_cap_is_a_setting(settings: Settings) -> None:
+    from radar.pipeline import judge
+
+    settings = replace(settings, digest_max=1)
+    store = open_store(settings)
+    tenders = [Tender(source="x", notice_id=str(i), title=f"Lokalvård {i} (påhittat exempel)", nuts=["SE312"])
+               for i in range(3)]  # fmt: skip
+    store.upsert(tenders, {t.id: judge(t) for t in tenders})
+    subs = [Subscriber(key="s", organisation="S", email="s@example.org", min_score=0.0, frequency="daily")]
+    match_and_queue(store, subs)
+    sender = Flaky(failures=0)
+    send_due(store, subs, sender, settings, now=utcnow() + timedelta(days=2))
+    (mail,) = sender.delivered
+    assert mail.subject == "3 nya upphandlingar för S" and mail.text.count("== Lokalvård") == 1
+    assert "och 2 till: http://localhost:8000/profile?token=" in mail.text
+
+
 def test_a_broken_notice_is_reported_and_the_rest_are_stored(settings: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "notices"
     folder.mkdir()
@@ -167,7 +212,8 @@ def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> Non
     moved = replace(t, deadline=moved_to)
     store.upsert([moved], {t.id: judge(moved)})
     assert cycle(now + 4 * day) == 1
-    assert "Ändrade sedan förra brevet" in sender.delivered[-1].text and moved_to in sender.delivered[-1].text
+    moved_day = day_text(date.fromisoformat(moved_to), "sv")  # "5 mars 2027", as the reader sees it
+    assert "Ändrade sedan förra brevet" in sender.delivered[-1].text and moved_day in sender.delivered[-1].text
     assert cycle(now + 6 * day) == 0
     # A change while the tender waits in an unsent digest adds nothing: that digest shows the new content.
     t2 = Tender(source="x", notice_id="2", title="Tvätt", nuts=["SE312"], deadline=deadline)

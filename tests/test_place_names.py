@@ -1,4 +1,4 @@
-"""Digests and pages name places, not bare NUTS codes."""
+"""Digests and pages name places, never bare NUTS codes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ def places(*codes: str, language: str = "sv") -> str:
 
 
 def test_swedish_regions_by_their_label_and_other_places_by_their_country() -> None:
-    assert places("SE312") == "Dalarnas län (SE312)"
-    assert places("FR105") == "Frankrike (FR105)"  # no all-EU NUTS list is bundled: the country at least
-    assert places("FR105", language="en") == "France (FR105)"
-    assert places("EL303", "UKI32", language="en") == "Greece (EL303), United Kingdom (UKI32)"
-    assert places("XX999") == "XX999"  # nothing to say about an unknown code but the code
+    assert places("SE312") == "Dalarnas län"
+    assert places("FR105") == "Frankrike"  # no all-EU NUTS list is bundled: the country at least
+    assert places("FR105", language="en") == "France"
+    assert places("EL303", "UKI32", language="en") == "Greece, United Kingdom"
+    assert places("FR105", "FR106") == "Frankrike"  # each name once
+    assert places("XX999") == ""  # an unknown code says nothing to a reader: the digest shows "anges inte"
