@@ -17,7 +17,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from matching.subscriptions import SubscriberError, region_code
 from tenders import clock, orgnr
 from tenders.codelists import codelist
+from tenders.hygiene import clean
 from tenders.model import Lot, Tender
 from tenders.store import Store, Verdict
 from tenders.store.buyers import BuyerOrg, BuyerStore, BuyerStoreError, OwnedNotice, token_hash
@@ -34,8 +35,9 @@ PUBLISHED_STATUSES = ("planned", "open")
 NOTICE_TYPE = {"planned": "planning", "open": "competition"}
 MAX_BODY = 1_000_000  # bytes of JSON a notice may take
 RESERVED_CODES = ("res-ws", "res-pub-ser", "none")  # eForms reserved-procurement codes the classifier reads
-_NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
-_CPV = re.compile(r"^\d{8}(-\d)?$")
+_NUTS = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")  # fullmatch: "$" let a trailing line break through
+_CPV = re.compile(r"[0-9]{8}(?:-[0-9])?")  # ASCII digits: "\d" took "٩٠٩١٠٠٠٠" (Arabic-Indic) too
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class BuyerError(ValueError):
@@ -167,12 +169,28 @@ def _slug(name: str) -> str:
 
 
 def _day(value: str | None, what: str) -> str | None:
+    """``YYYY-MM-DD``, or that with a time (``T`` or a space, then an ISO time, optionally its offset);
+    nothing after it (``2027-01-15junk`` was taken)."""
     if value is None:
         return None
     try:
+        if not _DAY.fullmatch(value[:10]) or not value.isascii():
+            raise ValueError(value)
         date.fromisoformat(value[:10])
+        if len(value) > 10:
+            if value[10] not in "T ":
+                raise ValueError(value)
+            datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{what} must be an ISO date (YYYY-MM-DD), optionally with a time") from None
+    return value
+
+
+def _no_nul(value: Any) -> Any:
+    """A NUL in any text is refused (PostgreSQL cannot store one: it was a 500)."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        raise ValueError("must not contain NUL characters")
     return value
 
 
@@ -194,10 +212,12 @@ class _Part(BaseModel):
     strategic_procurement: list[str] = Field(default_factory=list, max_length=20)
     social_objectives: list[str] = Field(default_factory=list, max_length=20)
 
+    _texts = field_validator("*", mode="before")(_no_nul)
+
     @field_validator("cpv_main")
     @classmethod
     def _cpv(cls, value: str | None) -> str | None:
-        if value is not None and not _CPV.match(value):
+        if value is not None and not _CPV.fullmatch(value):
             raise ValueError("a CPV code is eight digits, optionally with a check digit (90910000-9)")
         return value
 
@@ -212,7 +232,7 @@ class _Part(BaseModel):
     @classmethod
     def _nuts(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not _NUTS.match(value):
+            if not _NUTS.fullmatch(value):
                 raise ValueError(f"{value!r} is not a NUTS code (e.g. SE312)")
         return values
 
@@ -320,7 +340,7 @@ def build_tender(org: BuyerOrg, notice: NoticeIn, notice_id: str, *, published: 
     if not tender.all_nuts and not tender.buyer_nuts:
         tender.nuts = list(org.regions)
     tender.url = f"{base_url.rstrip('/')}/tenders/{tender.id}"
-    return tender
+    return clean(tender)  # the same hygiene as every source: no controls, bidi or line breaks in one-line fields
 
 
 _SERVER_FIELDS = frozenset(

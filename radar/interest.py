@@ -13,6 +13,7 @@ from typing import Any
 
 from notifications.tokens import feedback_token
 from tenders.config import Settings
+from tenders.hygiene import one_line, paragraph
 from tenders.model import Tender
 from tenders.orgnr import digits as org_digits
 from tenders.store import Store
@@ -70,7 +71,10 @@ def raise_hand(settings: Settings, store: Store, key: str, tender_id: str, *, no
     if who is None:
         raise InterestError("only a subscribed enterprise can show interest")
     open_notice(store, tender_id)
-    note, capacity = note.strip(), capacity.strip()
+    # what a stranger typed, as the buyer will read it (page and CSV): no NUL (PostgreSQL refused it: a 500),
+    # no other control or bidi characters; the note keeps its line breaks, the capacity is one line
+    note = (paragraph(note, len(note) + 1) or "").strip()
+    capacity = (one_line(capacity, len(capacity) + 1) or "").strip()  # the caps below, not the hygiene's, apply
     if len(note) > NOTE_MAX:
         raise InterestError(f"the note takes at most {NOTE_MAX} characters")
     if len(capacity) > CAPACITY_MAX:
