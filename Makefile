@@ -29,8 +29,9 @@ system-deps:
 	  else echo "install Debian's $(SYSTEM_PACKAGES) (sudo apt-get install ...) for the browser, mailbox and report tests"; fi; }
 
 # The main job on the embedded defaults: SQLite under var/, the file outbox, the bundled
-# sample notices. The samples are real notices from 2019-2024, so their deadlines have
-# passed: the demo asks to include expired tenders (a real run leaves them out).
+# samples: real TED notices from 2019-2024 and invented Swedish feeds (marked as examples in
+# the digests). The real notices' deadlines have passed: the demo asks to include expired
+# tenders, and the digests mark each one (a real run never sends them).
 demo: setup
 	TENDER_RADAR_INCLUDE_EXPIRED=1 $(VENV)/tender-radar run
 	$(VENV)/tender-radar register data/samples/register/social-enterprises.csv

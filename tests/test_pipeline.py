@@ -38,6 +38,31 @@ def test_reserved_contracts_go_out_at_once_and_a_rerun_sends_nothing(settings: S
     assert len(outbox(settings.outbox_dir)) == 2
 
 
+def test_the_demo_shows_real_notices_and_marked_examples_never_sdk_dummies(settings: Settings) -> None:
+    """``make demo``: the TED samples are copies of real notices in data/notices (the eForms SDK's dummy
+    notices stay in the tests); the Swedish feeds are invented and each of their tenders says so; the
+    real notices' deadlines have passed, and each is marked (the demo's TENDER_RADAR_INCLUDE_EXPIRED=1)."""
+    project = Path(__file__).resolve().parent.parent
+    for sample in sorted((project / "data/samples/ted").glob("*.xml")):
+        folder, _, name = sample.name.partition("_")
+        original = project / "data/notices" / folder / name.replace("_", "/")
+        assert folder in ("ted-real", "eforms-real") and original.read_bytes() == sample.read_bytes(), sample.name
+    run_once(settings)
+    send_due(open_store(settings), load_subscribers(settings.subscribers_file), for_settings(settings), settings,
+             now=utcnow() + timedelta(days=8))  # fmt: skip
+    mails = outbox(settings.outbox_dir)
+    everyone = "\n".join(mails.values())
+    for dummy in ("At the End of the Tunnel", "Procurement Title", "Procurement title", "ZenithNova", "BWP"):
+        assert dummy not in everyone
+    watch = mails["watch@nordic-wise.example.org"]
+    reserved = watch[watch.index("== Marché de service") :]
+    assert reserved.index("Deadline passed") < reserved.index("Deadline: 22 March 2019 at 15:00 (passed)")
+    falun = mails["kontakt@falu-aterbruk.example.org"]
+    for title in ("Lokalvård i Falu kommuns förskolor", "Grönyteskötsel och snöröjning, Borlänge"):
+        block = falun[falun.index(f"== {title}") :]
+        assert block.split("\n")[2] == "Påhittat exempel, inte en verklig upphandling."  # right under the title
+
+
 def test_a_region_subscriber_gets_only_their_region(settings: Settings) -> None:
     run_once(settings)
     store = open_store(settings)
