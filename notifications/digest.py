@@ -458,9 +458,9 @@ def render_digest(
 
 
 def more_url(links: DigestLinks | None, language: str) -> str | None:
-    """Where the tenders left out of a digest are: the subscriber's own page on the radar (the profile
-    page, with its signed link: no page lists one subscriber's tenders yet)."""
-    return f"{links.base_url}/profile?token={links.profile_token}&lang={language}" if links else None
+    """Where the tenders left out of a digest are: the subscriber's page of the open tenders sent to it
+    (``/my-tenders``, opened by the profile's signed link)."""
+    return f"{links.base_url}/my-tenders?token={links.profile_token}&lang={language}" if links else None
 
 
 def _subject(strings: dict[str, str], org: str, n: int, planned: int) -> str:

@@ -113,12 +113,12 @@ def test_a_digest_shows_at_most_25_tenders_best_first_and_links_the_rest() -> No
     assert d.subject == "30 nya upphandlingar för Kooperativet <Test>"
     assert "Uppdrag nummer 24" in d.text and "Uppdrag nummer 25" not in d.text  # the 25 best, the rest counted
     assert d.text.index("Uppdrag nummer 00") < d.text.index("Uppdrag nummer 24")
-    assert "och 5 till: https://radar.example.org/profile?token=profile-token&lang=sv" in d.text
-    assert '<a href="https://radar.example.org/profile?token=profile-token&amp;lang=sv"' in d.html
+    assert "och 5 till: https://radar.example.org/my-tenders?token=profile-token&lang=sv" in d.text
+    assert '<a href="https://radar.example.org/my-tenders?token=profile-token&amp;lang=sv"' in d.html
     assert ">och 5 till</a>" in d.html
     small = render_digest(sub("en"), items, links=LINKS, max_items=3)
     assert "Uppdrag nummer 02" in small.text and "Uppdrag nummer 03" not in small.text
-    assert "and 27 more: https://radar.example.org/profile" in small.text
+    assert "and 27 more: https://radar.example.org/my-tenders" in small.text
 
 
 def test_a_digest_from_a_huge_feed_stays_small() -> None:

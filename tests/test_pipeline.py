@@ -164,7 +164,7 @@ def test_the_digest_cap_is_a_setting(settings: Settings) -> None:
     send_due(store, subs, sender, settings, now=utcnow() + timedelta(days=2))
     (mail,) = sender.delivered
     assert mail.subject == "3 nya upphandlingar för S" and mail.text.count("== Lokalvård") == 1
-    assert "och 2 till: http://localhost:8000/profile?token=" in mail.text
+    assert "och 2 till: http://localhost:8000/my-tenders?token=" in mail.text
 
 
 def test_a_broken_notice_is_reported_and_the_rest_are_stored(settings: Settings, tmp_path: Path) -> None:

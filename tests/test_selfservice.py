@@ -160,3 +160,40 @@ def test_a_tender_called_not_relevant_never_comes_again_even_when_changed(site: 
     store.upsert([moved], {t.id: judge(moved)})
     match_and_queue(store, [me], include_expired=True)
     assert t.id not in {d for row in store.digests() for d in (row.tender_ids or []) if row.subscriber == me.key}
+
+
+def test_and_n_more_in_a_digest_leads_to_the_open_tenders_sent_best_first(tmp_path: Path) -> None:
+    """The digest's cap: "och 1 till" links a page of every open tender sent to the subscriber, by name.
+    The tenders are invented; Hofors kommun's organisation number is real (tenders/data/municipalities.csv)."""
+    from fastapi.testclient import TestClient
+
+    from radar.web.app import create_app
+    from tenders.config import load_settings
+
+    settings = load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_DIGEST_MAX": "1"})
+    store = open_store(settings)
+    now = utcnow()
+    open_until = f"{now + timedelta(days=30):%Y-%m-%d}T12:00:00+01:00"
+    best = Tender(source="x", notice_id="best", title="Lokalvård i skolorna (påhittat exempel)", deadline=open_until,
+                  buyer_org_id="2120002296", buyer_country="SE",
+                  description="Upphandlingen är reserverad enligt 4 kap. 18 § LOU.")  # fmt: skip
+    other = Tender(source="x", notice_id="other", title="Fönsterputs (påhittat exempel)", nuts=["SE313"],
+                   deadline=open_until)  # fmt: skip
+    store.upsert([best, other], {t.id: judge(t) for t in (best, other)})
+    me = Subscriber(key="me", organisation="Me", email="me@example.org", min_score=0.0, frequency="weekly")
+    match_and_queue(store, [me], now=now)
+    _Memory.sent.clear()
+    send_due(store, [me], _Memory(), settings, now=now + timedelta(days=8))
+    (mail,) = _Memory.sent
+    assert "Fönsterputs" not in mail.text and "och 1 till: http://localhost:8000/my-tenders?token=" in mail.text
+    c = TestClient(create_app(settings), base_url="http://localhost:8000")
+    page = c.get(link(mail.text, "/my-tenders"))
+    assert page.status_code == 200 and "Era upphandlingar" in page.text
+    text = re.sub(r"<[^>]+>", "", page.text)
+    assert text.index("Lokalvård i skolorna") < text.index("Fönsterputs")  # best first
+    assert "Köpare: Hofors kommun, org.nr 212000-2296" in text and "Plats: Gävleborgs län" in text
+    day = now + timedelta(days=30)
+    assert f"Sista anbudsdag: {day.day} " in text and "T12:00" not in text and "2120002296" not in text
+    assert c.get("/my-tenders?token=profile.forged.1.x").status_code == 400
+    tender_page = re.sub(r"<[^>]+>", " ", c.get("/tenders/x:best?lang=sv").text)
+    assert "Hofors kommun, org.nr 212000-2296" in tender_page and "T12:00" not in tender_page

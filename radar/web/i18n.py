@@ -108,6 +108,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "cpv": "CPV",
         "description": "Beskrivning",
         "errors_in": "Rätta följande:",
+        "my_tenders": "Era upphandlingar",
+        "my_tenders_intro": "Upphandlingarna vi har skickat till er som fortfarande är öppna, de mest lämpade först.",
+        "my_tenders_none": "Inga öppna upphandlingar just nu.",
     },
     "en": {
         "app": "Social Tender Radar",
@@ -213,5 +216,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "cpv": "CPV",
         "description": "Description",
         "errors_in": "Please correct:",
+        "my_tenders": "Your tenders",
+        "my_tenders_intro": "The tenders we have sent you that are still open, the most suitable first.",
+        "my_tenders_none": "No open tenders just now.",
     },
 }

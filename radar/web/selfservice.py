@@ -12,13 +12,15 @@ from fastapi.responses import Response
 from matching.classify import rules
 from matching.subscriptions import SubscriberError, parse_subscriber
 from notifications.digest import STRINGS as DIGEST_STRINGS
-from notifications.digest import money, place_names, reason_text
+from notifications.digest import money, place_names, reason_text, still_open
+from notifications.readable import buyer_text, listing_name, when_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
 from radar.pipeline import subscribe
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context
 from radar.web.i18n import STRINGS
 from radar.web.interest_pages import interest_box
+from tenders import clock
 
 SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
 
@@ -239,6 +241,28 @@ def selfservice_router(ctx: Context) -> APIRouter:
             link_text=tender.title or tender.id,
         )
 
+    @router.get("/my-tenders")
+    def my_tenders(request: Request) -> Response:
+        """The tenders sent to this subscriber that are still open, best first: where a digest's
+        "och N till" / "and N more" leads (the profile's signed link opens it)."""
+        key, profile, error = signed_subscriber(request, "profile")
+        lang = ctx.lang(request, fallback=(profile or {}).get("language"))
+        s = STRINGS[lang]
+        if error:
+            return bad_link(request, lang, s["my_tenders"], error)
+        items = ctx.store.assessed_by_ids(sorted(ctx.store.delivered(key)))
+        if not ctx.settings.include_expired:
+            items = still_open(items, clock.today())
+        items.sort(key=lambda a: (-a.score, a.tender.deadline or "9999", a.tender.id))
+        rows = [
+            {"title": a.tender.title or a.tender.id, "url": f"{ctx.base(request)}/tenders/{a.tender.id}?lang={lang}",
+             "label": DIGEST_STRINGS[lang].get(a.label, a.label), "score": round(a.score * 100),
+             "buyer": buyer_text(a.tender, lang) or "–", "place": place_names(a.tender, lang) or "–",
+             "deadline": when_text(a.tender.deadline, lang) or "–"}
+            for a in items
+        ]  # fmt: skip
+        return ctx.render(request, "my_tenders.html", title=s["my_tenders"], lang=lang, rows=rows)
+
     @router.get("/tenders/{tender_id:path}")
     def tender_page(request: Request, tender_id: str) -> Response:
         lang = ctx.lang(request)
@@ -260,7 +284,10 @@ def selfservice_router(ctx: Context) -> APIRouter:
             reasons=[reason_text(r, lang) for r in item.reasons],
             place=place_names(t, lang),
             value=money(t.estimated_value, t.currency, lang),
-            listings=ctx.store.listings(t.id),
+            buyer=buyer_text(t, lang),
+            deadline=when_text(t.deadline, lang),
+            published=when_text(t.published, lang),
+            listings=[(listing_name(x.source, x.url, lang), x) for x in ctx.store.listings(t.id)],
             interest=interest_box(ctx, request, t, lang),
         )
 
