@@ -46,6 +46,7 @@ MODEL_PENALTY = 0.6
 # The sector model decides a kind of work only when the kind's probability reaches this; below it
 # the text is undecided, and an undecided text is at most "possible".
 DECIDED = 0.5
+SECTOR_KEPT = 0.05  # a typical sector this probable is kept among what a tender may buy (matching decides)
 OTHER_VETO = 0.99  # "other" this sure vetoes the judgement model's "small job"
 FLAG = 0.1  # a kind of work this probable is flagged "possible" when nothing decides
 SOME = 0.2  # the probability of works, IT and the like that leaves room for doubt
@@ -66,9 +67,15 @@ class Assessment:
     score: float
     label: str
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    # What is bought, of the typical sectors: by CPV code ({"sector", "by": "cpv", "value"}), else
+    # by the sector model ({"sector", "by": "text", "probability"}, the likeliest first), else by
+    # the word lists ({"sector", "by": "words", "quote"}). Matching sends a tender without a CPV
+    # code to a sector's profiles by these (``matching.subscriptions``).
+    sectors: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "score": self.score, "label": self.label, "reasons": self.reasons}
+        return {"id": self.id, "score": self.score, "label": self.label, "reasons": self.reasons,
+                "sectors": self.sectors}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +181,7 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
     reasons += _structured(tender)
     reasons += _text(tender, r)
     stated = any(x["code"] in ("text_reserved", "text_employment", "text_social_criteria") for x in reasons)
-    sector_reasons, kind = _sector_and_size(tender, r, text_model, stated)
+    sector_reasons, kind, read = _sector_and_size(tender, r, text_model, stated)
     reasons += sector_reasons
     if any(x["code"] == "text_model" for x in reasons):
         # The model has read the whole text: a phrase the rules found counts again only when it decides.
@@ -205,7 +212,31 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
         score = min(score, REQUIREMENT_IN_LARGE)
     label = "suitable" if score >= SUITABLE else "possible" if score >= POSSIBLE else "unlikely"
     reasons.sort(key=lambda x: (not x.get("decisive"), -abs(x["weight"])))  # what decides comes first
-    return Assessment(id=tender.id, score=score, label=label, reasons=reasons)
+    return Assessment(
+        id=tender.id, score=score, label=label, reasons=reasons, sectors=_bought(tender, r, read, reasons)
+    )
+
+
+def _bought(tender: Tender, r: _Rules, read: dict[str, float], reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The typical sectors a tender buys, as ``Assessment.sectors`` keeps them."""
+    out: dict[str, dict[str, Any]] = {}
+    for code in tender.all_cpv:
+        found = _sector([code], r.typical)
+        if found and found[0] not in out:
+            out[found[0]] = {"sector": found[0], "by": "cpv", "value": code}
+    if tender.all_cpv:
+        return list(out.values())
+    for p, sector in sorted(((p, s) for s, p in read.items() if sector_kind(s) == "typical" and p >= SECTOR_KEPT),
+                            reverse=True):  # fmt: skip
+        out[sector] = {"sector": sector, "by": "text", "probability": round(p, 3)}
+    if read or textmodel.model() is None:  # the word lists alone only when no sector model read the words
+        for sector in sectors_named(tender.title or "", read):
+            out[sector] = {"sector": sector, "by": "words", "quote": _quote(tender.title or "")} | (
+                {"probability": out[sector]["probability"]} if sector in out else {}
+            )
+    if not out and (worded := next((x for x in reasons if x["code"] == "typical_sector" and x.get("quote")), None)):
+        out[worded["sector"]] = {"sector": worded["sector"], "by": "words", "quote": worded["quote"]}
+    return sorted(out.values(), key=lambda x: (x["by"] != "words", -x.get("probability", 1.0)))
 
 
 def readable(tender: Tender) -> Tender:
@@ -314,18 +345,20 @@ def _has_anchor(text: str, anchors: tuple[str, ...]) -> bool:
 
 def _sector_and_size(
     tender: Tender, r: _Rules, text_model: textmodel.TextModels | None, stated: bool = False
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The reasons of sector and size, and the kind of work: "typical", "unlikely", "care",
-    "other", or None when nothing says what is bought. ``stated``: the words state a reservation,
-    an employment requirement or social criteria."""
+) -> tuple[list[dict[str, Any]], str | None, dict[str, float]]:
+    """The reasons of sector and size; the kind of work: "typical", "unlikely", "care", "other",
+    or None when nothing says what is bought; and the sector model's probabilities when it read
+    the words. ``stated``: the words state a reservation, an employment requirement or social criteria."""
     reasons: list[dict[str, Any]] = []
+    read: dict[str, float] = {}
     codes = tender.all_cpv
     # CPV codes are the better evidence; the words count only when there are none: read by the
     # learned text models when there are some, else by the sector word lists.
     models = (text_model or textmodel.model()) if not codes else None
     kind: str | None
     if models is not None:
-        reasons += _model_reasons(tender, models, stated)
+        model_reasons, read = _model_reasons(tender, models, stated)
+        reasons += model_reasons
         kind = reasons[0]["kind"] if reasons else None
     else:
         kind = _sector_reasons(tender, codes, r, reasons)
@@ -344,7 +377,7 @@ def _sector_and_size(
                                value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
     if typical and len(tender.lots) >= 3:
         reasons.append(_reason("divided_in_lots", DIVIDED_IN_LOTS, field="lots", value=len(tender.lots)))
-    return reasons, kind
+    return reasons, kind, read
 
 
 def sector_of(code: str) -> tuple[str, str]:
@@ -392,9 +425,12 @@ def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[d
     return "typical"
 
 
-def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = False) -> list[dict[str, Any]]:
+def _model_reasons(
+    tender: Tender, models: textmodel.TextModels, stated: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """What the words say is bought (the sector model) and how they read (the judgement model),
-    as one reason quoting the sentence that says most; the kind of work goes with it.
+    as one reason quoting the sentence that says most; the kind of work goes with it. Beside it,
+    the sector model's probabilities (empty when there is none).
 
     The verdict follows the rules for a CPV code: typical work is "suitable" when the judgement
     model reads it as a small or local job, else "possible"; care is "possible"; works, IT and the
@@ -408,11 +444,11 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
                ("description", lot.description)) if t]  # fmt: skip
     sentences = [(name, part) for name, text in fields for part in SENTENCE.split(text) if part.strip()]
     if not sentences:
-        return []
+        return [], {}
     parts = [part for _, part in sentences]
     judged, read = models.read(parts, textmodel.features("\n".join(parts)))
     if read is None:  # only the judgement model: its verdict as it stands
-        return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)]
+        return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)], {}
     plain = [part for part in parts if not _social(part)] if stated else parts
     if models.sector is not None and plain and len(plain) < len(parts):
         # A sentence of social requirements says nothing of what is bought ("praktikplatser" is
@@ -475,7 +511,7 @@ def _model_reasons(tender: Tender, models: textmodel.TextModels, stated: bool = 
         kind = "unlikely"  # works or IT most likely, not sure enough to penalise: an employment clause is capped
     strongest = judged.strongest if label == "suitable" else read.strongest
     verdict = _verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))
-    return [verdict, *(_signal_reason(s) for s in signals)]
+    return [verdict, *(_signal_reason(s) for s in signals)], read.probabilities
 
 
 BARE_TITLE = 4  # words: "Fönsterputs", "Entrémattor, hyra och tvätt", "Hot meals delivery service"
@@ -543,6 +579,17 @@ def _sector(codes: list[str], sectors: dict[str, dict[str, Any]]) -> tuple[str, 
             if any(code.startswith(prefix) for prefix in spec["cpv"]):
                 return name, code
     return None
+
+
+def sectors_named(text: str, read: dict[str, float] | None = None) -> list[str]:
+    """The typical sectors whose words (``data/sectors.yaml``) a text holds, in the file's order;
+    none when the words name goods first ("Städmaskiner") or the sector model reads works, IT and
+    the like (``read``: its probabilities), as "Reparation av bro" or "Ombyggnad av tvättstuga"."""
+    if scale.goods([("title", text)]) is not None:
+        return []
+    if read and sum(p for s, p in read.items() if sector_kind(s) == "unlikely") >= DECIDED:
+        return []
+    return [name for name, pattern in rules().typical_words.items() if pattern.search(text)]
 
 
 def _sector_words(tender: Tender, words: dict[str, re.Pattern[str]]) -> tuple[str, str, str] | None:

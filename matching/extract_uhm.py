@@ -2,8 +2,9 @@
 
 ``python -m matching.extract_uhm PATH/procurements-2021.xlsx`` writes
 ``matching/data/uhm-2021-titles.csv.gz``: one row per procurement with its Upphandlings-ID, title,
-main CPV code (eight digits, empty when the export says "Uppgift saknas") and the three social
-flags. The text model is trained and measured on it; nothing reads the spreadsheet at run time.
+main CPV code (eight digits, empty when the export says "Uppgift saknas"), the three social
+flags and the buyer (name and organisation number, as the export writes them). The text model
+is trained and measured on it; nothing reads the spreadsheet at run time.
 Needs openpyxl (a development dependency). Deterministic: rows in the export's order, gzip mtime 0.
 """
 
@@ -23,6 +24,8 @@ COLUMNS = {  # column in the export -> column in the copy
     "Socialt hållbar upphandling": "social",
     "Reserverad upphandling": "reserved",
     "Reserverat genomförande": "reserved_execution",
+    "Namn för köpare": "buyer_name",
+    "Organisationsnummer för köpare": "buyer_org",
 }
 
 
@@ -51,8 +54,9 @@ def extract(source: Path, out: Path = OUT) -> int:
             continue
         seen.add(ident)
         code = str(row[at["Huvudsaklig CPV-kod"]] or "")[:8]
-        flags = [_flag(row[at[c]]) for c in list(COLUMNS)[3:]]
-        writer.writerow([ident, title, code if code.isdigit() and code != "00000000" else "", *flags])
+        flags = [_flag(row[at[c]]) for c in list(COLUMNS)[3:6]]
+        buyer = [" ".join(str(row[at[c]] or "").split()) for c in list(COLUMNS)[6:]]
+        writer.writerow([ident, title, code if code.isdigit() and code != "00000000" else "", *flags, *buyer])
         n += 1
     out.write_bytes(gzip.compress(buffer.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
     return n

@@ -117,6 +117,8 @@ class RealTitle:
     reserved: bool
     sector: str  # a sector of data/sectors.yaml, "care" or "other"
     kind: str  # "typical", "unlikely", "care" or "other"
+    buyer_name: str = ""  # as the statistics write it ("LUDVIKA KOMMUN")
+    buyer_org: str = ""  # the buyer's organisation number, ten digits
 
 
 UHM_FILE = DATA / "uhm-2021-titles.csv.gz"
@@ -143,7 +145,8 @@ def real_titles(split: Split) -> list[RealTitle]:
             kind, sector = sector_of(row["cpv"])
             out.append(RealTitle(id=row["id"], title=row["title"], cpv=row["cpv"], social=row["social"] == "1",
                                  reserved=row["reserved"] == "1" or row["reserved_execution"] == "1",
-                                 sector=sector, kind=kind))  # fmt: skip
+                                 sector=sector, kind=kind, buyer_name=row.get("buyer_name") or "",
+                                 buyer_org=row.get("buyer_org") or ""))  # fmt: skip
     return out
 
 
@@ -174,6 +177,32 @@ def reader_labels(path: Path | None = None) -> dict[str, ReaderLabel]:
             if work not in READER_WORK or label not in ("suitable", "possible", "unlikely"):
                 raise ValueError(f"{path.name} line {line}: work {work!r} or label {label!r} is not one of ours")
             out[row["id"]] = ReaderLabel(id=row["id"], work=work, label=label)
+    return out
+
+
+SECTOR_LABELS_FILE = DATA / "uhm-2021-sector-labels.csv"
+
+
+def sector_labels(part: str, path: Path | None = None) -> dict[str, frozenset[str]]:
+    """``data/uhm-2021-sector-labels.csv``: for each real title of ``part`` ("choice": the training
+    titles ``train.calibrate`` holds out; "evaluation": the held-out fifth), the typical sectors its
+    words name (none, one or several), read from the words alone by a reader who saw no CPV code,
+    no verdict and no model (see data/README.md)."""
+    import csv
+
+    from matching.classify import rules
+
+    path = path or SECTOR_LABELS_FILE
+    known = set(rules().typical)
+    out: dict[str, frozenset[str]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            named = frozenset(filter(None, (row.get("sectors") or "").split(";")))
+            if not named <= known or row.get("part") not in ("choice", "evaluation"):
+                raise ValueError(f"{path.name} line {line}: sectors {sorted(named - known)} or part "
+                                 f"{row.get('part')!r} is not one of ours")  # fmt: skip
+            if row["part"] == part:
+                out[row["id"]] = named
     return out
 
 

@@ -1,7 +1,16 @@
-"""Subscribers and which tenders each one gets: region, sector (CPV), keywords, score.
+"""Subscribers and which tenders each one gets: region, sector, keywords, score.
 
-Where a tender does not say (no place, no CPV), it is let through: a missed tender
-costs a social enterprise more than one line too many in a digest.
+Most Swedish channels (RSS items, municipal pages, alert mails, buyers' forms) carry neither a
+CPV code nor a NUTS code, so "let through what does not say" would send every tender to every
+profile. Instead:
+
+- **Sector.** A tender without a CPV code goes to a sector's profile only when the words name
+  that sector: the sector model above ``sector_threshold()`` (chosen on held-out training titles,
+  ``matching/train.py``) or the sector's words (``data/sectors.yaml``). A profile may opt in to
+  tenders whose sector is uncertain (``sector_uncertain``); the digest marks them.
+- **Place.** A tender without a NUTS code is placed by its buyer (``tenders.facts.where``:
+  organisation number, else official name; a joint body by the member its title names). A tender
+  still unplaced goes only to profiles that cover all of Sweden or opt in (``unplaced``).
 """
 
 from __future__ import annotations
@@ -19,8 +28,12 @@ import yaml
 
 from tenders import orgnr
 from tenders.addresses import address_problem
+from tenders.facts import where
 from tenders.model import Tender
-from tenders.places import county_named, county_of_municipality
+from tenders.places import county_named, county_names, county_of_municipality
+
+DATA = Path(__file__).resolve().parent / "data"
+UNCERTAIN_FLOOR = 0.1  # a sector this probable, below the threshold, is "uncertain" for the profiles that opt in
 
 LANGUAGES = ("sv", "en")
 FREQUENCIES = ("instant", "daily", "weekly")  # instant: reserved contracts at once, the rest daily
@@ -47,6 +60,8 @@ class Subscriber:
     frequency: str = "daily"
     timezone: str = "Europe/Stockholm"
     send_hour: int = 7  # local time of the daily or weekly digest (weekly: on Mondays)
+    sector_uncertain: bool = False  # also tenders whose words do not clearly say what is bought
+    unplaced: bool = False  # also tenders that neither a NUTS code nor the buyer places
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def next_slot(self, now: datetime) -> datetime:
@@ -75,34 +90,85 @@ class Subscriber:
         """
         return self.frequency == "instant" and any(r["code"] in RESERVED_REASONS for r in reasons)
 
-    def wants(self, tender: Tender, score: float) -> bool:
+    def wants(self, tender: Tender, score: float, sectors: Sequence[dict[str, Any]] = (),
+              places: Sequence[str] | None = None) -> bool:  # fmt: skip
+        """``sectors``: the verdict's (``Assessment.sectors``); ``places``: ``places_of(tender)`` when known."""
         return (
             score >= self.min_score
-            and self._in_region(tender)
-            and self._in_sector(tender)
+            and self._in_region(tender, places_of(tender) if places is None else places)
+            and self.sector_fit(tender, sectors) in (("yes", "uncertain") if self.sector_uncertain else ("yes",))
             and self._has_keyword(tender)
             and not self._excluded(tender)
         )
 
-    def _in_region(self, tender: Tender) -> bool:
+    def _in_region(self, tender: Tender, places: Sequence[str]) -> bool:
         if not self.regions:
             return True
-        places = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
         if places:
             return any(p.startswith(r) for p in places for r in self.regions)
-        if tender.buyer_country:
-            return any(r[:2] == tender.buyer_country for r in self.regions)
-        return True
+        # Unplaced: for a profile of the whole country, and for those who ask for such tenders.
+        country = tender.buyer_country
+        return self.unplaced or any(len(r) == 2 and (country is None or r == country) for r in self.regions)
 
-    def _in_sector(self, tender: Tender) -> bool:
+    def sector_fit(self, tender: Tender, sectors: Sequence[dict[str, Any]]) -> str:
+        """Whether the tender is of this profile's sectors: "yes"; "uncertain" (no CPV code, the
+        words name no sector clearly, and the sector model gives one of this profile's at least
+        ``UNCERTAIN_FLOOR``); or "no"."""
+        if not self.cpv:
+            return "yes"
         codes = tender.all_cpv
-        return not self.cpv or not codes or any(c.startswith(p) for c in codes for p in self.cpv)
+        if codes:
+            return "yes" if any(c.startswith(p) for c in codes for p in self.cpv) else "no"
+        threshold = sector_threshold()
+        clear = [s for s in sectors if s.get("by") != "text" or float(s.get("probability", 0.0)) >= threshold]
+        if any(_overlaps(str(s.get("sector")), self.cpv) for s in clear):
+            return "yes"
+        if clear:
+            return "no"  # the words say clearly what is bought, and it is none of this profile's sectors
+        mine = [s for s in sectors if _overlaps(str(s.get("sector")), self.cpv)]
+        return "uncertain" if any(float(s.get("probability", 0.0)) >= UNCERTAIN_FLOOR for s in mine) else "no"
 
     def _has_keyword(self, tender: Tender) -> bool:
         return not self.keywords or any(k.lower() in _text(tender) for k in self.keywords)
 
     def _excluded(self, tender: Tender) -> bool:
         return bool(self.exclude) and any(k.lower() in _text(tender) for k in self.exclude)
+
+
+def places_of(tender: Tender) -> list[str]:
+    """The tender's NUTS codes (the buyer's and the places of performance), else its buyer's county
+    (``tenders.facts.where``), else none: unplaced."""
+    codes = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
+    if codes:
+        return codes
+    county = where({"buyer_org_id": tender.buyer_org_id, "buyer_name": tender.buyer_name, "title": tender.title}).county
+    return [county] if county else []
+
+
+def place_of(tender: Tender) -> dict[str, Any] | None:
+    """Where the tender is, as matching reads it, for people and ``tender-radar match``: a Swedish
+    county by name (and the buyer's municipality), and how it was found ("nuts", "org_number",
+    "name", "title"); other countries' NUTS codes as given; None when nothing places it."""
+    found = where({"buyer_org_id": tender.buyer_org_id, "buyer_name": tender.buyer_name, "title": tender.title,
+                   "buyer_nuts": tender.buyer_nuts, "nuts": tender.all_nuts})  # fmt: skip
+    if found.county:
+        return {"county": found.county, "county_name": county_names().get(found.county, found.county),
+                "municipality": found.municipality, "by": found.by}  # fmt: skip
+    codes = places_of(tender)
+    return {"nuts": codes, "by": "nuts"} if codes else None
+
+
+@lru_cache(maxsize=1)
+def sector_threshold() -> float:
+    """The sector model's probability above which its reading of the words counts as clear."""
+    import json
+
+    return float(json.loads((DATA / "sector-threshold.json").read_text(encoding="utf-8"))["threshold"])
+
+
+def _overlaps(sector: str, prefixes: Sequence[str]) -> bool:
+    """A sector (``data/sectors.yaml``) and a profile's CPV prefixes name some of the same codes."""
+    return any(a.startswith(b) or b.startswith(a) for a in typical_sectors().get(sector, ()) for b in prefixes)
 
 
 def _text(tender: Tender) -> str:
@@ -137,21 +203,23 @@ def match_all(subscribers: Sequence[Subscriber], items: Iterable[S]) -> dict[str
             by_region.setdefault(region, []).append(sub)
             by_country.setdefault(region[:2], []).append(sub)
     regional = [s for s in subscribers if s.regions]
+    unplaced = [s for s in regional if s.unplaced]
     lowest = min((s.min_score for s in subscribers), default=1.0)
     out: dict[str, list[S]] = {s.key: [] for s in subscribers}
     for item in items:
         if item.score < lowest:
             continue
         tender = item.tender
-        places = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
+        places = places_of(tender)
         if places:
             candidates = {id(s): s for p in places for k in range(2, len(p) + 1) for s in by_region.get(p[:k], ())}
-        elif tender.buyer_country:
-            candidates = {id(s): s for s in by_country.get(tender.buyer_country, ())}
+        elif tender.buyer_country:  # unplaced: the country's profiles, and those who ask for unplaced tenders
+            candidates = {id(s): s for s in (*by_country.get(tender.buyer_country, ()), *unplaced)}
         else:
             candidates = {id(s): s for s in regional}
+        sectors = getattr(item, "sectors", ())
         for sub in (*candidates.values(), *anywhere):
-            if sub.wants(tender, item.score):
+            if sub.wants(tender, item.score, sectors, places):
                 out[sub.key].append(item)
     return out
 
@@ -222,6 +290,12 @@ def parse_subscriber(entry: Any, where: str) -> Subscriber:
     if unknown:
         raise SubscriberError(f"{where}: unknown sector(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     cpv = tuple(str(c) for c in entry.get("cpv") or ()) + tuple(p for x in sectors for p in known[x])
+    opt_in: dict[str, bool] = {}
+    for name in ("sector_uncertain", "unplaced"):
+        value = entry.get(name, False)
+        if not isinstance(value, bool):
+            raise SubscriberError(f"{where}: '{name}' must be true or false, not {value!r}")
+        opt_in[name] = value
     return Subscriber(
         key=str(entry.get("key") or email.lower()),
         organisation=str(entry.get("organisation") or email),
@@ -237,6 +311,8 @@ def parse_subscriber(entry: Any, where: str) -> Subscriber:
         frequency=frequency,
         timezone=timezone,
         send_hour=send_hour,
+        sector_uncertain=opt_in["sector_uncertain"],
+        unplaced=opt_in["unplaced"],
     )
 
 

@@ -26,7 +26,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from matching.labelled import RealTitle, examples, hand_sectors, notices_by_sector, real_split_of, real_titles
+from matching.labelled import (
+    RealTitle,
+    examples,
+    hand_sectors,
+    notices_by_sector,
+    real_split_of,
+    real_titles,
+    sector_labels,
+)
 from matching.textmodel import LABELS, MODEL_FILE, SECTOR_FILE, TextModel, combined_version, features
 
 C = 32.0  # inverse regularisation: `tender-radar train --choose-c` picks it by cross-validation on the training data
@@ -263,3 +271,59 @@ def run(choose_c: bool = False, feedback: str | None = None) -> str:
                          + ("  (in use)" if c == C else "") for c in (1.0, 2.0, 4.0, 8.0, 16.0, 32.0))  # fmt: skip
     votes = feedback_examples(Path(feedback).read_text(encoding="utf-8").splitlines()) if feedback else None
     return json.dumps(train(feedback=votes), indent=2)
+
+
+THRESHOLD_FILE = SECTOR_FILE.parent / "sector-threshold.json"
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 19))  # 0.10 .. 0.90
+
+
+def choose_sector_threshold(out: Path = THRESHOLD_FILE) -> dict[str, Any]:
+    """The sector probability above which a title without a CPV code goes to a sector's profiles.
+
+    Chosen on held-out *training* titles, never on the evaluation fifth: the sector model is fitted
+    as ``calibrate`` fits it (four fifths of the training texts, by group), its probabilities
+    tempered as the shipped model's are, and each threshold is scored on the real titles of the
+    fifth that fit did not see against the sectors a reader says their words name
+    (``labelled.sector_labels("choice")``). Kept: the threshold with the best F1, micro-averaged
+    over the typical sectors, and whether the sector word lists (``data/sectors.yaml``) join the
+    model; its precision and recall beside it. A title may pass for several sectors.
+    """
+    from matching.classify import sector_kind, sectors_named
+
+    truth = sector_labels("choice")
+    texts, sectors, groups, weights = sector_data()
+    temperature = calibrate(texts, sectors, groups, weights)
+    part = [real_split_of("cal:" + g) == "evaluation" for g in groups]
+    keep = [not p for p in part]
+    fitted = fit(_kept(texts, keep), _kept(sectors, keep), SECTOR_C, sample_weight=_kept(weights, keep),
+                 balanced=False, min_df=MIN_DF)  # fmt: skip
+    model = TextModel.from_numbers("threshold", fitted)
+    scored = []
+    for text, group, p in zip(texts, groups, part, strict=True):
+        if p and group in truth:
+            z = [x / temperature for x in _logits(model, text)]
+            top = max(z)
+            total = sum(math.exp(x - top) for x in z)
+            probabilities = {c: math.exp(x - top) / total for c, x in zip(model.classes, z, strict=True)}
+            typical = {c: q for c, q in probabilities.items() if sector_kind(c) == "typical"}
+            scored.append((truth[group], typical, set(sectors_named(text, probabilities))))
+    rows = []
+    for threshold, words in [(t, w) for w in (False, True) for t in THRESHOLDS]:
+        tp = fp = fn = 0
+        for named_by_reader, typical, named in scored:
+            given = {c for c, q in typical.items() if q >= threshold} | (named if words else set())
+            tp += len(given & named_by_reader)
+            fp += len(given - named_by_reader)
+            fn += len(named_by_reader - given)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append({"threshold": threshold, "words": words, "precision": round(precision, 3),
+                     "recall": round(recall, 3), "f1": round(f1, 3)})  # fmt: skip
+    best = max(rows, key=lambda r: (r["f1"], -r["threshold"]))
+    doc = {"threshold": best["threshold"], "words": best["words"],
+           "chosen_on": f"{len(scored)} held-out training titles (real, 2021), sectors named by a reader",
+           "precision": best["precision"], "recall": best["recall"], "temperature": temperature,
+           "table": rows}  # fmt: skip
+    out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return doc

@@ -73,12 +73,29 @@ def cmd_classify(args: argparse.Namespace, run: _Run) -> None:
         print(json.dumps(out, ensure_ascii=False))
 
 
+def cmd_match(args: argparse.Namespace, run: _Run) -> None:
+    from matching.subscriptions import SubscriberError, load_subscribers
+    from radar.inbox import route
+
+    path = Path(args.subscribers)
+    if not path.is_file():
+        run.problem(f"--subscribers {path}: no such file")
+        return
+    try:
+        subscribers = load_subscribers(path)
+    except SubscriberError as exc:
+        run.problem(str(exc))
+        return
+    for line in route(_json_lines(run, sys.stdin), subscribers):
+        print(json.dumps(line, ensure_ascii=False))
+
+
 def cmd_preview(args: argparse.Namespace, run: _Run) -> None:
     items = []
     for tender in run.tenders(args.paths):
         a = classify(tender)
         items.append(Assessed(tender=tender, score=a.score, label=a.label, reasons=a.reasons,
-                              content_hash=tender.content_hash()))  # fmt: skip
+                              content_hash=tender.content_hash(), sectors=tuple(a.sectors)))  # fmt: skip
     rendered = render_digest(everything(args.language), items)
     print(rendered.text if args.text else rendered.html)
 
@@ -86,6 +103,11 @@ def cmd_preview(args: argparse.Namespace, run: _Run) -> None:
 def cmd_eval(args: argparse.Namespace, run: _Run) -> None:
     from matching.evaluate import run as evaluate
 
+    if args.inbox:
+        from matching.inboxeval import run as inbox
+
+        print(inbox(as_json=args.json))
+        return
     text, problems = evaluate(real=args.real, as_json=args.json, show_mistakes=args.mistakes)
     print(text)
     for problem in problems:
@@ -327,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="as for parse; none or '-' reads JSON lines on stdin")
     p.set_defaults(func=cmd_classify)
 
+    p = sub.add_parser("match", help="which subscribers each tender (JSON lines on stdin) reaches; stores nothing")
+    p.add_argument("--subscribers", required=True, metavar="FILE", help="subscribers in the YAML of subscribers.yaml")
+    p.set_defaults(func=cmd_match)
+
     p = sub.add_parser("run", help="run the whole pipeline once and print a summary")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_run)
@@ -334,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure the text-only classifier on the hand-written evaluation sets")
     p.add_argument("--mistakes", action="store_true", help="list every text it got wrong")
     p.add_argument("--real", action="store_true", help="on the held-out real procurements instead")
+    p.add_argument("--inbox", action="store_true",
+                   help="what a profile per sector and per county gets of the held-out real titles")  # fmt: skip
     p.add_argument("--json", action="store_true", help="the figures as JSON")
     p.set_defaults(func=cmd_eval)
 

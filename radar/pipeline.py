@@ -68,7 +68,7 @@ def source_names(settings: Settings | None = None) -> list[str]:
 
 def judge(tender: Tender) -> Verdict:
     a = classify(tender)
-    return Verdict(score=a.score, label=a.label, reasons=a.reasons, version=classifier_version())
+    return Verdict(score=a.score, label=a.label, reasons=a.reasons, version=classifier_version(), sectors=a.sectors)
 
 
 Outcome = tuple[str, list[tuple[Tender, Verdict, str]] | ParseError]

@@ -13,16 +13,14 @@ UpphandlingsCenter, Dalarna's joint procurement body) names the member in the ti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from tenders.orgnr import digits
-from tenders.places import Body, body_of, municipalities_of
+from tenders.places import buyer_body
 from tenders.store import Store
 from tenders.tables import MB, Bounds, TableError, read_rows
 
@@ -119,7 +117,8 @@ def _record(kind: str, row: dict[str, Any]) -> dict[str, Any]:
     title = _text(row.get("Upphandlingens titel"))
     buyer_org = digits(_text(row.get("Organisationsnummer för köpare"))) or None
     buyer_name = _text(row.get("Namn för köpare"))
-    body, how = attribute(buyer_org, buyer_name, title)
+    found = buyer_body(buyer_org, buyer_name, title)
+    body, how = found if found else (None, None)
     out: dict[str, Any] = {
         "year": year, "procurement_id": procurement_id, "title": title,
         "published": _day(row.get("Publiceringsdatum")), "buyer_name": buyer_name, "buyer_org": buyer_org,
@@ -144,43 +143,6 @@ def _record(kind: str, row: dict[str, Any]) -> dict[str, Any]:
     else:
         value = row.get("Kontrakterat värde, Summa")
         out["value"] = None if value in (None, "") else _number(value, "Kontrakterat värde, Summa")
-    return out
-
-
-def attribute(buyer_org: str | None, buyer_name: str | None, title: str | None) -> tuple[Body | None, str | None]:
-    """The municipality or region a procurement counts for, and how it was found."""
-    found = body_of(buyer_org, buyer_name)
-    if found is None:
-        return None, None
-    body, how = found
-    if body.kind == "municipality" and title:
-        named = named_in_title(title, body.county)
-        if len(named) == 1 and named[0] != body:
-            return named[0], "title"
-    return body, how
-
-
-def named_in_title(title: str, county: str) -> list[Body]:
-    """The county's municipalities a title names ("- Borlänge kommun", "Säters kommun", "Revisionstjänster Säter").
-
-    A bare name counts only after the title's first word: "Mark- och anläggningsarbeten" is about ground.
-    """
-    out: list[Body] = []
-    for body, official, bare in _title_patterns(county):
-        if official.search(title) or any(m.start() > 0 for m in bare.finditer(title)):
-            out.append(body)
-    return out
-
-
-@lru_cache(maxsize=32)
-def _title_patterns(county: str) -> list[tuple[Body, re.Pattern[str], re.Pattern[str]]]:
-    out = []
-    for body in municipalities_of(county):
-        stem = re.escape(body.official_name.removesuffix(" kommun"))
-        official = re.compile(rf"(?<![\w-]){stem}(?:s)?\s+(?:kommun|kommuns)\b")
-        forms = "|".join(sorted({re.escape(body.name), stem}, key=len, reverse=True))
-        bare = re.compile(rf"(?<![\w-])(?:{forms})(?![\w])")
-        out.append((body, official, bare))
     return out
 
 

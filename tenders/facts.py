@@ -4,7 +4,7 @@ Kept as indexed columns beside the tender (the store sets them on every write an
 re-assessment), so that a county's figures are a ``GROUP BY`` over its rows and never a loop
 over the whole store. A tender belongs to a county by its buyer's NUTS 3 code, else by its
 place of performance, else by its buyer's name when that is a municipality or a region; it
-belongs to a municipality only by the buyer's name: TED places nothing finer than a county.
+belongs to a municipality only by its buyer: TED places nothing finer than a county.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tenders.orgnr import digits
-from tenders.places import counties, municipality_of
+from tenders.places import buyer_body, counties, municipality_named, municipality_of
 
 SOCIAL_CODES = frozenset({
     "reserved_participation", "reserved_execution", "social_objective_employment", "social_objective",
@@ -25,20 +25,46 @@ RESERVED_CODES = frozenset({"reserved_participation", "reserved_execution", "tex
 SEEN_TYPES = frozenset({"competition", "planning", "other"})  # a new procedure; results and changes are not
 
 
-def county_of(row: dict[str, Any]) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a tender is, and how that was read: "nuts" (the notice's own codes), "org_number",
+    "name" or "title" (by its buyer, ``tenders.places.buyer_body``), or None: unplaced."""
+
+    county: str | None
+    municipality: str | None
+    by: str | None
+
+
+def where(row: dict[str, Any]) -> Where:
+    """A tender's county: its buyer's NUTS 3 code, else its place of performance, else its buyer
+    (organisation number, else official name; a joint body by the member its title names), else
+    the buyer's name when it reads "X kommun, ..." or "Region X". Its municipality: the buyer's
+    only, as TED places nothing finer than a county."""
+    body = buyer_body(_text(row.get("buyer_org_id")), _text(row.get("buyer_name")), _text(row.get("title")))
+    if body is None and (named := municipality_of(_text(row.get("buyer_name")))):
+        body = (municipality_named(named[0]), "name")
+    municipality = body[0].name if body and body[0].kind == "municipality" else None
     for code in [row.get("buyer_nuts"), *(row.get("nuts") or [])]:
         if isinstance(code, str) and code[:5] in counties():
-            return code[:5]
-    found = municipality_of(row.get("buyer_name"))
-    if found:
-        return found[1]
+            county = code[:5]
+            return Where(county, municipality if body and body[0].county == county else None, "nuts")
+    if body is not None:
+        return Where(body[0].county, municipality, body[1])
     region = re.match(r"\s*Region\s+(\w+)", str(row.get("buyer_name") or ""))  # "Region Dalarna": a county
     if region:
         wanted = region.group(1).lower().removesuffix("s")
         for code, names in counties().items():
             if names["sv"].lower().removesuffix(" län").removesuffix("s") == wanted:
-                return code
-    return None
+                return Where(code, None, "name")
+    return Where(None, None, None)
+
+
+def county_of(row: dict[str, Any]) -> str | None:
+    return where(row).county
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +78,8 @@ class Place:
 
 
 def place_of(data: dict[str, Any], first_seen: datetime | date) -> Place:
-    county = county_of(data)
-    found = municipality_of(data.get("buyer_name")) if county else None
-    municipality = found[0] if found and found[1] == county else None
+    found = where(data)
+    county, municipality = found.county, found.municipality
     published = data.get("published")
     day = published[:10] if isinstance(published, str) and _ISO_DAY.match(published) else first_seen.isoformat()[:10]
     return Place(county=county, municipality=municipality, day=day, month=day[:7])

@@ -146,6 +146,50 @@ def body_of(org_number: str | None, name: str | None) -> tuple[Body, str] | None
     return None
 
 
+def buyer_body(org_number: str | None, name: str | None, title: str | None = None) -> tuple[Body, str] | None:
+    """The municipality or region a procurement counts for, and how it was found: "org_number",
+    "name", or "title" when the buyer is a municipality buying for a neighbour its title names.
+
+    The one rule for every caller (the October report, the coordinators' figures, matching): a
+    municipality that hosts a joint procurement body (Ludvika kommun hosts UpphandlingsCenter,
+    Dalarna's) names the member it buys for in the title ("Tvätt av gardiner - Borlänge kommun"),
+    and such a procurement goes to the one member named.
+    """
+    found = body_of(org_number, name)
+    if found is None:
+        return None
+    body, how = found
+    if body.kind == "municipality" and title:
+        named = named_in_title(title, body.county)
+        if len(named) == 1 and named[0] != body:
+            return named[0], "title"
+    return body, how
+
+
+def named_in_title(title: str, county: str) -> list[Body]:
+    """The county's municipalities a title names ("- Borlänge kommun", "Säters kommun", "Revisionstjänster Säter").
+
+    A bare name counts only after the title's first word: "Mark- och anläggningsarbeten" is about ground.
+    """
+    out: list[Body] = []
+    for body, official, bare in _title_patterns(county):
+        if official.search(title) or any(m.start() > 0 for m in bare.finditer(title)):
+            out.append(body)
+    return out
+
+
+@lru_cache(maxsize=32)
+def _title_patterns(county: str) -> list[tuple[Body, re.Pattern[str], re.Pattern[str]]]:
+    out = []
+    for body in municipalities_of(county):
+        stem = re.escape(body.official_name.removesuffix(" kommun"))
+        official = re.compile(rf"(?<![\w-]){stem}(?:s)?\s+(?:kommun|kommuns)\b")
+        forms = "|".join(sorted({re.escape(body.name), stem}, key=len, reverse=True))
+        bare = re.compile(rf"(?<![\w-])(?:{forms})(?![\w])")
+        out.append((body, official, bare))
+    return out
+
+
 @lru_cache(maxsize=1)
 def _by_org() -> dict[str, Body]:
     out: dict[str, Body] = {}

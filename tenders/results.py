@@ -5,7 +5,7 @@ They live in the core so that neither stage imports the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tenders.model import Tender
@@ -19,6 +19,7 @@ class Verdict:
     label: str
     reasons: list[dict[str, Any]]
     version: str
+    sectors: list[dict[str, Any]] = field(default_factory=list)  # what it buys: by CPV code or by its words
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class Assessed:
     reasons: list[dict[str, Any]]
     content_hash: str
     also: tuple[Listing, ...] = ()  # the same procedure as other sources list it
+    sectors: tuple[dict[str, Any], ...] = ()  # what it buys, as the verdict says
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,11 +31,12 @@ def source(tmp_path: Path, **options: object) -> object:
 def test_each_row_is_a_result_with_its_winner_and_flags(tmp_path: Path) -> None:
     tenders = {t.notice_id: t for t in source(tmp_path).tenders() if isinstance(t, Tender)}  # type: ignore[attr-defined]
     assert sorted(tenders) == ["DAL-2026-014", "DAL-2026-022", "DAL-2026-031"]
-    falun = tenders["DAL-2026-014"]
-    assert falun.notice_type == "result" and falun.buyer_org_id == "212000-2080"
-    assert falun.winners == [{"org_id": "769630-1238", "name": "Mora Städ & Trädgård ekonomisk förening"}]
-    assert falun.reserved_participation == ["res-ws"] and falun.strategic_procurement == ["soc-obj"]
-    assert falun.cpv_main == "90910000" and falun.estimated_value == 1_850_000 and falun.published == "2026-03-12"
+    cleaning = tenders["DAL-2026-014"]
+    assert cleaning.notice_type == "result" and cleaning.buyer_org_id == "212000-2270"  # Ludvika, for Borlänge
+    assert cleaning.winners == [{"org_id": "769630-1238", "name": "Mora Städ & Trädgård ekonomisk förening"}]
+    assert cleaning.reserved_participation == ["res-ws"] and cleaning.strategic_procurement == ["soc-obj"]
+    assert cleaning.cpv_main == "90910000" and cleaning.estimated_value == 1_850_000
+    assert cleaning.published == "2026-03-12"
     parks = tenders["DAL-2026-022"]
     assert parks.reserved_participation == [] and parks.strategic_procurement == []
 

@@ -88,7 +88,7 @@ def test_classify_files_prints_score_label_and_reasons() -> None:
     result = cli("classify", str(FIXTURES / "ted-real/legacy/19-090974-001-EXP.xml"))
     assert result.returncode == 0
     out = json.loads(result.stdout)
-    assert set(out) == {"id", "score", "label", "reasons"}
+    assert set(out) == {"id", "score", "label", "reasons", "sectors"}
     assert out["id"] == "ted:091489-2019" and out["label"] == "suitable"
     assert {"code": "reserved_participation", "weight": 0.9, "field": "reserved_participation", "value": "res-ws",
             "decisive": True} in out["reasons"]  # fmt: skip

@@ -26,10 +26,13 @@ def test_region_by_place_of_performance_or_buyer() -> None:
     assert DALARNA.wants(tender(nuts=["SE3"]), 0.9) is False  # a wider region does not say Dalarna
 
 
-def test_a_tender_that_does_not_say_where_is_let_through_within_the_country() -> None:
-    assert DALARNA.wants(tender(buyer_country="SE"), 0.9)
-    assert not DALARNA.wants(tender(buyer_country="FR"), 0.9)
-    assert DALARNA.wants(tender(), 0.9)
+def test_a_tender_that_nothing_places_goes_only_to_the_whole_country_and_to_who_asks() -> None:
+    assert not DALARNA.wants(tender(buyer_country="SE"), 0.9)  # was: every Swedish tender without a NUTS code
+    assert not DALARNA.wants(tender(), 0.9)
+    sweden = Subscriber(key="se", organisation="S", email="s@example.org", regions=("SE",))
+    assert sweden.wants(tender(buyer_country="SE"), 0.9) and not sweden.wants(tender(buyer_country="FR"), 0.9)
+    asks = Subscriber(key="a", organisation="A", email="a@example.org", regions=("SE312",), unplaced=True)
+    assert asks.wants(tender(buyer_country="SE"), 0.9)
 
 
 def test_score_cpv_and_keywords() -> None:
@@ -38,7 +41,9 @@ def test_score_cpv_and_keywords() -> None:
     assert not s.wants(tender(cpv_main="90910000", title="Städning av skolor"), 0.4)
     assert not s.wants(tender(cpv_main="45000000", title="Städning av skolor"), 0.9)
     assert not s.wants(tender(cpv_main="90910000", title="Fönsterputs"), 0.9)
-    assert s.wants(tender(title="Lokalvård och städ"), 0.9)  # no CPV given: the CPV filter lets it through
+    words = [{"sector": "cleaning", "by": "words", "quote": "Lokalvård och städ"}]
+    assert s.wants(tender(title="Lokalvård och städ"), 0.9, words)  # no CPV: the words say cleaning
+    assert not s.wants(tender(title="Lokalvård och städ"), 0.9)  # nothing says what is bought
 
 
 def test_the_bundled_subscribers_load() -> None:
@@ -87,6 +92,7 @@ def test_match_all_agrees_with_asking_each_subscriber() -> None:
             regions=tuple(rng.sample(["SE312", "SE313", "SE11", "FR"], rng.randint(0, 2))),
             cpv=tuple(rng.sample(["909", "553", "45"], rng.randint(0, 1))),
             min_score=rng.choice([0.3, 0.6]),
+            unplaced=rng.random() < 0.3,
         )
         for i in range(60)
     ]
@@ -98,6 +104,7 @@ def test_match_all_agrees_with_asking_each_subscriber() -> None:
             notice_id=str(i),
             nuts=[place] if place else [],
             buyer_country=rng.choice(["SE", "FR", None]),
+            buyer_name=rng.choice(["Ludvika kommun", "Gävle kommun", "Trafikverket", None]),
             cpv_main=rng.choice(["90910000", "55300000", "45000000", None]),
         )
         items.append(Item(t, rng.random()))

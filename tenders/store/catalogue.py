@@ -203,6 +203,7 @@ def _assessed(row: TenderRow, members: Sequence[TenderRow] = ()) -> Assessed:
         reasons=list(row.reasons or []),
         content_hash=digest,
         also=tuple(_listing(m) for m in members),
+        sectors=tuple(row.sectors or ()),
     )
 
 
@@ -313,6 +314,7 @@ def _judge(row: TenderRow, verdict: Verdict | None, digest: str) -> None:
     if verdict is None:
         return
     row.score, row.label, row.reasons = verdict.score, verdict.label, verdict.reasons
+    row.sectors = verdict.sectors
     row.social, row.reserved = judged(verdict.reasons)
     row.assessed_hash, row.classifier_version = digest, verdict.version
 

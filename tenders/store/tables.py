@@ -50,6 +50,7 @@ class TenderRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     label: Mapped[str | None] = mapped_column(String(20))
     reasons: Mapped[list[Any] | None]
+    sectors: Mapped[list[Any] | None]  # what it buys, as the verdict says (matching.classify.Assessment.sectors)
     assessed_hash: Mapped[str | None] = mapped_column(String(64))
     classifier_version: Mapped[str | None] = mapped_column(String(40))
     procedure_key: Mapped[str | None] = mapped_column(String(200), index=True)
