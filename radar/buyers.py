@@ -370,7 +370,12 @@ class Published:
             "id": self.tender.id,
             "status": self.tender.status,
             "url": self.tender.url,
-            "assessment": {"label": self.verdict.label, "score": self.verdict.score, "reasons": self.verdict.reasons},
+            "assessment": {
+                "label": self.verdict.label,
+                "score": self.verdict.score,
+                "reasons": self.verdict.reasons,
+                "sectors": self.verdict.sectors,
+            },
         }
 
 
