@@ -224,6 +224,10 @@ def reason_text(reason: dict[str, Any], language: str) -> str:
     quote = readable.excerpt(str(reason.get("quote") or ""), SHOWN_QUOTE) or ""
     if quote:
         evidence = f" – ”{quote}”" if language == "sv" else f" – “{quote}”"
+    if reason["code"] in ("small_scale", "large_scale"):  # "1500000 SEK" as stored: grouped for the reader
+        amount, _, currency = str(value or "").partition(" ")
+        if amount.isdigit():
+            value = readable.money(float(amount), currency or None, language)
     model_label = str(reason.get("label") or "")
     text: str = template.format(
         model_label=STRINGS[language].get(model_label, model_label).lower(),

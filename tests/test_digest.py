@@ -147,6 +147,10 @@ def test_places_buyers_dates_and_amounts_by_name_not_code() -> None:
     assert "Deadline: 1 February 2027 at 12:00" in en and "Estimated value: 1,500,000 SEK" in en
     for text in (sv, en):
         assert "SE313" not in text and "2120002296" not in text and "T12:00" not in text
+    large = {"code": "large_scale", "weight": -0.3, "field": "estimated_value", "value": "10000000 EUR"}
+    big = Assessed(tender=t, score=0.2, label="unlikely", reasons=[large], content_hash="big")
+    assert "Stort kontrakt: 10\u00a0000\u00a0000 EUR" in render_digest(sub("sv"), [big]).text
+    assert "Large contract: 10,000,000 EUR" in render_digest(sub("en"), [big]).text
 
 
 def test_one_procedure_appears_once_with_its_other_listings_beside_it() -> None:
