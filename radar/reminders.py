@@ -19,6 +19,7 @@ from html import escape
 from typing import Any
 
 from notifications.digest import one_line
+from notifications.readable import when_text
 from notifications.senders.base import Message, Sender, SendError
 from radar.buyers import BuyerError, owned
 from radar.interest import enterprise
@@ -109,7 +110,7 @@ def queue_reminders(settings: Settings, store: Store, now: datetime | None = Non
             if who is None:  # unsubscribed since: no more mail
                 continue
             language = languages.get(row.subscriber, "sv")
-            if advertised is not None:
+            if advertised is not None and (days is None or days >= 0):  # never about a deadline gone by
                 counts["advertised"] += _queue(settings, buyers, "advertised", row.subscriber, who, tender, language,
                                                link=advertised.url, deadline=deadline)  # fmt: skip
             if days is not None and 0 <= days <= DEADLINE_DAYS:
@@ -148,7 +149,7 @@ def _queue(settings: Settings, buyers: BuyerStore, kind: str, key: str, who: Any
         "title": one_line(tender.title or tender.id),
         "buyer": one_line(tender.buyer_name or ""),
         "org": one_line(who.organisation),
-        "deadline": (deadline or strings["unknown"]).replace("T", " "),
+        "deadline": when_text(deadline, language) or strings["unknown"],
         "days": days if days is not None else "",
         "link": link or f"{settings.base_url}/tenders/{tender.id}?lang={language}",
         "text": text,

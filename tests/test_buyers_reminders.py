@@ -104,6 +104,17 @@ def test_interested_enterprises_hear_once_that_a_planned_procurement_is_advertis
     assert len([m for m in mails(settings) if m["Subject"].startswith("Nu annonseras")]) == 1  # once
 
 
+def test_no_advertised_reminder_once_the_deadline_has_passed(settings: Settings, store: Store, org: BuyerOrg) -> None:
+    ident = planned(store, org)
+    raise_hand(settings, store, "dala-stad", ident)
+    deadline = clock.today() + timedelta(days=30)
+    opened = {"title": "Lokalvård förskolor (invented)", "status": "open", "procedure_id": "UH-2027-001",
+              "deadline": deadline.isoformat(), "cpv_main": "90910000"}  # fmt: skip
+    edit(store, org, ident, opened, "token:test", base_url="http://localhost:8000")
+    after = datetime.combine(deadline + timedelta(days=1), datetime.min.time())  # the run that comes too late
+    assert queue_reminders(settings, store, after) == {"advertised": 0, "deadline": 0}
+
+
 def test_a_buyer_opening_its_planned_procurement_reminds_the_interested(
     settings: Settings, store: Store, org: BuyerOrg
 ) -> None:
