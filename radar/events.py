@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from tenders.config import Settings
+from tenders.redact import redacted
 
 log = logging.getLogger("tender_radar")
 COLLECTED = "tenders://collected"
@@ -93,6 +94,8 @@ def announce(settings: Settings, tender_id: str, action: str) -> bool:
     try:
         client.emit(COLLECTED, {"source": "buyer", "tender_id": tender_id, "action": action})
     except (httpx.HTTPError, ValueError, KeyError) as exc:
-        log.warning("could not tell Airflow about %s (%s); the next run picks it up: %s", tender_id, action, exc)
+        # httpx names the URL it called, user info and all (TENDER_RADAR_AIRFLOW_URL=http://svc:S3cret@...)
+        log.warning("could not tell Airflow about %s (%s); the next run picks it up: %s", tender_id, action,
+                    redacted(str(exc)))  # fmt: skip
         return False
     return True

@@ -1,12 +1,16 @@
-"""Errors a parser or a source raises: each names what failed and where."""
+"""Errors a parser or a source raises: each names what failed and where (a URL without its user info:
+these messages are logged, kept with the run and sent in alerts)."""
 
 from __future__ import annotations
+
+from tenders.redact import redacted
 
 
 class ParseError(Exception):
     """A notice or feed that cannot be turned into tenders; ``origin`` says which."""
 
     def __init__(self, origin: str, reason: str) -> None:
+        origin, reason = redacted(origin), redacted(reason)
         super().__init__(f"{origin}: {reason}")
         self.origin = origin
         self.reason = reason
@@ -25,6 +29,7 @@ class SourceError(Exception):
     BLOCKED = "blocked: "
 
     def __init__(self, source: str, reason: str, *, retryable: bool = False, blocked: bool = False) -> None:
+        reason = redacted(reason)
         if blocked and not reason.startswith(self.BLOCKED):
             reason = self.BLOCKED + reason
         super().__init__(f"source {source!r}: {reason}")

@@ -64,3 +64,17 @@ def test_without_airflow_or_with_a_wrong_password_the_notice_is_still_published(
     closed, token = client(tmp_path / "b", TENDER_RADAR_AIRFLOW_URL="http://127.0.0.1:9")  # nothing listens there
     answer = closed.post("/api/v1/notices", json=NOTICE, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 201
+
+
+def test_the_airflow_password_in_its_url_is_not_logged(
+    tmp_path: Path, fake: FakeAirflow, caplog: pytest.LogCaptureFixture
+) -> None:
+    with_password = fake.url.replace("http://", "http://svc:S3cret-invented@")
+    c, token = client(tmp_path, TENDER_RADAR_AIRFLOW_URL=with_password, TENDER_RADAR_AIRFLOW_USER=fake.user,
+                      TENDER_RADAR_AIRFLOW_PASSWORD="wrong-password")  # fmt: skip
+    with caplog.at_level("WARNING", logger="tender_radar"):
+        answer = c.post("/api/v1/notices", json=NOTICE, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201
+    (warning,) = [r.getMessage() for r in caplog.records if "could not tell Airflow" in r.getMessage()]
+    assert "S3cret" not in caplog.text and "svc" not in warning
+    assert fake.url.replace("http://", "http://…@") in warning  # still says which Airflow

@@ -239,3 +239,13 @@ def test_a_run_over_one_source_of_every_kind_stores_each_tender_once_and_a_rerun
     # and the procedures they share are shown once.
     ids = [a.tender.id for a in store.assessed()]
     assert len(ids) == len(set(ids))
+
+
+def test_a_source_error_names_the_url_without_its_password() -> None:
+    # sources.yaml may hold a private feed's credentials in its URL (invented here)
+    url = "https://radar:t0ken-invented@feeds.example.org/tenders.xml"
+    errors = [SourceError("feed", f"cannot read {url}: 404"), ParseError(url, f"not a feed (from {url})"),
+              SourceError("feed", f"{url} refuses robots", blocked=True)]  # fmt: skip
+    for error in errors:
+        assert "t0ken" not in str(error) and "radar:" not in str(error)
+        assert "https://…@feeds.example.org/tenders.xml" in str(error)
