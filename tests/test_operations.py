@@ -183,3 +183,23 @@ def test_a_database_from_the_first_migration_is_upgraded_with_its_data(store: St
     # A digest that failed after an attempt may be at the provider: it is looked up before any resend.
     assert {d.id: d.status for d in target.digests()} == {"d-sent": "sent", "d-failed": "unsure"}
     assert [d.id for d in target.due_digests(utcnow() + timedelta(hours=1))] == ["d-failed"]  # never lost
+
+
+def test_only_make_demo_turns_on_expired_tenders() -> None:
+    """Every shape the radar runs in (the Airflow scripts, compose, Helm, the image, the DAGs) leaves
+    TENDER_RADAR_INCLUDE_EXPIRED unset, so no subscriber there gets a tender whose deadline has passed;
+    only `make demo` sets it, for the bundled real notices of 2019-2024."""
+    project = Path(__file__).resolve().parent.parent
+    shapes = [project / "Dockerfile", project / "docker-compose.yml", *(project / "scripts").iterdir()]
+    for folder, pattern in (("deploy", "*"), ("docker", "*"), ("dags", "*.py")):
+        shapes += (project / folder).rglob(pattern)
+    turned_on = [
+        f"{p.relative_to(project)}: {line.strip()}"
+        for p in shapes
+        if p.is_file()
+        for line in p.read_text().splitlines()
+        if "INCLUDE_EXPIRED" in line and not line.strip().startswith("#")  # a comment may say how to
+    ]
+    assert turned_on == []
+    make = [line.strip() for line in (project / "Makefile").read_text().splitlines() if "INCLUDE_EXPIRED=1" in line]
+    assert make == ["TENDER_RADAR_INCLUDE_EXPIRED=1 $(VENV)/tender-radar run"]  # the demo target's one line
