@@ -116,9 +116,14 @@ def render_as(report: dict[str, Any], fmt: str, language: str = "sv") -> bytes:
 
 
 def render_pdf(report: dict[str, Any], language: str = "sv") -> bytes:
+    """The report as PDF. WeasyPrint may fetch nothing but inline ``data:`` URLs: the report is
+    self-contained (inline SVG charts, inline CSS), so a template slip cannot make it fetch a URL
+    or attach a local file (``<link rel="attachment" href="file:///...">``) to a mailed PDF."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    pdf = HTML(string=render_html(report, language), base_url=str(TEMPLATES)).write_pdf()
+    inline_only = URLFetcher(allowed_protocols=["data"], allow_redirects=False)
+    pdf = HTML(string=render_html(report, language), base_url=str(TEMPLATES), url_fetcher=inline_only).write_pdf()
     assert pdf is not None
     return bytes(pdf)
 

@@ -320,3 +320,21 @@ def test_the_scheduled_download_is_off_until_the_columns_are_named() -> None:
     assert request.url().startswith(
         "https://www.upphandlingsmyndigheten.se/api/sv/statisticsservice/bridgeapi/statistics/export/csv?year=2025&"
     )
+
+
+def test_the_pdf_fetches_no_url_and_attaches_no_local_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template slip (a stylesheet link, an image, an attachment) makes WeasyPrint fetch nothing."""
+    from radar import report_render
+
+    from .fakes.web import fake_site
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("operator's secret (invented)\n", encoding="utf-8")
+    with fake_site({"/x.css": ("text/css", b"p { color: red }"), "/i.png": ("image/png", b"")}) as server:
+        slip = (f'<html><head><link rel="stylesheet" href="{server.url}/x.css">'
+                f'<link rel="attachment" href="file://{secret}"></head><body><p>Oktoberavstämningen</p>'
+                f'<img src="{server.url}/i.png"><img src="file://{secret}"></body></html>')  # fmt: skip
+        monkeypatch.setattr(report_render, "render_html", lambda report, language: slip)
+        pdf = report_render.render_pdf({}, "sv")
+    assert pdf.startswith(b"%PDF") and server.requests == []
+    assert b"/EmbeddedFile" not in pdf and b"secret.txt" not in pdf
