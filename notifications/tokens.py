@@ -15,6 +15,7 @@ from tenders import clock
 
 PROFILE_VALID = 365 * 24 * 3600  # the profile link in every digest
 FEEDBACK_VALID = 180 * 24 * 3600  # "relevant / not relevant" on a tender in a digest
+VISIT_VALID = 3600  # a tender page opened from a digest: the address people copy carries this one, not the above
 
 
 class TokenError(ValueError):
@@ -51,6 +52,17 @@ def profile_token(secret: str, subscriber: str) -> str:
 
 def feedback_token(secret: str, subscriber: str) -> str:
     return make_token(secret, "feedback", subscriber, valid_for=FEEDBACK_VALID)
+
+
+def visit_token(secret: str, subscriber: str) -> str:
+    """What a tender page opened from a digest carries instead of the 180-day feedback token: it
+    lets the visitor say "we are interested" for an hour, so a copied address soon stops doing so."""
+    return make_token(secret, "visit", subscriber, valid_for=VISIT_VALID)
+
+
+def interest_subscriber(secret: str, token: str) -> str:
+    """The subscriber of a feedback token (a digest's link) or a visit token (a tender page); else TokenError."""
+    return read_token(secret, token, "visit" if token.startswith("visit.") else "feedback")
 
 
 def _sign(secret: str, body: str) -> str:

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from notifications.senders.outbox import OutboxSender
+from notifications.tokens import make_token
 from radar.buyers import add_buyer, publish, withdraw
 from radar.interest import raise_hand
 from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
@@ -174,3 +175,27 @@ def test_no_cell_of_the_interest_csv_runs_as_a_formula_whichever_separator_excel
         assert not [cell for cell in cells if cell.lstrip()[:1] in FORMULA_START], separator
     (row,) = table(text)
     assert row["note"] == note.replace("; =", "; '=") and row["capacity"] == "'+46 70 000 00 00"
+
+
+def test_the_tender_page_address_people_copy_carries_no_long_lived_token(
+    settings: Settings, store: Store, notice_id: str
+) -> None:
+    token = re.search(r"token=([^&]+)", digest_link(settings, store)).group(1)  # type: ignore[union-attr]
+    c = TestClient(create_app(settings))
+    opened = c.get(f"/tenders/{notice_id}?lang=sv&token={token}", follow_redirects=False)
+    assert opened.status_code == 303 and token not in opened.headers["location"]
+    page = c.get(opened.headers["location"])  # what the address bar shows, and what gets forwarded
+    assert page.status_code == 200 and token not in str(page.url) and token not in page.text
+    interest = re.search(r'href="([^"]*/interest\?[^"]+)"', page.text)
+    assert interest and token not in interest.group(1)  # the page's own link carries the hour's token
+    link = interest.group(1).replace("&amp;", "&")
+    form = c.get(link)
+    raised = c.post(link, data={"csrf": csrf(form.text), "action": "raise", "note": "Vi kan (invented)"})
+    assert raised.status_code == 200
+    assert [r.note for r in BuyerStore(store).interest(notice_id)] == ["Vi kan (invented)"]
+    # an hour later a forwarded address no longer opens it
+    visit = re.search(r"token=(visit\.[^&]+)", link).group(1)  # type: ignore[union-attr]
+    old = make_token(settings.secret_key(), "visit", "dala-stad", valid_for=3600, now=clock.time() - 3601)
+    assert c.get(link.replace(visit, old)).status_code == 400
+    forged = c.get(f"/tenders/{notice_id}?token=feedback.ZGFsYS1zdGFk.9999999999.forged", follow_redirects=False)
+    assert forged.status_code == 303 and "token" not in forged.headers["location"]

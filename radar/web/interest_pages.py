@@ -7,12 +7,13 @@ token, raises, changes or withdraws the hand.
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from notifications.tokens import TokenError, read_token
+from notifications.tokens import TokenError, interest_subscriber, read_token, visit_token
 from radar.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.buyers_i18n import BUYER_STRINGS
@@ -27,7 +28,7 @@ def interest_router(ctx: Context) -> APIRouter:
 
     def target(request: Request) -> tuple[str, str]:
         """(subscriber key, tender id) of a valid link; InterestError or TokenError says why not."""
-        key = read_token(ctx.secret, request.query_params.get("token", ""), "feedback")
+        key = interest_subscriber(ctx.secret, request.query_params.get("token", ""))
         tender_id = request.query_params.get("tender", "")
         if enterprise(ctx.settings, ctx.store, key) is None:
             raise InterestError("only a subscribed enterprise can show interest")
@@ -83,6 +84,20 @@ def interest_router(ctx: Context) -> APIRouter:
     return app
 
 
+def without_feedback_token(ctx: Context, request: Request) -> Response | None:
+    """A tender page opened with a digest's 180-day feedback token: a redirect to the same page
+    without it (with an hour's visit token if it was valid), so that the address people copy and
+    forward cannot raise a hand or share a contact for half a year. None for any other request."""
+    token = request.query_params.get("token", "")
+    if not token or token.startswith("visit."):
+        return None
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+    with contextlib.suppress(TokenError):  # a forged or old token: the page without it
+        query.append(("token", visit_token(ctx.secret, read_token(ctx.secret, token, "feedback"))))
+    target = f"{ctx.base(request)}{request.url.path}" + (f"?{urlencode(query)}" if query else "")
+    return RedirectResponse(target, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+
+
 def interest_box(ctx: Context, request: Request, tender: Tender, lang: str) -> dict[str, str] | None:
     """On a buyer's notice page: the way to say "we are interested" (with the digest's signed link),
     or how to get it. None for other tenders and withdrawn notices."""
@@ -91,7 +106,7 @@ def interest_box(ctx: Context, request: Request, tender: Tender, lang: str) -> d
     b = BUYER_STRINGS[lang]
     token = request.query_params.get("token", "")
     try:
-        read_token(ctx.secret, token, "feedback")
+        interest_subscriber(ctx.secret, token)
     except TokenError:
         return {"title": b["interested_q"], "text": b["interest_via_digest"], "link": ""}
     query = urlencode({"token": token, "tender": tender.id, "lang": lang})

@@ -19,7 +19,7 @@ from radar.pipeline import subscribe
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context
 from radar.web.i18n import STRINGS
-from radar.web.interest_pages import interest_box
+from radar.web.interest_pages import interest_box, without_feedback_token
 from tenders import clock
 
 SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
@@ -265,6 +265,8 @@ def selfservice_router(ctx: Context) -> APIRouter:
 
     @router.get("/tenders/{tender_id:path}")
     def tender_page(request: Request, tender_id: str) -> Response:
+        if (redirect := without_feedback_token(ctx, request)) is not None:
+            return redirect
         lang = ctx.lang(request)
         s = STRINGS[lang]
         found = ctx.store.assessed_by_ids([tender_id])
