@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from matching import scale, textmodel
-from tenders.codelists import codelist
+from matching.rules import _Rules, _sector, rules, sector_kind, sectors_named
 from tenders.hygiene import one_line
 from tenders.model import Tender
 
@@ -48,7 +45,8 @@ MODEL_PENALTY = 0.6
 DECIDED = 0.5
 SECTOR_KEPT = 0.05  # a typical sector this probable is kept among what a tender may buy (matching decides)
 OTHER_VETO = 0.99  # "other" this sure vetoes the judgement model's "small job"
-FLAG = 0.1  # a kind of work this probable is flagged "possible" when nothing decides
+FLAG = 0.1  # a kind of work this probable beside a sure small job is flagged
+UNDECIDED = 0.2  # typical work and care this probable together make an undecided text "possible"
 SOME = 0.2  # the probability of works, IT and the like that leaves room for doubt
 SMALL_SHARE = 0.55  # of the judgement model's suitable + possible, for typical work: a small job
 JUDGE_SURE = 0.5  # the judgement model's probability of "suitable" that reads as a small job
@@ -78,95 +76,6 @@ class Assessment:
                 "sectors": self.sectors}  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    name: str
-    weight: float
-    decisive: bool
-    pattern: re.Pattern[str]  # all of the group's phrases as one alternation
-    negation: re.Pattern[str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Rules:
-    version: str
-    groups: tuple[_Group, ...]
-    anchors: tuple[str, ...]  # a literal every phrase must contain: a cheap test before any regex
-    typical: dict[str, dict[str, Any]]
-    unlikely: dict[str, dict[str, Any]]
-    eur_rates: dict[str, float]
-    small_eur: float
-    large_eur: float
-    light_regime: frozenset[str]
-    typical_words: dict[str, re.Pattern[str]]
-    unlikely_words: dict[str, re.Pattern[str]]
-
-
-@lru_cache(maxsize=1)
-def rules() -> _Rules:
-    lexicon = yaml.safe_load((DATA / "lexicon.yaml").read_text(encoding="utf-8"))
-    sectors = yaml.safe_load((DATA / "sectors.yaml").read_text(encoding="utf-8"))
-    groups = []
-    every: list[str] = []
-    for name, spec in lexicon["groups"].items():
-        patterns = [p for lang in spec["patterns"].values() for p in lang]
-        negations = [p for lang in (lexicon.get("negations", {}).get(name) or {}).values() for p in lang]
-        groups.append(
-            _Group(
-                name=name,
-                weight=float(spec["weight"]),
-                decisive=bool(spec.get("decisive")),
-                pattern=_alternation(patterns),
-                negation=_alternation(negations) if negations else None,
-            )
-        )
-        every += patterns + negations
-    return _Rules(
-        version=f"rules-l{lexicon['version']}-s{sectors['version']}",
-        groups=tuple(groups),
-        anchors=tuple(sorted({_anchor(p) for p in every})),
-        typical=sectors["typical"],
-        unlikely=sectors["unlikely"],
-        eur_rates={k: float(v) for k, v in sectors["eur_rates"].items()},
-        small_eur=float(sectors["small_contract_eur"]),
-        large_eur=float(sectors["large_contract_eur"]),
-        light_regime=frozenset(codelist("cpv_social-service-cpv")),
-        typical_words=_word_patterns(sectors["typical"]),
-        unlikely_words=_word_patterns(sectors["unlikely"]),
-    )
-
-
-def _anchor(pattern: str) -> str:
-    """The longest run of literal characters that every match of ``pattern`` contains, lower-cased.
-
-    Python's regex engine tries each alternative at each position; a substring test in C is
-    some hundred times faster, and most texts contain none of the anchors at all.
-    """
-    best: list[str] = []
-    run: list[str] = []
-    for op, arg in re._parser.parse(pattern.lower()):  # type: ignore[attr-defined]
-        if op is re._constants.LITERAL:  # type: ignore[attr-defined]
-            run.append(chr(arg))
-            continue
-        best, run = max(best, run, key=len), []
-    best = max(best, run, key=len)
-    if len(best) < 3:
-        raise ValueError(f"lexicon pattern {pattern!r} has no literal of 3 or more characters to anchor it")
-    return "".join(best)
-
-
-def _alternation(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
-def _word_patterns(sectors: dict[str, dict[str, Any]]) -> dict[str, re.Pattern[str]]:
-    return {
-        name: re.compile(r"\b(?:" + "|".join(spec["words"]) + ")", re.IGNORECASE)
-        for name, spec in sectors.items()
-        if spec.get("words")
-    }
-
-
 def classifier_version() -> str:
     """Rules and text model together: a change to either re-judges what is stored."""
     m = textmodel.model()
@@ -181,7 +90,7 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
     reasons += _structured(tender)
     reasons += _text(tender, r)
     stated = any(x["code"] in ("text_reserved", "text_employment", "text_social_criteria") for x in reasons)
-    sector_reasons, kind, read = _sector_and_size(tender, r, text_model, stated)
+    sector_reasons, kind, read, named = _sector_and_size(tender, r, text_model, stated)
     reasons += sector_reasons
     if any(x["code"] == "text_model" for x in reasons):
         # The model has read the whole text: a phrase the rules found counts again only when it decides.
@@ -213,12 +122,15 @@ def classify(tender: Tender, *, text_model: textmodel.TextModels | None = None) 
     label = "suitable" if score >= SUITABLE else "possible" if score >= POSSIBLE else "unlikely"
     reasons.sort(key=lambda x: (not x.get("decisive"), -abs(x["weight"])))  # what decides comes first
     return Assessment(
-        id=tender.id, score=score, label=label, reasons=reasons, sectors=_bought(tender, r, read, reasons)
+        id=tender.id, score=score, label=label, reasons=reasons, sectors=_bought(tender, r, read, named, reasons)
     )
 
 
-def _bought(tender: Tender, r: _Rules, read: dict[str, float], reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The typical sectors a tender buys, as ``Assessment.sectors`` keeps them."""
+def _bought(
+    tender: Tender, r: _Rules, read: dict[str, float], named: list[str], reasons: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The typical sectors a tender buys, as ``Assessment.sectors`` keeps them; ``named``: the
+    sectors the title's words name (``sectors_named``), when the models read it."""
     out: dict[str, dict[str, Any]] = {}
     for code in tender.all_cpv:
         found = _sector([code], r.typical)
@@ -226,11 +138,11 @@ def _bought(tender: Tender, r: _Rules, read: dict[str, float], reasons: list[dic
             out[found[0]] = {"sector": found[0], "by": "cpv", "value": code}
     if tender.all_cpv:
         return list(out.values())
-    for p, sector in sorted(((p, s) for s, p in read.items() if sector_kind(s) == "typical" and p >= SECTOR_KEPT),
-                            reverse=True):  # fmt: skip
+    likely = [(p, sector) for sector, p in read.items() if p >= SECTOR_KEPT and sector_kind(sector) == "typical"]
+    for p, sector in sorted(likely, reverse=True):
         out[sector] = {"sector": sector, "by": "text", "probability": round(p, 3)}
     if read or textmodel.model() is None:  # the word lists alone only when no sector model read the words
-        for sector in sectors_named(tender.title or "", read):
+        for sector in named if read else sectors_named(tender.title or ""):
             out[sector] = {"sector": sector, "by": "words", "quote": _quote(tender.title or "")} | (
                 {"probability": out[sector]["probability"]} if sector in out else {}
             )
@@ -345,19 +257,20 @@ def _has_anchor(text: str, anchors: tuple[str, ...]) -> bool:
 
 def _sector_and_size(
     tender: Tender, r: _Rules, text_model: textmodel.TextModels | None, stated: bool = False
-) -> tuple[list[dict[str, Any]], str | None, dict[str, float]]:
+) -> tuple[list[dict[str, Any]], str | None, dict[str, float], list[str]]:
     """The reasons of sector and size; the kind of work: "typical", "unlikely", "care", "other",
     or None when nothing says what is bought; and the sector model's probabilities when it read
     the words. ``stated``: the words state a reservation, an employment requirement or social criteria."""
     reasons: list[dict[str, Any]] = []
     read: dict[str, float] = {}
+    named: list[str] = []
     codes = tender.all_cpv
     # CPV codes are the better evidence; the words count only when there are none: read by the
     # learned text models when there are some, else by the sector word lists.
     models = (text_model or textmodel.model()) if not codes else None
     kind: str | None
     if models is not None:
-        model_reasons, read = _model_reasons(tender, models, stated)
+        model_reasons, read, named = _model_reasons(tender, models, stated)
         reasons += model_reasons
         kind = reasons[0]["kind"] if reasons else None
     else:
@@ -377,25 +290,7 @@ def _sector_and_size(
                                value=f"{tender.estimated_value:.0f} {tender.currency}"))  # fmt: skip
     if typical and len(tender.lots) >= 3:
         reasons.append(_reason("divided_in_lots", DIVIDED_IN_LOTS, field="lots", value=len(tender.lots)))
-    return reasons, kind, read
-
-
-def sector_of(code: str) -> tuple[str, str]:
-    """What a CPV code says is bought, as the rules read it: (kind, sector); kind is "typical",
-    "unlikely", "care" (a light-regime social service) or "other". The sector model learns these."""
-    r = rules()
-    for kind, sectors in (("typical", r.typical), ("unlikely", r.unlikely)):
-        found = _sector([code], sectors)
-        if found:
-            return kind, found[0]
-    return ("care", "care") if code in r.light_regime else ("other", "other")
-
-
-@lru_cache(maxsize=64)
-def sector_kind(sector: str) -> str:
-    """The kind of work a sector of the sector model is: "typical", "unlikely", "care" or "other"."""
-    r = rules()
-    return "typical" if sector in r.typical else "unlikely" if sector in r.unlikely else sector
+    return reasons, kind, read, named
 
 
 def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[dict[str, Any]]) -> str | None:
@@ -427,7 +322,7 @@ def _sector_reasons(tender: Tender, codes: list[str], r: _Rules, reasons: list[d
 
 def _model_reasons(
     tender: Tender, models: textmodel.TextModels, stated: bool = False
-) -> tuple[list[dict[str, Any]], dict[str, float]]:
+) -> tuple[list[dict[str, Any]], dict[str, float], list[str]]:
     """What the words say is bought (the sector model) and how they read (the judgement model),
     as one reason quoting the sentence that says most; the kind of work goes with it. Beside it,
     the sector model's probabilities (empty when there is none).
@@ -444,11 +339,11 @@ def _model_reasons(
                ("description", lot.description)) if t]  # fmt: skip
     sentences = [(name, part) for name, text in fields for part in SENTENCE.split(text) if part.strip()]
     if not sentences:
-        return [], {}
+        return [], {}, []
     parts = [part for _, part in sentences]
     judged, read = models.read(parts, textmodel.features("\n".join(parts)))
     if read is None:  # only the judgement model: its verdict as it stands
-        return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)], {}
+        return [_verdict(judged.label, judged.probabilities, sentences[judged.strongest], models, None, None)], {}, []
     plain = [part for part in parts if not _social(part)] if stated else parts
     if models.sector is not None and plain and len(plain) < len(parts):
         # A sentence of social requirements says nothing of what is bought ("praktikplatser" is
@@ -501,17 +396,22 @@ def _model_reasons(
         kind, label = "unlikely", "unlikely"
     elif mass["care"] >= DECIDED:
         kind, label = "care", "possible"
-    elif mass["typical"] + mass["care"] >= FLAG or judged.label != "unlikely":
+    elif mass["typical"] + mass["care"] >= UNDECIDED:
         kind, label = "undecided", "possible"
     else:
         kind, label = ("other" if mass["other"] >= DECIDED else "undecided"), "unlikely"
+    named = sectors_named(tender.title or parts[0], read.probabilities)
+    if label == "unlikely" and "goods" not in said and named:
+        # The title names typical work in its own words ("Flyttjänster", "Slåttertjänster"), and
+        # nothing says goods, works or IT: worth a look, whatever the models' odds.
+        kind, label, sector = "typical", "possible", named[0]
     if stated and label == "unlikely":
         label = "possible"  # a supply, works or IT with social requirements: worth a look (README, "possible")
     if kind == "undecided" and sector_kind(read.label) == "unlikely" and read.probabilities[read.label] >= DECIDED:
         kind = "unlikely"  # works or IT most likely, not sure enough to penalise: an employment clause is capped
     strongest = judged.strongest if label == "suitable" else read.strongest
     verdict = _verdict(label, probabilities, sentences[strongest], models, kind, (sector, read.probabilities[sector]))
-    return [verdict, *(_signal_reason(s) for s in signals)], read.probabilities
+    return [verdict, *(_signal_reason(s) for s in signals)], read.probabilities, named
 
 
 BARE_TITLE = 4  # words: "Fönsterputs", "Entrémattor, hyra och tvätt", "Hot meals delivery service"
@@ -571,25 +471,6 @@ def _verdict(label: str, probabilities: dict[str, float], where: tuple[str, str]
     if probability < max(probabilities.values()):
         out["by_rules"] = True  # the rules read the words past the models' odds: a digest shows no odds then
     return out
-
-
-def _sector(codes: list[str], sectors: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
-    for code in codes:
-        for name, spec in sectors.items():
-            if any(code.startswith(prefix) for prefix in spec["cpv"]):
-                return name, code
-    return None
-
-
-def sectors_named(text: str, read: dict[str, float] | None = None) -> list[str]:
-    """The typical sectors whose words (``data/sectors.yaml``) a text holds, in the file's order;
-    none when the words name goods first ("Städmaskiner") or the sector model reads works, IT and
-    the like (``read``: its probabilities), as "Reparation av bro" or "Ombyggnad av tvättstuga"."""
-    if scale.goods([("title", text)]) is not None:
-        return []
-    if read and sum(p for s, p in read.items() if sector_kind(s) == "unlikely") >= DECIDED:
-        return []
-    return [name for name, pattern in rules().typical_words.items() if pattern.search(text)]
 
 
 def _sector_words(tender: Tender, words: dict[str, re.Pattern[str]]) -> tuple[str, str, str] | None:

@@ -135,7 +135,7 @@ def real_titles(split: Split) -> list[RealTitle]:
     import gzip
     import io
 
-    from matching.classify import sector_of
+    from matching.rules import sector_of
 
     out = []
     with io.StringIO(gzip.decompress(UHM_FILE.read_bytes()).decode("utf-8")) as f:
@@ -190,7 +190,7 @@ def sector_labels(part: str, path: Path | None = None) -> dict[str, frozenset[st
     no verdict and no model (see data/README.md)."""
     import csv
 
-    from matching.classify import rules
+    from matching.rules import rules
 
     path = path or SECTOR_LABELS_FILE
     known = set(rules().typical)
@@ -208,7 +208,7 @@ def sector_labels(part: str, path: Path | None = None) -> dict[str, frozenset[st
 
 def notices_by_sector(split: Split) -> list[tuple[Tender, str, str]]:
     """Real TED notices of this split with a main CPV code: (notice, its words, its sector)."""
-    from matching.classify import sector_of
+    from matching.rules import sector_of
     from scrapers.notices import iter_path
 
     out = []

@@ -288,7 +288,7 @@ def choose_sector_threshold(out: Path = THRESHOLD_FILE) -> dict[str, Any]:
     over the typical sectors, and whether the sector word lists (``data/sectors.yaml``) join the
     model; its precision and recall beside it. A title may pass for several sectors.
     """
-    from matching.classify import sector_kind, sectors_named
+    from matching.rules import sector_kind, sectors_named
 
     truth = sector_labels("choice")
     texts, sectors, groups, weights = sector_data()

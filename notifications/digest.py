@@ -22,7 +22,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from matching.classify import rules
+from matching.rules import rules
 from matching.scale import name as sign_name
 from matching.subscriptions import Subscriber
 from notifications import readable
@@ -78,6 +78,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "expected": "Väntas annonseras",
         "planned_note": "Upphandlingen är planerad, ännu inte annonserad.",
         "wants_to_hear": "Köparen vill gärna höra av leverantörer som är intresserade redan nu.",
+        "uncertain": "Osäker bransch: orden säger inte tydligt vad som köps; du har bett om sådana upphandlingar.",
         "expired": "Sista anbudsdag har passerat",
         "expired_note": "Sista anbudsdag har passerat: det går inte längre att lämna anbud.",
         "passed": "passerad",
@@ -125,6 +126,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "expected": "Expected to be advertised",
         "planned_note": "This procurement is planned, not yet advertised.",
         "wants_to_hear": "The buyer would like to hear from interested suppliers now.",
+        "uncertain": "Sector uncertain: the words do not clearly say what is bought; you asked for such tenders.",
         "expired": "Deadline passed",
         "expired_note": "Deadline passed: bids can no longer be made.",
         "passed": "passed",
@@ -333,13 +335,15 @@ class _Shown:
     feedback: str = ""
     interest: str = ""  # a buyer's own notice: the enterprise can tell the buyer it is interested
     planned: bool = False  # a planned procurement: the interest link says the buyer wants to hear
+    uncertain: bool = False  # its sector is uncertain for this profile, which asked for such tenders
 
 
-def _block(item: Assessed, language: str, links: DigestLinks | None, today: date, timezone: str) -> _Shown:
+def _block(item: Assessed, language: str, links: DigestLinks | None, today: date, timezone: str,
+           uncertain: bool = False) -> _Shown:  # fmt: skip
     """A tender's cached block and, apart from it, this subscriber's links for the template to fill in."""
     html, text = _BLOCKS.get(item, language, today, timezone)
     if links is None:
-        return _Shown(html, text, planned=is_planned(item.tender))
+        return _Shown(html, text, planned=is_planned(item.tender), uncertain=uncertain)
     tender = item.tender
     tender_id, token = quote(tender.id, safe=":"), quote(links.feedback_token)
     own = tender.source.startswith("buyer:")  # the tender page offers "interested" for a buyer's own notice
@@ -352,7 +356,13 @@ def _block(item: Assessed, language: str, links: DigestLinks | None, today: date
         if own and tender.status != "withdrawn"
         else "",
         is_planned(tender),
+        uncertain,
     )
+
+
+def _uncertain(subscriber: Subscriber, item: Assessed) -> bool:
+    """Sent only because the profile asks for tenders whose sector is uncertain (``sector_uncertain``)."""
+    return subscriber.sector_uncertain and subscriber.sector_fit(item.tender, item.sectors) == "uncertain"
 
 
 def _row(item: Assessed, language: str, today: date, timezone: str) -> dict[str, Any]:
@@ -435,7 +445,8 @@ def render_digest(
     ]
     sections = [(title, group) for title, group in sections if group]
     rendered = [
-        (title, [_block(item, language, links, today, timezone) for item in group]) for title, group in sections
+        (title, [_block(item, language, links, today, timezone, _uncertain(subscriber, item)) for item in group])
+        for title, group in sections
     ]
     org = one_line(subscriber.organisation)
     n_planned = sum(1 for i in ranked if i.tender.status != "withdrawn" and is_planned(i.tender))

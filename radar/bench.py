@@ -14,7 +14,6 @@ import platform
 import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -22,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,8 @@ from lxml import etree
 from matching.classify import classify
 from matching.subscriptions import Subscriber, match_all
 from notifications.digest import clear_block_cache, render_digest
+from radar.bench_rows import Row, table
+from radar.hostile_tables import hostile_tables_case
 from radar.pipeline import collect, judge
 from scrapers.notices import parse_document
 from scrapers.sources import NoticeFiles
@@ -43,26 +44,6 @@ from tenders.store import Assessed, Store, drop_schema, new_schema
 NOTICES = PROJECT_ROOT / "data" / "notices"  # real notices (data/README.md); tests/fixtures links to them
 SE_NUTS3 = ["SE110", "SE121", "SE122", "SE123", "SE124", "SE125", "SE211", "SE212", "SE213", "SE214", "SE221",
             "SE224", "SE231", "SE232", "SE311", "SE312", "SE313", "SE321", "SE322", "SE331", "SE332"]  # fmt: skip
-
-
-@dataclass
-class Row:
-    case: str
-    size: str
-    runs: list[float]
-    unit: str  # what one run's throughput counts, e.g. "notices"
-    count: float  # how many of ``unit`` one run handles
-    target: str = ""
-    verdict: str = ""
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.runs)
-
-    def rate(self) -> float:
-        return self.count / self.median if self.median else float("inf")
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -441,48 +422,6 @@ def hostile_text_case() -> Row:
     return row
 
 
-TABLE_PROBE = """
-import json, resource, sys, time
-from radar.hostile_tables import HOSTILE
-from radar.plans import PlanError, read_table
-name = sys.argv[1]
-data = HOSTILE[name]()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-start = time.perf_counter()
-try:
-    outcome = f"{len(read_table(data, 'plan.csv' if 'CSV' in name else 'plan.xlsx').rows)} rows read"
-except PlanError as exc:
-    outcome = "refused"
-print(json.dumps({"seconds": time.perf_counter() - start, "bytes": len(data), "outcome": outcome,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before}))
-"""
-
-
-def hostile_tables_case() -> Row:
-    """Each hostile upload (radar/hostile_tables.py) read as the plan page reads it, in a process of its own."""
-    from radar.hostile_tables import HOSTILE
-
-    results = {}
-    for name in HOSTILE:
-        out = subprocess.run([sys.executable, "-c", TABLE_PROBE, name], capture_output=True, text=True, check=True,
-                             cwd=PROJECT_ROOT)  # fmt: skip
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
-    biggest = max(r["bytes"] for r in results.values())
-    heaviest = max(results, key=lambda n: results[n]["peak_mb"])
-    slowest = max(results, key=lambda n: results[n]["seconds"])
-    peak, took = results[heaviest]["peak_mb"], results[slowest]["seconds"]
-    row = Row("hostile uploads", f"{len(results)} XLSX and CSV files of at most {biggest / 1e6:,.1f} MB",
-              [took], "files", 1)  # fmt: skip
-    refused = sum(r["outcome"] == "refused" for r in results.values())
-    row.note = (f"peak RSS {peak:,.0f} MB ({heaviest}; the bare process {results[heaviest]['before_mb']:,.0f} MB); "
-                f"slowest {took:,.2f} s ({slowest}); {refused} refused, the rest read")  # fmt: skip
-    row.target = "each < 300 MB and < 10 s, or refused"
-    row.verdict = "met" if peak < 300 and took < 10 else "missed"
-    row.extra = {name: {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
-                 for name, r in results.items()}  # fmt: skip
-    return row
-
-
 def scheduler_case() -> Row | None:
     """Written by the end-to-end scheduler test (tests/test_scheduler.py) among its artifacts, when it has run."""
     path = PROJECT_ROOT / "test-artifacts" / "scheduler.json"
@@ -522,16 +461,6 @@ def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{cpu}, {default_workers()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}")  # fmt: skip
-
-
-def table(rows: list[Row]) -> str:
-    lines = ["| case | size | runs | median | spread | throughput | target | verdict | notes |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    for r in rows:
-        spread = f"{min(r.runs):.3f}–{max(r.runs):.3f} s"
-        lines.append(f"| {r.case} | {r.size} | {len(r.runs)} | {r.median:.3f} s | {spread} | "
-                     f"{r.rate():,.0f} {r.unit}/s | {r.target} | {r.verdict} | {r.note} |")  # fmt: skip
-    return "\n".join(lines)
 
 
 @dataclass

@@ -312,6 +312,7 @@ def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
         "language": args.language, "regions": args.region, "sectors": args.sector, "cpv": args.cpv,
         "keywords": args.keyword, "exclude": args.exclude, "min_score": args.min_score,
         "frequency": args.frequency, "timezone": args.timezone, "send_hour": args.send_hour,
+        "sector_uncertain": args.sector_uncertain or None, "unplaced": args.unplaced or None,
     }  # fmt: skip
     sub = subscribe(settings, open_store(settings), {k: v for k, v in profile.items() if v not in (None, [])})
     print(f"{sub.key}: pending; a confirmation link was sent to {sub.email}")
@@ -404,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frequency", choices=("instant", "daily", "weekly"))
     p.add_argument("--timezone")
     p.add_argument("--send-hour", type=int)
+    p.add_argument(
+        "--sector-uncertain", action="store_true", help="also tenders whose words do not say clearly what is bought"
+    )
+    p.add_argument("--unplaced", action="store_true", help="also tenders that nothing places in a county")
     p.set_defaults(func=cmd_subscribe)
 
     p = sub.add_parser("subscribers", help="list subscribers; export or erase one subscriber's data")

@@ -11,9 +11,15 @@ All content is invented.
 from __future__ import annotations
 
 import io
+import json
 import struct
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterable
+
+from radar.bench_rows import Row
+from tenders.config import PROJECT_ROOT
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CONTENT_TYPES = (
@@ -226,3 +232,43 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "a broken zip": not_a_workbook,
     "a 4 MB CSV field": long_csv_field,
 }
+
+
+TABLE_PROBE = """
+import json, resource, sys, time
+from radar.hostile_tables import HOSTILE
+from radar.plans import PlanError, read_table
+name = sys.argv[1]
+data = HOSTILE[name]()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+start = time.perf_counter()
+try:
+    outcome = f"{len(read_table(data, 'plan.csv' if 'CSV' in name else 'plan.xlsx').rows)} rows read"
+except PlanError as exc:
+    outcome = "refused"
+print(json.dumps({"seconds": time.perf_counter() - start, "bytes": len(data), "outcome": outcome,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before}))
+"""
+
+
+def hostile_tables_case() -> Row:
+    """Each hostile upload (radar/hostile_tables.py) read as the plan page reads it, in a process of its own."""
+    results = {}
+    for name in HOSTILE:
+        out = subprocess.run([sys.executable, "-c", TABLE_PROBE, name], capture_output=True, text=True, check=True,
+                             cwd=PROJECT_ROOT)  # fmt: skip
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    biggest = max(r["bytes"] for r in results.values())
+    heaviest = max(results, key=lambda n: results[n]["peak_mb"])
+    slowest = max(results, key=lambda n: results[n]["seconds"])
+    peak, took = results[heaviest]["peak_mb"], results[slowest]["seconds"]
+    row = Row("hostile uploads", f"{len(results)} XLSX and CSV files of at most {biggest / 1e6:,.1f} MB",
+              [took], "files", 1)  # fmt: skip
+    refused = sum(r["outcome"] == "refused" for r in results.values())
+    row.note = (f"peak RSS {peak:,.0f} MB ({heaviest}; the bare process {results[heaviest]['before_mb']:,.0f} MB); "
+                f"slowest {took:,.2f} s ({slowest}); {refused} refused, the rest read")  # fmt: skip
+    row.target = "each < 300 MB and < 10 s, or refused"
+    row.verdict = "met" if peak < 300 and took < 10 else "missed"
+    row.extra = {name: {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
+                 for name, r in results.items()}  # fmt: skip
+    return row

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matching.classify import rules
+from matching.rules import rules
 from matching.subscriptions import Subscriber
 from tenders.model import Tender
 from tenders.store import EnterpriseRow

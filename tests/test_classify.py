@@ -126,8 +126,9 @@ def test_classification_and_digests_are_the_same_under_every_hash_seed() -> None
 def test_the_lexicons_anchors_let_almost_every_real_sentence_skip_the_regexes() -> None:
     """Each phrase's anchor is a literal tested before any regex; a common one ("work ") once sent
     every English sentence through the regexes and halved the scoring speed."""
-    from matching.classify import SENTENCE, _has_anchor, rules
+    from matching.classify import SENTENCE, _has_anchor
     from matching.labelled import notices_by_sector
+    from matching.rules import rules
 
     sentences = [s for split in ("training", "evaluation") for _, words, _ in notices_by_sector(split)
                  for s in SENTENCE.split(words) if s.strip()]  # fmt: skip

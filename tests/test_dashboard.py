@@ -199,6 +199,8 @@ def test_source_health_names_each_source(site: Settings) -> None:
     health = rows(c.get("/dashboard/sources?format=csv").text)
     assert {r["source"] for r in health} >= {"ted-samples", "dalarna-demo-feed", "awards-demo-dalarna"}
     assert all(r["status"] in ("ok", "stale", "failing", "never") for r in health)
+    by_source = {r["source"]: r for r in health}
+    assert by_source["dalarna-demo-feed"]["unplaced"] == "0" and int(by_source["dalarna-demo-feed"]["tenders"]) >= 3
 
 
 def test_the_blind_spot_window_is_the_coordinators_choice(site: Settings) -> None:

@@ -26,7 +26,7 @@ EXCEPTIONS = {
     ("matching.evaluate", "scrapers.notices"),
 }
 # Subscriber, the reason rules, the names of the size signs
-NOTIFICATIONS_MAY_READ = {"matching.classify", "matching.scale", "matching.subscriptions"}
+NOTIFICATIONS_MAY_READ = {"matching.classify", "matching.rules", "matching.scale", "matching.subscriptions"}
 
 
 def sources(*folders: str) -> Iterator[Path]:

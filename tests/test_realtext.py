@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from matching.classify import classify, sector_of
+from matching.classify import classify
 from matching.labelled import real_split_of, real_titles
+from matching.rules import sector_of
 from matching.textmodel import SECTOR_FILE, TextModel, TextModels, features, model
 from matching.train import FEEDBACK_WEIGHT, feedback_examples, real_label
 from tenders.model import Tender

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.classify import classify, rules
+from matching.classify import classify
+from matching.rules import rules
 from matching.scale import goods, read
 from notifications.digest import reason_text
 from tenders.model import Tender

@@ -217,9 +217,22 @@ def dashboard_router(ctx: Context) -> APIRouter:
         if request.query_params.get("format") == "csv":
             return csv_response(
                 "sources.csv",
-                ["source", "status", "last_run", "new", "changed", "errors", "last_error"],
+                ["source", "status", "last_run", "new", "changed", "errors", "tenders", "unplaced", "last_error"],
                 [
-                    [r[k] for k in ("source", "status", "last_run", "new", "changed", "errors", "last_error")]
+                    [
+                        r[k]
+                        for k in (
+                            "source",
+                            "status",
+                            "last_run",
+                            "new",
+                            "changed",
+                            "errors",
+                            "tenders",
+                            "unplaced",
+                            "last_error",
+                        )
+                    ]
                     for r in rows
                 ],
             )
@@ -365,9 +378,11 @@ def _source_rows(ctx: Context) -> list[dict[str, Any]]:
     except SourcesFileError:
         states = freshness({}, ctx.store)  # the file is broken: still show what ran
     health = ctx.store.source_health()
+    unplaced = ctx.store.unplaced_by_source()
     rows = []
     for state in states:
         run = health[state.source].last_run if state.source in health else None
+        n_unplaced, n_tenders = unplaced.get(state.source, (0, 0))
         rows.append(
             {
                 "source": state.source,
@@ -376,6 +391,8 @@ def _source_rows(ctx: Context) -> list[dict[str, Any]]:
                 "new": run.new if run else 0,
                 "changed": run.changed if run else 0,
                 "errors": run.errors if run else 0,
+                "unplaced": n_unplaced,
+                "tenders": n_tenders,
                 "last_error": (run.last_error if run and run.errors else "") or "",
                 "detail": state.detail,
             }

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from matching.classify import rules
+from matching.rules import rules
 from matching.subscriptions import SubscriberError, parse_subscriber
 from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text, still_open
@@ -313,6 +313,8 @@ def _profile(form: Any) -> dict[str, Any]:
         "exclude": _split(form.get("exclude")),
         "frequency": str(form.get("frequency") or "daily"),
         "language": str(form.get("language") or "sv"),
+        "sector_uncertain": form.get("sector_uncertain") == "1" or None,
+        "unplaced": form.get("unplaced") == "1" or None,
     }
     if score:
         try:
@@ -336,4 +338,6 @@ def _values(profile: dict[str, Any]) -> dict[str, Any]:
         "min_score": round(float(score) * 100) if isinstance(score, int | float) else score,
         "frequency": profile.get("frequency", "daily"),
         "language": profile.get("language", "sv"),
+        "sector_uncertain": bool(profile.get("sector_uncertain")),
+        "unplaced": bool(profile.get("unplaced")),
     }

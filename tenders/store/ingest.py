@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select
 
 from tenders.store.catalogue import UpsertResult
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import DocumentRow, SourceRunRow, utcnow
+from tenders.store.tables import DocumentRow, SourceRunRow, TenderRow, utcnow
 
 
 @dataclass(slots=True)
@@ -89,6 +89,18 @@ class IngestMixin(StoreBase):
             for source, count in runs:
                 out[source].runs = count
         return out
+
+    def unplaced_by_source(self) -> dict[str, tuple[int, int]]:
+        """Per source: (Swedish tenders, or of no stated country, that nothing places in a county;
+        all its tenders). An unplaced tender reaches only whole-country profiles and those that ask."""
+        from sqlalchemy import case
+
+        unplaced = TenderRow.county.is_(None) & (TenderRow.buyer_country.is_(None) | (TenderRow.buyer_country == "SE"))
+        query = select(TenderRow.source, func.sum(case((unplaced, 1), else_=0)), func.count()).group_by(
+            TenderRow.source
+        )
+        with self.session() as session:
+            return {source: (int(n or 0), int(total)) for source, n, total in session.execute(query)}
 
     def recent_runs(self, limit: int = 10) -> list[SourceRunRow]:
         with self.session() as session:
