@@ -5,7 +5,22 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: setup system-deps demo test lint typecheck pytest test-future bench profile-ingest airflow airflow-celery clean
+.PHONY: help setup system-deps demo test lint typecheck pytest test-future bench profile-ingest airflow airflow-celery clean
+
+help:
+	@echo "make demo            set up, then run the whole pipeline once on the bundled notices (digests in var/outbox)"
+	@echo "make test            set up, lint, type-check and run every test (about 18 minutes on 2 cores)"
+	@echo "make test-future     the suite once more with the project's clock a year ahead (CI runs it after make test)"
+	@echo "make lint            ruff check and ruff format --check"
+	@echo "make typecheck       mypy, strict"
+	@echo "make pytest          the tests only"
+	@echo "make bench           the benchmark: prints the table and writes docs/benchmarks.md"
+	@echo "make profile-ingest  where the ingest spends its time (py-spy), into var/"
+	@echo "make airflow         Airflow 3 standalone with the project's DAGs"
+	@echo "make airflow-celery  the production shape on this machine: CeleryExecutor, PostgreSQL, Redis"
+	@echo "make setup           the virtual environment from the lock file (.venv)"
+	@echo "make system-deps     Debian's packages the tests need (Chromium, Dovecot, Pango, poppler-utils)"
+	@echo "make clean           remove var/ and the caches"
 
 $(UV):
 	$(PYTHON) -m venv .tools

@@ -125,10 +125,10 @@ def test_components_share_their_secrets_and_the_dags_start_unpaused() -> None:
                           ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_FERNET_KEY")):  # fmt: skip
         assert {s["environment"][key] for s in services.values()} == {f"${{{variable}:?set {variable}}}"}, key
     assert {s["environment"]["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] for s in services.values()} == {"false"}
-    # The admin password is kept where the README says to read it: in the shared var volume.
+    # The admin password is kept where docs/operations.md says to read it: in the shared var volume.
     passwords = services["airflow-apiserver"]["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
     assert passwords.startswith("/opt/tender-radar/var/")
-    assert passwords in (PROJECT / "README.md").read_text()
+    assert passwords in (PROJECT / "docs" / "operations.md").read_text()
 
 
 def test_mailpit_catches_the_mail_in_the_development_profile() -> None:
