@@ -14,9 +14,13 @@
 - **How long**: ``timeout`` per read and ``deadline`` for the whole request, so a server
   dripping a byte every few seconds is dropped; ``Retry-After`` is honoured up to
   ``max_retry_after`` (beyond that the source fails for this run; the scheduler tries later).
+  A 429 without Retry-After waits out the window its body states ("12 request limit in 2
+  minute exceeded": 120 s) or ``rate_window`` seconds, else the usual backoff. A service that
+  throttles with 403 (Contracts Finder) says so with ``throttle_403`` (seconds to wait).
 - **Retries**: only what a retry can fix (429, 5xx, a dropped connection) is tried again,
   ``attempts`` times in all, with backoff. Any other 4xx is tried once. A 2xx other than
-  200/206, an ``x-amzn-waf-action`` header, or (where the caller says what it expects) an
+  200/206, an ``x-amzn-waf-action`` header whatever the status (AWS WAF's CAPTCHA answers 405),
+  or (where the caller says what it expects) an
   empty or wrong-kind body is a bot challenge, not content: it is not asked again at once but
   raised as a retryable, *blocked* SourceError, and the source decides when to stop.
 """
@@ -177,6 +181,8 @@ class PoliteClient:
     backoff: float = 1.0  # seconds before the second try; doubled after each
     max_bytes: int = MAX_BYTES
     max_retry_after: float = MAX_RETRY_AFTER
+    rate_window: float | None = None  # seconds a 429 without Retry-After waits (else the window its body states)
+    throttle_403: float | None = None  # seconds a 403 waits, for a service that throttles with 403
     allow_private: bool = False
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -436,16 +442,21 @@ class PoliteClient:
     ) -> Response:
         status = raw.status_code
         headers = httpx.Headers(raw.headers)  # looked up without regard to case, as HTTP says
+        action = raw.headers.get(CHALLENGE_HEADER)
+        if action or (200 < status < 300 and status != 206):  # before the status: AWS WAF's CAPTCHA is a 405
+            raise _RetryError(f"answered {status}" + (f" with {CHALLENGE_HEADER}: {action}" if action else "")
+                         + ", a bot challenge, not content", challenge=True)  # fmt: skip
         if status == 304:
             return Response(url, 304, b"", headers)
         if status == 429 or status >= 500:
-            raise _RetryError(f"answered {status}", _retry_after(raw.headers.get("Retry-After")))
+            wait = _retry_after(raw.headers.get("Retry-After"))
+            if wait is None and status == 429:  # a count per window without Retry-After: wait the window out
+                wait = self.rate_window if self.rate_window is not None else _stated_window(raw)
+            raise _RetryError(f"answered {status}", wait)
+        if status == 403 and self.throttle_403 is not None:  # this service's way of saying "slow down"
+            raise _RetryError(f"answered 403 (its throttle: waiting {self.throttle_403:.0f} s)", self.throttle_403)
         if status >= 300:
             raise HTTPStatusError(self.source, f"{method} {url} answered {status} {raw.reason_phrase}", status)
-        if status not in (200, 206) or raw.headers.get(CHALLENGE_HEADER):
-            action = raw.headers.get(CHALLENGE_HEADER)
-            raise _RetryError(f"answered {status}" + (f" with {CHALLENGE_HEADER}: {action}" if action else "")
-                         + ", a bot challenge, not content", challenge=True)  # fmt: skip
         size = 0
         chunks: list[bytes] = []
         head = b""
@@ -476,6 +487,21 @@ def _expect(kind: str | None, head: bytes, size: int) -> None:
     ok = {"gzip": head.startswith(b"\x1f\x8b"), "xml": start.startswith(b"<"), "json": start[:1] in (b"{", b"[")}
     if not ok.get(kind, True):
         raise _RetryError(f"answered 200 with something else than {kind} ({head[:16]!r}...)", challenge=True)
+
+
+_WINDOW = re.compile(rb"(\d+) request limit in (\d+) minutes? exceeded", re.IGNORECASE)
+
+
+def _stated_window(raw: httpx.Response) -> float | None:
+    """The window a 429's body names: Find a Tender says "12 request limit in 2 minute exceeded"
+    and sends no Retry-After (open-contracting/kingfisher-collect issue #1215)."""
+    head = b""
+    for chunk in raw.iter_bytes():
+        head += chunk
+        if len(head) >= 1024:
+            break
+    found = _WINDOW.search(head[:1024])
+    return float(found.group(2)) * 60 if found else None
 
 
 def _retry_after(value: str | None) -> float | None:

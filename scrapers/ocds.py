@@ -12,12 +12,17 @@ voluntary, community and social enterprises) are kept as ``vcse``; both are read
 tender and on each lot. Places come from ``tender.items[].deliveryAddresses`` (and the
 tender's own, where a publisher puts them there); the UK's nations as a country name
 ("England", "Wales", "Scotland", "Northern Ireland") are GB.
+
+A ``region`` is a place only when it is a NUTS code or a name in ``UK_REGIONS``: Contracts
+Finder writes region names ("North East"), and the first two letters of a name are no country
+("North East" is not Norway). Any other name leaves the tender unplaced.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import ocdsmerge
@@ -31,6 +36,14 @@ log = logging.getLogger(__name__)
 RESERVED = {"shelteredWorkshop": "res-ws", "publicServiceMissionOrganization": "res-pub-ser"}
 VCSE_RESERVED = "smeVcse"  # UK: reserved to small and medium enterprises and VCSEs
 UK_NATIONS = frozenset({"england", "wales", "scotland", "northern ireland", "great britain", "united kingdom", "uk"})
+# The UK's twelve NUTS 1 regions by name (NUTS 2016; the list "NUTS statistical regions of the
+# United Kingdom", Wikipedia, after Eurostat and the ONS). Only these names are mapped.
+UK_REGIONS = {
+    "north east": "UKC", "north west": "UKD", "yorkshire and the humber": "UKE", "east midlands": "UKF",
+    "west midlands": "UKG", "east of england": "UKH", "london": "UKI", "south east": "UKJ", "south west": "UKK",
+    "wales": "UKL", "scotland": "UKM", "northern ireland": "UKN",
+}  # fmt: skip
+_NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
 # No schema is fetched (no network at run time): without one, ocdsmerge merges objects key by
 # key and arrays of objects by their ``id``, which is what releases of one procedure need.
 _MERGER = ocdsmerge.Merger(merge_rules={})
@@ -91,7 +104,7 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
     items = [item for item in tender.get("items") or [] if isinstance(item, dict)]
     addresses = [a for item in items for a in item.get("deliveryAddresses") or []]
     addresses += list(tender.get("deliveryAddresses") or [])
-    places = union([[str(a["region"]) for a in addresses if isinstance(a, dict) and a.get("region")]])
+    places = union([[c for a in addresses if isinstance(a, dict) and (c := nuts_code(a.get("region")))]])
     tags = [t for t in release.get("tag") or [] if t in TAGS]
     out = Tender(
         source=source,
@@ -103,8 +116,8 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
         language=(release.get("language") or None),
         buyer_name=buyer.get("name") or buyer_party.get("name"),
         buyer_org_id=((buyer_party.get("identifier") or {}).get("id")),
-        buyer_country=_country(address) or _country_from_nuts(address.get("region")),
-        buyer_nuts=address.get("region"),
+        buyer_country=_country(address) or _country_from_nuts(nuts_code(address.get("region"))),
+        buyer_nuts=nuts_code(address.get("region")),
         nuts=places,
         cpv_main=cpvs[0] if cpvs else None,
         cpv_additional=cpvs[1:],
@@ -174,6 +187,14 @@ def _winners(release: dict[str, Any], parties: dict[Any, dict[str, Any]]) -> lis
             if winner not in out:
                 out.append(winner)
     return out
+
+
+def nuts_code(region: Any) -> str | None:
+    """A NUTS code as given, a UK region's name as its code, anything else None (unplaced)."""
+    text = str(region or "").strip()
+    if _NUTS.match(text):
+        return text
+    return UK_REGIONS.get(" ".join(text.lower().split()))
 
 
 def _country_from_nuts(region: Any) -> str | None:

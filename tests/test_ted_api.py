@@ -149,6 +149,19 @@ def test_a_bot_challenge_stops_the_source_as_blocked_and_nothing_is_lost(setting
         assert collect("ted", store, s).new == 18
 
 
+def test_a_waf_captcha_405_is_a_challenge_too_and_stops_the_source(settings: Settings, tmp_path: Path) -> None:
+    """AWS WAF's CAPTCHA action answers 405 with x-amzn-waf-action: captcha. Read as an ordinary 4xx,
+    it reset the count of challenges in a row and the source asked for every notice."""
+    with fake_ted() as ted:
+        ted.challenge, ted.challenge_status = 1000, 405
+        s = replace(settings, sources_file=ted_source(tmp_path, ted.url, attempts="3"))
+        store = open_store(s)
+        with pytest.raises(SourceError, match="x-amzn-waf-action: captcha") as err:
+            collect("ted", store, s)
+        assert err.value.blocked and len(ted.asked("/en/notice/")) == 3
+        assert "~published-since" not in store.fingerprints("ted")
+
+
 def test_an_empty_or_cut_off_notice_is_asked_for_again_until_it_arrives_or_a_stated_number_of_tries(
     settings: Settings, tmp_path: Path
 ) -> None:

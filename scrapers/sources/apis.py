@@ -11,13 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import MappingProxyType
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from scrapers.eforms import ROOTS as EFORMS_ROOTS
 from scrapers.errors import ParseError, SourceError
+from scrapers.http import same_site
 from scrapers.notices import MAX_NOTICE_BYTES, Document, Unit, parse_document
 from scrapers.ocds import parse_ocds
 from scrapers.sources.base import Source
@@ -163,12 +164,67 @@ class OcdsApi(Source):
     The time since the last run is asked for in windows; a window that holds more than one
     page is split in two rather than followed by cursor (following ``links.next`` has been
     reported to lose rows), so every request is small and a failed window is retried alone.
-    Each window is one unit; the watermark moves to the end of the last window read in full.
+    A window of ``MIN_WINDOW`` that is still full is walked by its cursor (``links.next``), up to
+    ``MAX_PAGES`` pages: its first page alone would drop the rest. Each window is one unit; the
+    watermark moves to the end of the last window read in full.
+
+    The services' own limits (docs/sources.md, "Services' known limits") are the kind's
+    defaults, which a source's options override: Find a Tender allows 12 requests per 2 minutes,
+    so it is paced at one request per 10 s for the host, and its 429 (no Retry-After) waits out
+    the window its body names; its invalid JSON numbers are patched in the bytes before parsing,
+    as kingfisher-collect does (`` 000,`` to `` 0,``, ``1e9999`` to ``9999999``). Contracts Finder's
+    403 is its throttle (a 5-minute wait), and its bodies are read as ISO-8859-1.
     """
 
     kind: ClassVar[str] = "ocds"
     WATERMARK: ClassVar[str] = "~updated-to"
     MIN_WINDOW: ClassVar[timedelta] = timedelta(minutes=1)
+    MAX_PAGES: ClassVar[int] = 1_000
+
+    def service(self) -> str:
+        """``fts`` (Find a Tender), ``cf`` (Contracts Finder) or ``other``, by the endpoint's path."""
+        path = urlsplit(self.url or "").path.rstrip("/")
+        if path.endswith("/ocdsReleasePackages"):
+            return "fts"
+        return "cf" if path.endswith("/Published/Notices/OCDS/Search") else "other"
+
+    def http_defaults(self) -> dict[str, Any]:
+        if self.service() == "fts":
+            return {"min_interval": 10.0}  # 12 requests per 2 minutes (kingfisher-collect #1215)
+        if self.service() == "cf":
+            return {"throttle_403": 300.0}  # "no further requests ... until after 5 minutes"
+        return {}
+
+    def _package(self, body: bytes, where: str) -> tuple[bytes, dict[str, Any]]:
+        """The body as UTF-8 JSON with the service's known flaws mended, and the package it holds."""
+        encoding = str(self.options.get("encoding") or ("iso-8859-1" if self.service() == "cf" else "utf-8"))
+        if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            body = body.decode(encoding, "replace").encode()
+        if self.options.get("patch_numbers", self.service() == "fts"):
+            body = body.replace(b"1e9999", b"9999999").replace(b" 000,", b" 0,")  # kingfisher-collect #1270
+        try:
+            package = json.loads(body)
+        except ValueError as exc:
+            raise SourceError(self.name, f"{where} answered something else than JSON: {exc}") from None
+        if not isinstance(package, dict):
+            raise SourceError(self.name, f"{where} answered something else than a release package")
+        return body, package
+
+    def _rest_of_window(self, package: dict[str, Any]) -> list[Any]:
+        """The releases on the pages after the first of a window that cannot be narrowed further."""
+        assert self.url is not None
+        out: list[Any] = []
+        link = (package.get("links") or {}).get("next")
+        for _page in range(self.MAX_PAGES):
+            if not isinstance(link, str) or not link:
+                return out
+            following = urljoin(self.url, link)
+            if not same_site(following, self.url):
+                raise SourceError(self.name, f"links.next leads off the service: {following}")
+            _, page = self._package(self.client().get(following, expect="json").body, following)
+            out += page.get("releases") or []
+            link = (page.get("links") or {}).get("next")
+        raise SourceError(self.name, f"a one-minute window holds more than {self.MAX_PAGES} pages; not read")
 
     def units(self, known: Mapping[str, str] = MappingProxyType({})) -> Iterator[Unit | ParseError]:
         if not self.url:
@@ -181,6 +237,10 @@ class OcdsApi(Source):
         if end <= start:  # nothing new can have come (the APIs refuse an empty window)
             yield Unit(key=self.WATERMARK, fingerprint=_stamp(start), documents=lambda: iter(()))
             return
+        client = self.client()
+        if self.service() == "fts":  # the pace is the host's, whatever the number of sources
+            assert client.pacer is not None
+            client.pacer.floor(urlsplit(self.url).netloc, client.min_interval)
         pending = [(start, end)]
         done_until = start
         while pending:
@@ -196,23 +256,20 @@ class OcdsApi(Source):
                     **{str(k): str(v) for k, v in (self.options.get("params") or {}).items()},
                 }
             )
-            response = self.client().get(f"{self.url}?{query}")
-            try:
-                package = json.loads(response.body)
-            except ValueError as exc:
-                raise SourceError(self.name, f"{self.url} answered something else than JSON: {exc}") from None
+            response = client.get(f"{self.url}?{query}")
+            data, package = self._package(response.body, self.url)
             more = bool((package.get("links") or {}).get("next")) or len(package.get("releases") or []) > limit
             if more and high - low > self.MIN_WINDOW:
                 middle = low + (high - low) / 2
                 pending[:0] = [(low, middle), (middle, high)]  # keep the windows in time order
                 continue
             key = f"{_stamp(low)}/{_stamp(high)}"
-            earlier = self._earlier_releases(package.get("releases") or [])
-            data = response.body
-            if earlier:
-                data = json.dumps({**package, "releases": [*package.get("releases"), *earlier]}).encode()
+            releases = [*(package.get("releases") or []), *(self._rest_of_window(package) if more else [])]
+            earlier = self._earlier_releases(releases)
+            if earlier or len(releases) != len(package.get("releases") or []):
+                data = json.dumps({**package, "releases": [*releases, *earlier]}).encode()
             document = Document(origin=f"{self.url}?{query}", data=data, unit=key)
-            yield Unit(key=key, fingerprint=hashlib.sha256(response.body).hexdigest(),
+            yield Unit(key=key, fingerprint=hashlib.sha256(data).hexdigest(),
                        documents=partial(iter, [document]))  # fmt: skip
             done_until = high
         yield Unit(key=self.WATERMARK, fingerprint=_stamp(done_until), documents=lambda: iter(()))
@@ -235,11 +292,9 @@ class OcdsApi(Source):
         for ocid, seen in tags.items():
             if seen & {"planning", "tender"}:
                 continue  # the window holds the procedure's beginning
-            answer = self.client().get(str(template).format(ocid=quote(ocid, safe="")), expect="json")
-            try:
-                out += [r for r in json.loads(answer.body).get("releases") or [] if isinstance(r, dict)]
-            except (ValueError, AttributeError) as exc:
-                raise SourceError(self.name, f"the releases of {ocid} are not a release package: {exc}") from None
+            where = str(template).format(ocid=quote(ocid, safe=""))
+            _, package = self._package(self.client().get(where, expect="json").body, where)
+            out += [r for r in package.get("releases") or [] if isinstance(r, dict)]
         return out
 
     def _param(self, moment: datetime) -> str:

@@ -56,7 +56,7 @@ class Source:
         """One polite client per source run: robots.txt read once per origin, the pace kept per
         host across sources. The operator's contact (``TENDER_RADAR_CONTACT``) is required."""
         if self._client is None:
-            o = self.options
+            o = {**self.http_defaults(), **self.options}
             self._client = PoliteClient(
                 self.name,
                 contact=str(o.get("contact") or os.environ.get("TENDER_RADAR_CONTACT") or ""),
@@ -67,9 +67,16 @@ class Source:
                 backoff=float(o.get("backoff", 1.0)),
                 max_bytes=int(o.get("max_bytes", MAX_BYTES)),
                 max_retry_after=float(o.get("max_retry_after", MAX_RETRY_AFTER)),
+                rate_window=float(o["rate_window"]) if o.get("rate_window") is not None else None,
+                throttle_403=float(o["throttle_403"]) if o.get("throttle_403") is not None else None,
                 allow_private=o.get("allow_private") is True,
             )
         return self._client
+
+    def http_defaults(self) -> dict[str, Any]:
+        """The client options a kind knows its service needs (its pace, its throttle); the
+        source's own options in ``sources.yaml`` override them."""
+        return {}
 
     def _local_path(self) -> Path:
         if self.path is None:

@@ -5,12 +5,19 @@ Find a Tender as documented and measured (zebreus/tender-db, docs/research/uk-ft
 ``updatedFrom``, ``updatedTo``; any other parameter is a 400 naming the allowed ones; the times
 are ``YYYY-MM-DDTHH:MM:SS`` (19 characters, UK local time; a trailing ``Z`` is refused), both
 ends include their second, and ``updatedTo`` must be later than ``updatedFrom``. A full page
-carries ``links.next`` (a cursor). ``/api/1.0/ocdsReleasePackages/{ocid}`` lists every release
-of one procedure. 429 with Retry-After a given number of times.
+carries ``links.next``, an absolute URL with a ``cursor`` for the next page of the same window.
+``/api/1.0/ocdsReleasePackages/{ocid}`` lists every release of one procedure. Its limits as
+reported (open-contracting/kingfisher-collect issues #1215 and #1270): ``throttle`` requests are
+answered 429 with the body "12 request limit in 2 minute exceeded" and no Retry-After, and with
+``broken_numbers`` an amount of 0 is sent as `` 000,`` and one of -1 as ``1e9999`` (invalid or
+out-of-range JSON numbers).
 
 Contracts Finder (``/Published/Notices/OCDS/Search``) takes ``publishedFrom``, ``publishedTo``,
 ``stages``, ``limit`` (1-100) and ``cursor``. That it refuses other parameters with a 400 is
-this fake being stricter than anything documented.
+this fake being stricter than anything documented. Its bodies are ISO-8859-1 (as kingfisher-collect
+decodes them), and ``forbidden`` requests are answered 403, its throttle ("no further requests
+should be made until after 5 minutes", its API documentation as quoted by kingfisher-collect);
+the text of that 403's body is not known here, so the fake sends none.
 """
 
 from __future__ import annotations
@@ -38,7 +45,9 @@ _LOCAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
 class FakeOcds:
     releases: list[dict[str, Any]] = field(default_factory=list)
     page_limit: int = 100  # the most the server puts on a page, whatever ``limit`` says
-    throttle: int = 0
+    throttle: int = 0  # Find a Tender's 429s to answer first
+    forbidden: int = 0  # Contracts Finder's throttling 403s to answer first
+    broken_numbers: bool = False
     requests: list[dict[str, str]] = field(default_factory=list)  # the query of every answered window
     processes: list[str] = field(default_factory=list)  # ocids asked for one by one
     port: int = 0
@@ -66,22 +75,29 @@ def _handler(fake: FakeOcds) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _package(self, releases: list[dict[str, Any]], more: bool) -> None:
-            body = {"uri": self.path, "version": "1.1", "releases": releases,
-                    "links": {"next": f"{self.path}&cursor=abc"} if more else {}}  # fmt: skip
-            self._send(200, json.dumps(body).encode())
+        def _package(self, releases: list[dict[str, Any]], following: int | None) -> None:
+            path = re.sub(r"&cursor=[^&]*", "", self.path)
+            link = f"http://127.0.0.1:{fake.port}{path}&cursor={following}" if following is not None else None
+            body = {"uri": self.path, "version": "1.1", "releases": releases, "links": {"next": link} if link else {}}
+            if urlsplit(self.path).path == CF:  # Contracts Finder's bodies are ISO-8859-1
+                return self._send(200, json.dumps(body, ensure_ascii=False).encode("iso-8859-1", "replace"))
+            data = json.dumps(body).encode()
+            if fake.broken_numbers:
+                data = data.replace(b'"amount": 0,', b'"amount": 000,').replace(b'"amount": -1,', b'"amount": 1e9999,')
+            return self._send(200, data)
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
-            if fake.throttle:
+            if fake.throttle and url.path.startswith(FTS):
                 fake.throttle -= 1
-                return self._send(
-                    429, b"Rate limit of 12 exceeded. Please retry after 0 seconds.", {"Retry-After": "0"}
-                )
+                return self._send(429, b"12 request limit in 2 minute exceeded")
+            if fake.forbidden and url.path == CF:
+                fake.forbidden -= 1
+                return self._send(403, b"")
             if url.path.startswith(FTS + "/"):
                 ocid = url.path[len(FTS) + 1 :]
                 fake.processes.append(ocid)
-                return self._package([r for r in fake.releases if r["ocid"] == ocid], False)
+                return self._package([r for r in fake.releases if r["ocid"] == ocid], None)
             if url.path not in ALLOWED:
                 return self._send(404, b"not found")
             low_name, high_name = ALLOWED[url.path]
@@ -102,7 +118,9 @@ def _handler(fake: FakeOcds) -> type[BaseHTTPRequestHandler]:
             fake.requests.append(query)
             hits = [r for r in fake.releases if low <= datetime.fromisoformat(r["date"]) <= high]
             limit = min(int(query.get("limit", "100")), fake.page_limit)
-            return self._package(hits[:limit], len(hits) > limit)
+            start = int(query["cursor"]) if query.get("cursor", "").isdigit() else 0
+            following = start + limit if len(hits) > start + limit else None
+            return self._package(hits[start : start + limit], following)
 
     return Handler
 

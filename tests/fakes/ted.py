@@ -10,7 +10,9 @@
   (``/en/release-calendar/-/download/file/CSV/{year}``: issue number, date as D/M/YYYY).
 - Its web application firewall answers ``202`` with an empty body and
   ``x-amzn-waf-action: challenge`` to a User-Agent shaped like ``name/1.0 (+url)`` (as
-  reported by zebreus/tender-db), and to a given number of requests (``challenge``).
+  reported by zebreus/tender-db), and to a given number of requests (``challenge``). Its CAPTCHA
+  action answers ``405`` with ``x-amzn-waf-action: captcha`` instead (AWS WAF API reference,
+  CaptchaAction; ``challenge_status=405``).
 - 429 or 5xx with Retry-After a given number of times (``throttle``, ``errors``).
 - It records every request (path, User-Agent) so tests can count tries and check the pace.
 """
@@ -49,6 +51,7 @@ class FakeTed:
     throttle: int = 0  # answer 429 to this many requests first
     errors: list[int] = field(default_factory=list)  # statuses answered first, in order, to any request
     challenge: int = 0  # answer a bot challenge to this many notice or package requests
+    challenge_status: int = 202  # 202: the Challenge action (empty body); 405: the CAPTCHA action
     retry_after: str = "0"
     unavailable: set[str] = field(default_factory=set)  # found by the search, but their XML answers 404
     empty: set[str] = field(default_factory=set)  # their XML answers 200 with nothing
@@ -103,7 +106,9 @@ def _handler(fake: FakeTed) -> type[BaseHTTPRequestHandler]:
                 fake.on_request(self.path)
             if guarded and (fake.challenge > 0 or _BOT_SHAPED.match(agent)):
                 fake.challenge = max(0, fake.challenge - 1)
-                self._send(202, b"", "text/html", {"x-amzn-waf-action": "challenge"})
+                captcha = fake.challenge_status == 405
+                self._send(fake.challenge_status, b"<html>captcha</html>" if captcha else b"", "text/html",
+                           {"x-amzn-waf-action": "captcha" if captcha else "challenge"})  # fmt: skip
                 return True
             if fake.throttle > 0:
                 fake.throttle -= 1
