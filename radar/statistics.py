@@ -92,7 +92,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         yield from read_rows(path, str(path), BOUNDS)
     except TableError as exc:
-        raise StatisticsError(str(exc)) from None
+        raise StatisticsError(f"{exc.origin}: cannot be read as an XLSX or CSV export: {exc.reason}") from None
 
 
 def recognise(header: list[str], where: str) -> str:

@@ -36,6 +36,10 @@ _PROLOGUE_BYTES = 64 * 1024  # a DTD stands before the root element, and nothing
 class TableError(ValueError):
     """A file that cannot be read as a table, or breaks a bound; the message names the file."""
 
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(f"{origin}: {reason}")
+        self.origin, self.reason = origin, reason
+
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
@@ -63,17 +67,17 @@ def read_rows(data: bytes | Path, origin: str, bounds: Bounds) -> Iterator[Row]:
         try:
             data = data.read_bytes()
         except OSError as exc:
-            raise TableError(f"{origin}: cannot be read ({exc.strerror or exc})") from None
+            raise TableError(origin, f"cannot be read ({exc.strerror or exc})") from None
     rows = _xlsx(data, origin, bounds) if _is_zip(data, origin) else _csv(data, origin, bounds)
     count = 0
     for line, cells in rows:
         if line > bounds.max_lines:
-            raise TableError(f"{origin}: a row at line {line:,}, past the {bounds.max_lines:,} lines read at most")
+            raise TableError(origin, f"a row at line {line:,}, past the {bounds.max_lines:,} lines read at most")
         if not any(c not in (None, "") and str(c).strip() for c in cells):
             continue
         count += 1
         if count > bounds.max_rows + 1:  # the first is the header
-            raise TableError(f"{origin}: more than {bounds.max_rows:,} rows")
+            raise TableError(origin, f"more than {bounds.max_rows:,} rows")
         yield line, cells
 
 
@@ -87,21 +91,22 @@ def check_archive(data: bytes, origin: str, bounds: Bounds) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             if len(infos) > bounds.max_parts:
-                raise TableError(f"{origin}: {len(infos):,} parts in the workbook, more than {bounds.max_parts:,}")
+                raise TableError(origin, f"{len(infos):,} parts in the workbook, more than {bounds.max_parts:,}")
             for info in infos:
                 cap = _cap(info.filename, bounds)
                 if info.file_size > cap:
                     raise TableError(
-                        f"{origin}: part {info.filename} inflates to {info.file_size:,} bytes, "
-                        f"more than the {cap:,} read at most"
+                        origin,
+                        f"part {info.filename} inflates to {info.file_size:,} bytes, "
+                        f"more than the {cap:,} read at most",
                     )
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, info):
-                    raise TableError(f"{origin}: part {info.filename} declares a DTD, which no workbook does")
+                    raise TableError(origin, f"part {info.filename} declares a DTD, which no workbook does")
     except TableError:
         raise
     except Exception as exc:  # ruff: ignore[blind-except] - a hostile archive can fail in any of zipfile's ways
-        raise TableError(f"{origin}: not an XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise TableError(origin, f"not an XLSX workbook ({type(exc).__name__}: {exc})") from None
 
 
 def _cap(name: str, bounds: Bounds) -> int:
@@ -138,10 +143,10 @@ def _xlsx(data: bytes, origin: str, bounds: Bounds) -> Iterator[Row]:
         target = next((rel.target for _, rel in reader.parser.find_sheets()
                        if rel.target in reader.valid_files and "chartsheet" not in rel.Type), None)  # fmt: skip
     except Exception as exc:  # ruff: ignore[blind-except] - openpyxl raises whatever its parsers raise on a malformed part
-        raise TableError(f"{origin}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise TableError(origin, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     try:
         if target is None:
-            raise TableError(f"{origin}: the workbook has no worksheet")
+            raise TableError(origin, "the workbook has no worksheet")
         book = reader.wb
         cells = WorkSheetParser(None, reader.shared_strings, data_only=True, epoch=book.epoch,
                                 date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)  # fmt: skip
@@ -173,7 +178,7 @@ def _sheet_rows(source: Any, cells: Any, origin: str, bounds: Bounds) -> Iterato
             if event == "start":
                 stack.append(element)
                 if len(stack) > _MAX_DEPTH:
-                    raise TableError(f"{origin}: the worksheet nests deeper than {_MAX_DEPTH} elements")
+                    raise TableError(origin, f"the worksheet nests deeper than {_MAX_DEPTH} elements")
                 if element.tag == _ROW:
                     line = _row_number(element.get("r"), line, origin)
                     cells.row_counter, cells.col_counter, row = line, 0, {}
@@ -184,7 +189,7 @@ def _sheet_rows(source: Any, cells: Any, origin: str, bounds: Bounds) -> Iterato
                 cell = cells.parse_cell(element)
                 value = cell["value"]
                 if isinstance(value, str) and len(value) > bounds.max_cell_chars:
-                    raise TableError(f"{origin}: row {line:,} holds a cell of {len(value):,} characters, "
+                    raise TableError(origin, f"row {line:,} holds a cell of {len(value):,} characters, "
                                      f"more than the {bounds.max_cell_chars:,} a cell can hold")  # fmt: skip
                 if cell["column"] <= bounds.max_columns and value is not None:
                     row[cell["column"]] = value
@@ -199,14 +204,14 @@ def _sheet_rows(source: Any, cells: Any, origin: str, bounds: Bounds) -> Iterato
     except TableError:
         raise
     except Exception as exc:  # ruff: ignore[blind-except] - expat and openpyxl's cell reading fail in many ways on bad input
-        raise TableError(f"{origin}: row {line:,} cannot be read ({type(exc).__name__}: {exc})") from None
+        raise TableError(origin, f"row {line:,} cannot be read ({type(exc).__name__}: {exc})") from None
 
 
 def _row_number(given: str | None, previous: int, origin: str) -> int:
     if given is None:
         return previous + 1
     if not given.isdigit() or int(given) <= previous:
-        raise TableError(f"{origin}: row number {given[:20]!r} after row {previous:,}")
+        raise TableError(origin, f"row number {given[:20]!r} after row {previous:,}")
     return int(given)
 
 
@@ -214,13 +219,13 @@ def _csv(data: bytes, origin: str, bounds: Bounds) -> Iterator[Row]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TableError(f"{origin}: not UTF-8 text; save the CSV as UTF-8 (or send the XLSX)") from None
+        raise TableError(origin, "not UTF-8 text; save the CSV as UTF-8 (or send the XLSX)") from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     while True:
         try:  # a field over the csv module's limit (131,072 characters) is an error here, not a 500
             row = next(reader, None)
         except csv.Error as exc:
-            raise TableError(f"{origin}: line {reader.line_num + 1:,}: {exc}") from None
+            raise TableError(origin, f"line {reader.line_num + 1:,}: {exc}") from None
         if row is None:
             return
         yield reader.line_num, row[: bounds.max_columns]

@@ -99,7 +99,7 @@ def test_a_statistics_import_names_the_file_of_a_bomb(tmp_path: Path) -> None:
         read_export(bomb)  # its one header row is not an export's; the rows below are never padded
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(HOSTILE["a broken zip"]())
-    with pytest.raises(StatisticsError, match=r"broken\.xlsx: not an XLSX workbook"):
+    with pytest.raises(StatisticsError, match=r"broken\.xlsx: cannot be read as an XLSX or CSV export: not an XLSX"):
         read_export(broken)
 
 
