@@ -65,7 +65,7 @@ def test_a_rate_limited_lookup_is_asked_again_for_a_day_then_the_digest_is_unkno
 ) -> None:
     clock = MovingClock(monkeypatch)
     store = queued(settings)
-    with fake_sendgrid("accept_then_429", activity="rate_limited") as fake:
+    with fake_sendgrid("accept_then_500", activity="rate_limited") as fake:
         run(store, fake, settings)
         for _ in range(4):  # every few hours within the day: still unsure, never resent
             clock.advance(hours=5)
@@ -104,3 +104,19 @@ def test_a_digest_the_provider_did_not_take_is_sent_after_the_lookup_says_so(
         clock.advance(minutes=20)
         assert run(store, fake, settings)["sent"] == 0
     assert [len(ids) for ids in fake.accepted.values()] == [1] and status(store) == "sent"
+
+
+def test_a_digest_sendgrid_refused_with_429_is_sent_at_the_next_run_without_a_lookup(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 429 on send means not accepted (SendGrid's "Rate Limits" page): retried, never "unsure"."""
+    clock = MovingClock(monkeypatch)
+    store = queued(settings)
+    with fake_sendgrid("rate_limited") as fake:
+        first = run(store, fake, settings)
+        assert first["unsure"] == 0 and status(store) != "unsure"
+        fake.mode = "accept"
+        clock.advance(minutes=20)
+        assert run(store, fake, settings)["sent"] == 1
+        assert fake.lookups == 0 and [len(ids) for ids in fake.accepted.values()] == [1]
+    assert status(store) == "sent"

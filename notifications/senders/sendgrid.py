@@ -2,15 +2,24 @@
 
 The digest id travels as ``custom_args.digest_id`` (no personal data), so a digest can be
 found again at SendGrid (``find``) and its events tied back to the outbox. A send is tried again
-in the same call only when it never left; a 5xx, a 429 or a lost answer may come after SendGrid
-accepted the message, so it is left to the next run's lookup. Other 4xx mean the request itself
-is wrong, and retrying it unchanged would not help.
+in the same call only when it never left; a 5xx or a lost answer may come after SendGrid
+accepted the message, so it is left to the next run's lookup. A 429 is SendGrid refusing the
+request for the rest of its rate-limit period (its v3 "Rate Limits" page): not accepted, so it is
+sent again on a later run, without a lookup. Other 4xx mean the request itself is wrong, and
+retrying it unchanged would not help.
+
+The lookup (the Email Activity API) needs a paid add-on and allows 6 requests a minute (its API
+reference): lookups are paced at one per ``activity_interval`` (10 s) per account, and an
+account without the add-on (a 401 or 403) is said so once, in the log, and not asked again by
+this process.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from http.client import HTTPException
@@ -42,6 +51,11 @@ from notifications.senders.base import LookupUnavailableError, Message, SendErro
 from tenders import clock
 
 MAX_WAIT = 60.0  # seconds: a lookup waits this long at most for a rate limit's reset
+ACTIVITY_INTERVAL = 60.0 / 6  # the Email Activity API allows 6 requests a minute
+log = logging.getLogger(__name__)
+# Per account (host and key), for the whole process: when its last lookup was, and whether it lacks the add-on.
+_LAST_LOOKUP: dict[str, float] = {}
+_NO_ACTIVITY: dict[str, str] = {}
 
 
 class SendGridSender:
@@ -56,12 +70,17 @@ class SendGridSender:
         timeout: float = 30,
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        activity_interval: float = ACTIVITY_INTERVAL,
     ) -> None:
         self.client = SendGridAPIClient(api_key=api_key, host=host)
         self.client.client.timeout = timeout  # the library waits forever by default
         self.sandbox = sandbox
         self.attempts = attempts
         self.sleep = sleep
+        self.clock = clock
+        self.activity_interval = activity_interval
+        self._account = f"{host.rstrip('/')}#{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
 
     def build(self, message: Message) -> Mail:
         message.checked_addresses()
@@ -92,8 +111,9 @@ class SendGridSender:
         """One request that may reach SendGrid, never repeated here once it may have.
 
         Only a request that never left (no connection) is tried again in this call. An answer
-        that is lost (a timeout after sending), a 5xx or a 429 may follow acceptance: the digest
-        goes back to the store as "may have been sent", and the next run looks it up first.
+        that is lost (a timeout after sending) or a 5xx may follow acceptance: the digest goes
+        back to the store as "may have been sent", and the next run looks it up first. A 429 was
+        not accepted: retryable, and the run stops sending (``rate_limited``).
         """
         body = self.build(message).get()
         for attempt in range(1, self.attempts + 1):
@@ -102,11 +122,11 @@ class SendGridSender:
             except HTTPError as exc:
                 status = int(getattr(exc, "status_code", 0))
                 detail = _text(getattr(exc, "body", b""))
-                if status == 429 or status >= 500:
-                    raise SendError(
-                        f"SendGrid answered {status}: {detail}", retryable=True, maybe_sent=True,
-                        rate_limited=status == 429,
-                    ) from exc  # fmt: skip
+                if status == 429:  # refused for the rest of the rate-limit period: not accepted
+                    raise SendError(f"SendGrid answered 429, not accepted: {detail}", retryable=True,
+                                    rate_limited=True) from exc  # fmt: skip
+                if status >= 500:
+                    raise SendError(f"SendGrid answered {status}: {detail}", retryable=True, maybe_sent=True) from exc
                 raise SendError(f"SendGrid answered {status}: {detail}", retryable=False) from exc
             except URLError as exc:  # raised before the request was out: SendGrid has nothing
                 if attempt == self.attempts:
@@ -140,23 +160,31 @@ class SendGridSender:
         listed only some minutes after it was accepted, so the caller trusts "not there" only for
         a message tried long enough ago (``radar.delivery``).
         """
+        refused = _NO_ACTIVITY.get(self._account)
+        if refused:  # said once already: asking again would only be refused again
+            raise LookupUnavailableError(refused, permanent=True)
         query = quote(f"unique_args['digest_id']=\"{key}\"")
         for attempt in range(1, self.attempts + 1):
+            self._pace()
             try:
                 response = self.client.client._(f"messages?limit=1&query={query}").get()
             except HTTPError as exc:
                 status = int(getattr(exc, "status_code", 0))
                 wait = self._wait_for(status, getattr(exc, "headers", None), attempt)
                 if status in (401, 403):
-                    raise LookupUnavailableError(
-                        f"SendGrid refuses the Email Activity API ({status}): the account needs its add-on and a key"
-                        " allowed to read it", permanent=True,
-                    ) from exc  # fmt: skip
+                    reason = (
+                        f"SendGrid refuses the Email Activity API ({status}): the account needs its paid add-on and"
+                        " a key allowed to read it; a digest whose sending is in doubt cannot be looked up"
+                    )
+                    _NO_ACTIVITY[self._account] = reason
+                    log.warning("%s", reason)
+                    raise LookupUnavailableError(reason, permanent=True) from exc
                 if wait is None or attempt == self.attempts:
                     raise LookupUnavailableError(
                         f"SendGrid cannot say now whether digest {key} was sent ({status})", rate_limited=status == 429
                     ) from exc
                 self.sleep(wait)
+                _LAST_LOOKUP.pop(self._account, None)  # the wait was longer than the pace
                 continue
             except (OSError, HTTPException) as exc:
                 if attempt == self.attempts:
@@ -169,6 +197,15 @@ class SendGridSender:
                 raise LookupUnavailableError(f"SendGrid's Email Activity answer is not a message list: {exc}") from exc
             return str(messages[0].get("msg_id")) if messages else None
         raise LookupUnavailableError("SendGrid: no lookup made")  # attempts < 1
+
+    def _pace(self) -> None:
+        """At most one Email Activity request per ``activity_interval`` per account, in this process."""
+        last = _LAST_LOOKUP.get(self._account)
+        if last is not None:
+            gap = self.activity_interval - (self.clock() - last)
+            if gap > 0:
+                self.sleep(min(gap, self.activity_interval))
+        _LAST_LOOKUP[self._account] = self.clock()
 
 
 def _header(headers: Any, name: str) -> str | None:

@@ -2,13 +2,14 @@
 
 Every request body is validated against the real v3 schema (``tests/fixtures/sendgrid``,
 from sendgrid/sendgrid-oai); the answer can be set to 202, 400, 429 (with rate-limit
-headers), 500, or drawn at random (``flaky``). As the world can be worse than the documents
-say, the message may also be accepted and then answered with a 500 or a 429, answered too late
+headers), 500, or drawn at random (``flaky``). A 429 means not accepted, as SendGrid documents
+(no more requests for the rest of the rate-limit period). As the world can be worse than the
+documents say, the message may also be accepted and then answered with a 500, answered too late
 (``hang``) or not at all (``lost``: the connection is closed).
 
 Accepted messages can be searched by ``digest_id`` as with SendGrid's Email Activity API
 (``GET /v3/messages?query=unique_args['digest_id']="..."``), which has its own limits: without
-the paid add-on it answers 403 (``activity="forbidden"``), it allows a few requests a minute
+the paid add-on it answers 403 (``activity="forbidden"``), it allows 6 requests a minute
 (``"rate_limited"`` always, ``"flaky"`` at random answer 429), and it lists a message only
 ``listing_delay`` seconds after accepting it (on the project's clock, which tests move).
 """
@@ -58,7 +59,7 @@ def mail_send_schema() -> dict[str, Any]:
 
 @dataclass
 class FakeSendGrid:
-    # accept | bad_request | rate_limited | server_error | hang | flaky | accept_then_500 | accept_then_429 | lost
+    # accept | bad_request | rate_limited | server_error | hang | flaky | accept_then_500 | lost
     mode: str = "accept"
     requests: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
@@ -148,8 +149,8 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             if mode == "flaky":
                 with fake.lock:
                     draw = rng.random()
-                bands = [(0.12, "server_error"), (0.2, "rate_limited"), (0.28, "accept_then_500"),
-                         (0.32, "accept_then_429"), (0.36, "lost")]  # fmt: skip
+                bands = [(0.12, "server_error"), (0.2, "rate_limited"), (0.32, "accept_then_500"),
+                         (0.36, "lost")]  # fmt: skip
                 mode = next((m for limit, m in bands if draw < limit), "accept")
             if mode == "lost":
                 fake.accept(body)  # SendGrid took it; the connection breaks before any answer
@@ -158,9 +159,6 @@ def _handler(fake: FakeSendGrid, validator: jsonschema.Draft7Validator) -> type[
             if mode == "accept_then_500":
                 fake.accept(body)
                 return self._answer(500, {"errors": [{"message": "internal error"}]})
-            if mode == "accept_then_429":
-                fake.accept(body)
-                return self._answer(429, {"errors": [{"message": "too many requests"}]})
             if mode == "hang":
                 fake.accept(body)  # SendGrid took it; the answer comes too late for the client
                 time.sleep(5)
