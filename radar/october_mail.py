@@ -58,7 +58,7 @@ def send_october_reports(
 def _message(
     store: Store, settings: Settings, county: str, year: int, key: str, recipients: list[tuple[str, str]]
 ) -> Message:
-    report = build_report(store, county, year)
+    report = build_report(store, county, year, processed_by=settings.from_name)
     languages = sorted({language for _, language in recipients if language in TEXT}, key=lambda x: x != "sv") or ["sv"]
     name = county_names()[county]
     national = report["national_statistics"]

@@ -4,6 +4,11 @@ For the year and the year before: what the county's buyers advertised (the stati
 radar saw, coverage and blind spots per municipality, the contracts social enterprises won, and
 the enterprises themselves. ``build_report`` returns plain data (the JSON form); the HTML and PDF
 are rendered from it by ``radar.report_render``.
+
+The figures are Upphandlingsmyndigheten's, processed: its terms for its open data ("Vår öppna
+data") want the source, the date and the period the figures cover, and processed figures must
+not name Upphandlingsmyndigheten as their source but say who processed them, as "Uppgifter:
+Upphandlingsmyndigheten | Bearbetning: <who>". ``credit`` carries that line, the date and the period.
 """
 
 from __future__ import annotations
@@ -30,9 +35,15 @@ LEGAL_SUFFIXES = re.compile(
 
 
 def build_report(
-    store: Store, county: str, year: int, municipality: str | None = None, now: datetime | None = None
+    store: Store,
+    county: str,
+    year: int,
+    municipality: str | None = None,
+    now: datetime | None = None,
+    processed_by: str = "Social Tender Radar",
 ) -> dict[str, Any]:
-    """The report's data for one county (NUTS 3 code) and year, optionally one municipality's part of it."""
+    """The report's data for one county (NUTS 3 code) and year, optionally one municipality's part of it;
+    ``processed_by`` names who processed the statistics (the credit line)."""
     only = municipality_named(municipality, county).name if municipality else None
     imported = store.statistics_years()
     places = [b.name for b in municipalities_of(county)] + [region_of(county).name]
@@ -44,11 +55,13 @@ def build_report(
     coverage = _coverage(national[year]["by_municipality"], radar[year]["by_municipality"])
     register = [e for e in store.register()]
     contracts = _contracts(store, county, year, only, register, radar_reports[year])
+    generated = (now or clock.aware_utcnow()).replace(microsecond=0).isoformat()
     return {
         "county": {"code": county, "name": county_names()[county]},
         "municipality": only,
         "year": year,
-        "generated_at": (now or clock.aware_utcnow()).replace(microsecond=0).isoformat(),
+        "generated_at": generated,
+        "credit": credit(processed_by, generated[:10], [y for y in (year - 1, year) if national[y]["available"]]),
         "national_statistics": {**national[year], "year_before": national[year - 1]},
         "radar": {**radar[year], "year_before": radar[year - 1]},
         "coverage": coverage,
@@ -182,11 +195,19 @@ def _enterprises(store: Store, county: str, only: str | None, register: Sequence
             "interest_shown": None}  # fmt: skip  # buyers' notices and expressions of interest are not kept yet
 
 
+def credit(processed_by: str, day: str, years: Sequence[int]) -> dict[str, Any]:
+    """The credit Upphandlingsmyndigheten's terms ask of processed figures, with the date and the period."""
+    who = " ".join(processed_by.split()) or "Social Tender Radar"
+    period = f"{min(years)}–{max(years)}" if len(years) > 1 else (str(years[0]) if years else "–")
+    return {"line": f"Uppgifter: Upphandlingsmyndigheten | Bearbetning: {who}", "processed_by": who, "date": day,
+            "period": period}  # fmt: skip
+
+
 def _method(imported: dict[str, dict[int, int]], year: int) -> dict[str, Any]:
     return {
         "sources": [
-            "Upphandlingsmyndigheten, statistikdatabasen: annonserade upphandlingar, kontrakterade anbud med "
-            "leverantörer, kontrakterat värde (export per år).",
+            "Uppgifter: Upphandlingsmyndigheten, statistikdatabasen (annonserade upphandlingar, kontrakterade anbud "
+            "med leverantörer, kontrakterat värde; export per år), bearbetade för rapporten.",
             "Social Tender Radar: the notices its sources collected (TED, national feeds, buyers' own notices).",
         ],
         "statistics_held": {kind: sorted(years) for kind, years in imported.items()},

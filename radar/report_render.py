@@ -15,7 +15,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEXT: dict[str, dict[str, str]] = {
     "sv": {
         "title": "Oktoberavstämningen", "subtitle": "Sociala hänsyn och sociala företag i offentliga upphandlingar",
-        "generated": "Framtagen", "national": "Vad köparna annonserade (Upphandlingsmyndigheten)",
+        "generated": "Framtagen", "national": "Vad köparna annonserade",
+        "credit_date": "Bearbetad", "credit_period": "Period",
         "procurements": "Upphandlingar", "social": "Socialt hållbara", "reserved": "Reserverade",
         "year_before": "året före", "change": "förändring", "by_municipality": "Per kommun",
         "by_sector": "Per område (CPV-huvudgrupp)", "by_title": "tillskrivna en medlemskommun efter titeln",
@@ -48,7 +49,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "The October check-in", "subtitle": "Social requirements and social enterprises in public procurement",
-        "generated": "Generated", "national": "What the buyers advertised (Upphandlingsmyndigheten)",
+        "generated": "Generated", "national": "What the buyers advertised",
+        "credit_date": "Processed", "credit_period": "Period",
         "procurements": "Procurements", "social": "Socially sustainable", "reserved": "Reserved",
         "year_before": "year before", "change": "change", "by_municipality": "By municipality",
         "by_sector": "By sector (CPV division)", "by_title": "attributed to a member municipality by title",

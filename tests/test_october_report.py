@@ -246,6 +246,11 @@ def test_the_pdf_carries_the_figures_and_is_kept_as_png_pages(imported: Store, l
         assert any(ln.split()[: len(name.split()) + 1] == [*name.split(), str(counted[key])]
                    for ln in text.splitlines() if ln.strip()), (name, counted[key])  # fmt: skip
     assert "Tvätt av gardiner - Borlänge kommun" in text  # a reserved procurement, named
+    # Upphandlingsmyndigheten's terms ("Vår öppna data"): processed figures credited so, with the date and period
+    flat = " ".join(text.split())
+    assert "Uppgifter: Upphandlingsmyndigheten | Bearbetning: Social Tender Radar" in flat
+    assert f"{report['generated_at'][:10]}" in flat and "Period 2021" in flat
+    assert "(Upphandlingsmyndigheten)" not in flat  # never named as the source of processed figures
     assert {"sv": "Blinda fläckar", "en": "Blind spots"}[language] in text
     for old in ARTIFACTS.glob(f"dalarna-2021-{language}-*.png"):
         old.unlink()
@@ -253,6 +258,13 @@ def test_the_pdf_carries_the_figures_and_is_kept_as_png_pages(imported: Store, l
                    check=True)  # fmt: skip
     pages = sorted(ARTIFACTS.glob(f"dalarna-2021-{language}-*.png"))
     assert len(pages) >= 2 and all(p.read_bytes().startswith(b"\x89PNG") for p in pages)
+
+
+def test_the_credit_names_who_processed_the_figures_the_date_and_the_period(imported: Store) -> None:
+    report = build_report(imported, "SE312", 2021, processed_by="Coompanion  Dalarna")
+    assert report["credit"] == {"line": "Uppgifter: Upphandlingsmyndigheten | Bearbetning: Coompanion Dalarna",
+                                "processed_by": "Coompanion Dalarna", "date": report["generated_at"][:10],
+                                "period": "2021"}  # fmt: skip  # 2020 is not imported here
 
 
 def test_the_html_is_the_same_document_with_its_charts_numbers_beside_them(imported: Store) -> None:
