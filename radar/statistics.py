@@ -5,6 +5,11 @@ Which of the three exports a file is shows in its headers: the contracted suppli
 neither. A file with other headers is refused with the headers each export needs. A row that
 cannot be read is reported (file, row, column, value) and skipped; the rest is imported.
 
+The raw CSV export (``;`` between fields) writes values holding ``; `` unquoted, so a title like
+"Städ; fönsterputs" splits its row: ``repair_raw_csv`` turns each ``; `` into ``, `` before the
+rows are read, as okfse/oppna-upphandlingsdata does (it replaces ``'; '`` with ``','`` before
+parsing with ``sep=';'``). A field separator is a bare ``;``, never followed by a space.
+
 Each procurement is attributed to the municipality or region buying (organisation number,
 else official name). A municipality that buys for its neighbours (Ludvika kommun hosts
 UpphandlingsCenter, Dalarna's joint procurement body) names the member in the title
@@ -19,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from tenders.csvtext import sniff_delimiter
 from tenders.orgnr import digits
 from tenders.places import buyer_body
 from tenders.store import Store
@@ -88,9 +94,29 @@ def read_export(path: Path) -> tuple[str, Iterator[tuple[int, dict[str, Any]]]]:
     return kind, ((n, dict(zip(header, values, strict=False))) for n, values in rows)
 
 
+def repair_raw_csv(data: bytes) -> bytes:
+    """A ``;``-separated CSV with ``; `` turned into ``, `` (values the raw export leaves unquoted);
+    anything else (a workbook, a ``,`` CSV, bytes that are not UTF-8) as it is."""
+    if data[:2] == b"PK":
+        return data
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data  # read_rows names the file and the fault
+    if sniff_delimiter(text) != ";" or "; " not in text:
+        return data
+    return text.replace("; ", ", ").encode("utf-8")
+
+
 def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
-        yield from read_rows(path, str(path), BOUNDS)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StatisticsError(f"{path}: cannot be read as an XLSX or CSV export: {exc.strerror or exc}") from None
+    if not str(path).lower().endswith((".xlsx", ".xlsm")):
+        data = repair_raw_csv(data)
+    try:
+        yield from read_rows(data, str(path), BOUNDS)
     except TableError as exc:
         raise StatisticsError(f"{exc.origin}: cannot be read as an XLSX or CSV export: {exc.reason}") from None
 

@@ -204,6 +204,21 @@ RAW_EXPORT = (
 )
 
 
+def test_the_raw_csv_exports_unquoted_semicolon_space_inside_values_is_repaired(store: Store, tmp_path: Path) -> None:
+    """INVENTED rows (no real procurement): a title and an ad database holding '; ' unquoted, as the raw
+    export writes them; okfse/oppna-upphandlingsdata replaces '; ' before parsing, and so do we."""
+    header, first_row = RAW_EXPORT.split("\n")[:2]
+    rows = first_row.replace("Städning (invented)", "Städ; fönsterputs (invented)").replace(
+        "e-Avrop", "e-Avrop; Mercell"
+    )
+    raw = tmp_path / "raw-export.csv"
+    raw.write_text(f"{header}\n{rows}\n", encoding="utf-8-sig")
+    assert import_export(store, raw).problems == []
+    [stored] = store.statistics_rows("procurements", 2021)
+    assert stored.title == "Städ, fönsterputs (invented)" and stored.ad_database == "e-Avrop, Mercell"
+    assert stored.published == "2021-03-01" and stored.procedure == "Öppet förfarande" and stored.social is True
+
+
 def test_the_cli_takes_a_county_by_short_or_full_name_and_writes_json_to_stdout(
     imported: Store, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
