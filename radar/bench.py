@@ -374,8 +374,8 @@ def classification_case(tenders: list[Tender], repeat: int) -> Row:
 def text_classification_case(repeat: int) -> list[Row]:
     """Notices that are only words (RSS items, municipal pages): the learned model reads them.
     The evaluation set's texts, repeated; and its figures, from ``tender-radar eval``."""
-    from matching.evaluate import TARGET, evaluate, summary
-    from matching.labelled import hand_written, text_only
+    from radar.lab.evaluate import TARGET, evaluate, summary
+    from radar.lab.labelled import hand_written, text_only
 
     tenders = [text_only(e) for e in hand_written("evaluation")] * 40
     runs = timed(lambda: [classify(t) for t in tenders], repeat)

@@ -101,10 +101,10 @@ def cmd_preview(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, run: _Run) -> None:
-    from matching.evaluate import run as evaluate
+    from radar.lab.evaluate import run as evaluate
 
     if args.inbox:
-        from matching.inboxeval import run as inbox
+        from radar.lab.inbox import run as inbox
 
         print(inbox(as_json=args.json))
         return
@@ -115,7 +115,7 @@ def cmd_eval(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_train(args: argparse.Namespace, run: _Run) -> None:
-    from matching.train import run as train
+    from radar.lab.train import run as train
 
     try:
         print(train(choose_c=args.choose_c, feedback=args.feedback))

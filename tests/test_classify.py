@@ -127,8 +127,8 @@ def test_the_lexicons_anchors_let_almost_every_real_sentence_skip_the_regexes() 
     """Each phrase's anchor is a literal tested before any regex; a common one ("work ") once sent
     every English sentence through the regexes and halved the scoring speed."""
     from matching.classify import SENTENCE, _has_anchor
-    from matching.labelled import notices_by_sector
     from matching.rules import rules
+    from radar.lab.labelled import notices_by_sector
 
     sentences = [s for split in ("training", "evaluation") for _, words, _ in notices_by_sector(split)
                  for s in SENTENCE.split(words) if s.strip()]  # fmt: skip

@@ -134,7 +134,7 @@ def test_the_match_command_prints_each_tender_with_its_sectors_place_and_subscri
 
 
 def test_eval_inbox_prints_the_table_and_keeps_the_county_targets() -> None:
-    from matching.inboxeval import measure, micro, run
+    from radar.lab.inbox import measure, micro, run
 
     text = run()
     assert "| Dalarnas län |" in text and "| Gävleborgs län |" in text and "sector:cleaning" in text
@@ -148,7 +148,7 @@ def test_eval_inbox_prints_the_table_and_keeps_the_county_targets() -> None:
 def test_the_sector_labels_are_the_ones_read_blind_and_split_as_the_models_split() -> None:
     import hashlib
 
-    from matching.labelled import SECTOR_LABELS_FILE, real_split_of, real_titles, sector_labels
+    from radar.lab.labelled import SECTOR_LABELS_FILE, real_split_of, real_titles, sector_labels
 
     digest = hashlib.sha256(SECTOR_LABELS_FILE.read_bytes()).hexdigest()
     assert digest == SECTOR_LABELS_FILE.with_suffix(".sha256").read_text().strip(), (
@@ -160,7 +160,7 @@ def test_the_sector_labels_are_the_ones_read_blind_and_split_as_the_models_split
 
 
 def test_a_sector_label_that_is_not_ours_is_named_with_its_line(tmp_path: Path) -> None:
-    from matching.labelled import sector_labels
+    from radar.lab.labelled import sector_labels
 
     bad = tmp_path / "labels.csv"
     bad.write_text("id,sectors,part\nA1,cleaning,choice\nA2,cleaning;plumbing,choice\n", encoding="utf-8")

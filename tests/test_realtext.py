@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from matching.classify import classify
-from matching.labelled import real_split_of, real_titles
 from matching.rules import sector_of
 from matching.textmodel import SECTOR_FILE, TextModel, TextModels, features, model
-from matching.train import FEEDBACK_WEIGHT, feedback_examples, real_label
+from radar.lab.labelled import real_split_of, real_titles
+from radar.lab.train import FEEDBACK_WEIGHT, feedback_examples, real_label
 from tenders.model import Tender
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ def test_the_sector_model_is_small_plain_numbers() -> None:
 
 
 def test_eval_real_prints_the_shares_and_the_sectors() -> None:
-    from matching.evaluate import run
+    from radar.lab.evaluate import run
 
     text, _ = run(real=True)
     assert "other-sector titles called suitable" in text and "typical-work titles flagged" in text
@@ -171,7 +171,7 @@ def test_the_classifier_version_fits_where_it_is_stored() -> None:
 
 
 def test_the_reader_audit_holds_held_out_titles_only_and_every_typical_one() -> None:
-    from matching.labelled import reader_labels
+    from radar.lab.labelled import reader_labels
 
     readers = reader_labels()
     held = {t.id: t for t in real_titles("evaluation")}
@@ -182,7 +182,7 @@ def test_the_reader_audit_holds_held_out_titles_only_and_every_typical_one() -> 
 def test_the_reader_audit_is_the_one_written_blind() -> None:
     import hashlib
 
-    from matching.labelled import AUDIT_FILE
+    from radar.lab.labelled import AUDIT_FILE
 
     digest = hashlib.sha256(AUDIT_FILE.read_bytes()).hexdigest()
     assert digest == AUDIT_FILE.with_suffix(".sha256").read_text().strip(), (
@@ -191,7 +191,7 @@ def test_the_reader_audit_is_the_one_written_blind() -> None:
 
 
 def test_a_reader_label_that_is_not_ours_is_named_with_its_line(tmp_path: Path) -> None:
-    from matching.labelled import reader_labels
+    from radar.lab.labelled import reader_labels
 
     bad = tmp_path / "audit.csv"
     bad.write_text("id,work,label\nA1,yes,possible\nA2,maybe,possible\n", encoding="utf-8")
@@ -200,7 +200,7 @@ def test_a_reader_label_that_is_not_ours_is_named_with_its_line(tmp_path: Path) 
 
 
 def test_the_reader_audit_counts_flagged_titles_by_code_and_by_words() -> None:
-    from matching.realeval import ReaderAudit
+    from radar.lab.realeval import ReaderAudit
 
     audit = ReaderAudit(rows=[
         ("Städtjänster", "typical", "yes", "possible", "possible"),

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from matching.classify import classifier_version, classify
-from matching.evaluate import FROZEN, evaluate, summary
-from matching.labelled import examples, hand_written, split_of
 from matching.textmodel import MODEL_FILE, SECTOR_FILE, TextModel, features, model
-from matching.train import DIGITS, SECTOR_DIGITS, fit, train
+from radar.lab.evaluate import FROZEN, evaluate, summary
+from radar.lab.labelled import examples, hand_written, split_of
+from radar.lab.train import DIGITS, SECTOR_DIGITS, fit, train
 from tenders.model import Tender
 
 
@@ -157,8 +157,9 @@ def test_size_still_counts_for_a_notice_that_is_only_words() -> None:
 def test_a_frozen_evaluation_set_is_the_one_written_before_any_tuning(name: str) -> None:
     import hashlib
 
-    data = Path(MODEL_FILE).parent
-    frozen = (data / f"{name}.yaml").read_bytes()
-    assert hashlib.sha256(frozen).hexdigest() == (data / f"{name}.sha256").read_text().strip(), (
+    from radar.lab.labelled import DATA
+
+    frozen = (DATA / f"{name}.yaml").read_bytes()
+    assert hashlib.sha256(frozen).hexdigest() == (DATA / f"{name}.sha256").read_text().strip(), (
         f"{name}.yaml was edited after it was frozen: write a new set instead"
     )

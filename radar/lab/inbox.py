@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matching.classify import classify
-from matching.labelled import RealTitle, real_titles, sector_labels
 from matching.subscriptions import Subscriber, match_all, typical_sectors
+from radar.lab.labelled import RealTitle, real_titles, sector_labels
 from tenders import clock
 from tenders.model import Tender
 from tenders.places import body_of, county_names

@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from matching.labelled import (
+from matching.textmodel import LABELS, MODEL_FILE, SECTOR_FILE, TextModel, combined_version, features
+from radar.lab.labelled import (
     RealTitle,
     examples,
     hand_sectors,
@@ -35,7 +36,6 @@ from matching.labelled import (
     real_titles,
     sector_labels,
 )
-from matching.textmodel import LABELS, MODEL_FILE, SECTOR_FILE, TextModel, combined_version, features
 
 C = 32.0  # inverse regularisation: `tender-radar train --choose-c` picks it by cross-validation on the training data
 SECTOR_C = 8.0  # 3, 8 and 16 compared on the held-out titles: the figures barely moved (issue 14)
@@ -95,8 +95,8 @@ def cross_validate(c: float, folds: int = 5) -> float:
     """Macro F1 of the text-only classifier over ``folds`` splits of the training data, each
     fold judged by a judgement model trained on the others. The evaluation sets are never looked at."""
     from matching.classify import classify
-    from matching.labelled import text_only
     from matching.textmodel import TextModels, load
+    from radar.lab.labelled import text_only
 
     data = examples("training")
     sector = load(SECTOR_FILE)

@@ -18,8 +18,8 @@ import yaml
 
 from tenders.model import Tender
 
-DATA = Path(__file__).resolve().parent / "data"
-PROJECT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"  # the labelled data; the models are in matching/data
+PROJECT = Path(__file__).resolve().parent.parent.parent
 # Real TED notices kept in the project (eForms, with their legacy twins left out: the same text).
 NOTICE_FOLDERS = (PROJECT / "data/notices/ted-real/eforms", PROJECT / "data/notices/eforms-real")
 Split = Literal["training", "evaluation"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from matching.classify import Assessment, classify
-from matching.labelled import NOTICE_FOLDERS, Example, HandSet, examples, hand_written, text_only
 from matching.textmodel import LABELS, NEGATIONS, words
+from radar.lab.labelled import NOTICE_FOLDERS, Example, HandSet, examples, hand_written, text_only
 from tenders.model import Lot, Tender
 
 TARGET = 0.92  # suitable precision and recall on each hand-written set (issue 14)
@@ -199,7 +199,7 @@ def run(real: bool = False, as_json: bool = False, show_mistakes: bool = False) 
     import json
 
     if real:
-        from matching.realeval import evaluate_real, render_real, summary_real
+        from radar.lab.realeval import evaluate_real, render_real, summary_real
 
         real_report = evaluate_real()
         text = json.dumps(summary_real(real_report), indent=2) if as_json else render_real(real_report, show_mistakes)

@@ -1,6 +1,6 @@
 """One-off: copy the real titles out of Upphandlingsmyndigheten's 2021 export into the project.
 
-``python -m matching.extract_uhm PATH/procurements-2021.xlsx`` writes
+``python -m radar.lab.extract_uhm PATH/procurements-2021.xlsx`` writes
 ``matching/data/uhm-2021-titles.csv.gz``: one row per procurement with its Upphandlings-ID, title,
 main CPV code (eight digits, empty when the export says "Uppgift saknas"), the three social
 flags and the buyer (name and organisation number, as the export writes them). The text model
@@ -70,5 +70,5 @@ def _flag(value: object) -> str:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m matching.extract_uhm PATH/procurements-2021.xlsx")
+        raise SystemExit("usage: python -m radar.lab.extract_uhm PATH/procurements-2021.xlsx")
     print(f"{extract(Path(sys.argv[1]))} procurements written to {OUT}")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matching.classify import classify
-from matching.labelled import notices_by_sector, reader_labels, real_titles
 from matching.rules import sector_of
+from radar.lab.labelled import notices_by_sector, reader_labels, real_titles
 from tenders.model import Tender
 
 # The work issue 14 names as typical (its "196 titles"): the figure beside the one for every typical sector.
