@@ -64,9 +64,10 @@ pytest: setup system-deps
 test: lint typecheck pytest
 
 # The suite once more with the project's clock (tenders/clock.py) a year ahead: a test that
-# hard-codes a date which is future today fails here first, long before it fails for real.
+# hard-codes a date which is future today fails here first, long before it fails for real. The
+# slow end-to-end tests (marked slow: a real scheduler, Celery, Chromium) run once, in make test.
 test-future: setup system-deps
-	TENDER_RADAR_CLOCK_SHIFT_DAYS=365 $(VENV)/python -m pytest
+	TENDER_RADAR_CLOCK_SHIFT_DAYS=365 $(VENV)/python -m pytest -m "not slow"
 
 # Airflow 3 standalone with the project's DAGs unpaused; prints the admin password.
 # Another port: AIRFLOW_PORT=8090 make airflow

@@ -18,7 +18,7 @@ from .conftest import outbox
 from .helpers.browser import axe, loopback, needs_chromium, serving, shot, wait_for
 from .helpers.dashboard_site import PASSWORDS, build
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # slow: end to end, in make test only
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from .conftest import outbox
 from .helpers.browser import axe, loopback, needs_chromium, serving, shot, wait_for
 from .helpers.plans import workbook
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # slow: end to end, in make test only
 PASSWORD = "dala-buyer-pass-1"
 ENTERPRISE = "hej@dalastad.example.org"
 

@@ -95,6 +95,7 @@ DETECTION = 5
 RETRY_DELAY = 10
 SLACK = 420
 RECOVERY_BOUND = HEARTBEAT_TIMEOUT + DETECTION + RETRY_DELAY + SLACK
+pytestmark = pytest.mark.slow  # end to end, in make test only
 REDIS = os.environ.get("TENDER_RADAR_TEST_REDIS", "redis://127.0.0.1:6379/14")  # flushed by this test
 
 POLICY = f'''

@@ -21,6 +21,8 @@ from tenders.store import Assessed
 from .conftest import PROJECT
 from .helpers.browser import CHROMEDRIVER, CHROMIUM, chromium
 
+pytestmark = pytest.mark.slow  # end to end, in make test only
+
 ARTIFACTS = PROJECT / "test-artifacts"
 REASON = {"sv": "Reserverat deltagande", "en": "Reserved participation"}
 

@@ -22,7 +22,7 @@ import pytest
 from .conftest import PROJECT, outbox
 from .helpers.airflow import Airflow, standalone_airflow
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # slow: end to end, in make test only
 
 
 class Hook:

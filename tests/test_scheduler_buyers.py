@@ -27,7 +27,7 @@ from tenders.config import load_settings
 from .conftest import PROJECT, outbox
 from .helpers.airflow import Airflow, standalone_airflow
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # slow: end to end, in make test only
 SUBSCRIBER = "kontakt@falu-aterbruk.example.org"  # subscribers.yaml: instant, Dalarna (SE312)
 ROUNDS = 3
 
