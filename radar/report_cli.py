@@ -114,11 +114,13 @@ def cmd_report(args: argparse.Namespace, run: Problems) -> None:
     from radar.october_report import build_report
     from radar.pipeline import open_store
     from radar.report_render import render_as
+    from tenders.config import load_settings
     from tenders.places import PlaceError, county_code
 
     try:
         county = county_code(args.county)
-        report = build_report(open_store(), county, args.year, args.municipality)
+        report = build_report(open_store(), county, args.year, args.municipality,
+                              processed_by=load_settings().from_name)  # fmt: skip
     except PlaceError as exc:
         run.problem(str(exc))
         return

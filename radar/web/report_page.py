@@ -42,7 +42,7 @@ def report_router(ctx: Context) -> APIRouter:
             municipality = municipality_named(chosen, code).name if chosen else None
         except PlaceError:
             return ctx.render(request, "message.html", title=s["not_found"], status=404, user=user, lang=lang)
-        report = build_report(ctx.store, code, year, municipality)
+        report = build_report(ctx.store, code, year, municipality, processed_by=ctx.settings.from_name)
         fmt = request.query_params.get("format", "")
         if fmt in DOWNLOADS:
             return _download(report, fmt, lang)
