@@ -256,6 +256,7 @@ class NoticeIn(_Part):
     language: Literal["sv", "en"] | None = None
     buyer_nuts: str | None = None
     vcse: bool | None = None
+    documents_url: str | None = Field(None, max_length=2000)  # the procurement documents, on the e-procurement platform
     lots: list[LotIn] = Field(default_factory=list, max_length=200)
     # Set by the server; accepted (a parse output can be sent as it is) and ignored.
     id: Any = None
@@ -273,6 +274,13 @@ class NoticeIn(_Part):
     @classmethod
     def _expected(cls, value: str | None) -> str | None:
         return _day(value, "expected_publication")
+
+    @field_validator("documents_url")
+    @classmethod
+    def _documents_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s<>\"]+", value, re.IGNORECASE):
+            raise ValueError("an https:// (or http://) address of the procurement documents, on one line")
+        return value
 
     @field_validator("buyer_nuts")
     @classmethod

@@ -73,6 +73,9 @@ X_RES_EXEC = _x(
     "/cbc:ExecutionRequirementCode[@listName='reserved-execution']/text()"
 )
 X_DEADLINE = _x("cac:TenderingProcess/cac:TenderSubmissionDeadlinePeriod")
+X_DOCUMENTS = _x(  # BT-15: where the procurement documents are
+    "cac:TenderingTerms/cac:CallForTendersDocumentReference/cac:Attachment/cac:ExternalReference/cbc:URI/text()"
+)
 X_PARTICIPATION = _x("cac:TenderingProcess/cac:ParticipationRequestReceptionPeriod")
 X_END_DATE = _x("cbc:EndDate/text()")
 X_END_TIME = _x("cbc:EndTime/text()")
@@ -119,6 +122,8 @@ def parse_eforms(root: etree._Element, source: str = "ted") -> Tender:
 
     for lot_el in X_LOTS(root):
         tender.lots.append(_lot(lot_el, lang3))
+        if tender.documents_url is None:
+            tender.documents_url = next((u for u in map(_clean, X_DOCUMENTS(lot_el)) if u and _web(u)), None)
 
     # Procedure-level views over the lots: what any lot reserves, the place, the first deadline.
     tender.reserved_participation = union(lot.reserved_participation for lot in tender.lots)
@@ -258,6 +263,10 @@ def _datetime(date: str | None, time: str | None) -> str | None:
 
 def _first(values: Any) -> Any:
     return values[0] if values else None
+
+
+def _web(url: str) -> bool:
+    return url.lower().startswith(("https://", "http://"))
 
 
 def _clean(value: object | None) -> str | None:

@@ -128,6 +128,7 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
         reserved_participation=reserved,
         vcse=vcse,
         winners=_winners(release, parties),
+        documents_url=_documents(tender),
     )
     for lot in lots:
         lot_value = lot.get("value") or {}
@@ -143,6 +144,21 @@ def _tender(release: dict[str, Any], source: str) -> Tender:
             )
         )
     return out
+
+
+def _documents(tender: dict[str, Any]) -> str | None:
+    """Where the documents are: ``tender.documents`` (the bidding documents first), else
+    ``submissionMethodDetails`` when it is a web address (OCDS puts the e-procurement platform there)."""
+    documents = [d for d in tender.get("documents") or [] if isinstance(d, dict) and _web(d.get("url"))]
+    documents.sort(key=lambda d: d.get("documentType") != "biddingDocuments")
+    if documents:
+        return str(documents[0]["url"])
+    details = tender.get("submissionMethodDetails")
+    return details.strip() if _web(details) and isinstance(details, str) else None
+
+
+def _web(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(("https://", "http://"))
 
 
 def _reserved(scope: dict[str, Any]) -> list[str]:

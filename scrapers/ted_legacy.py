@@ -59,6 +59,7 @@ X_COUNTRY = _x(_p("CODED_DATA_SECTION", "NOTICE_DATA", "ISO_COUNTRY") + "/@VALUE
 X_PERF_NUTS = _x(_p("CODED_DATA_SECTION", "NOTICE_DATA", "PERFORMANCE_NUTS") + "/@CODE")
 X_FORMS = _x(_p("FORM_SECTION") + "/*")
 X_BODY = _x(_p("CONTRACTING_BODY", "ADDRESS_CONTRACTING_BODY"))
+X_DOCUMENTS = _x(_p("CONTRACTING_BODY", "URL_DOCUMENT") + "/text()")  # where the procurement documents are
 X_OBJECT = _x(_p("OBJECT_CONTRACT"))
 X_NOTICE = _x(_p("NOTICE") + "/@TYPE")
 X_LEFTI = _x(_p("LEFTI") + "/*")
@@ -122,6 +123,8 @@ def parse_ted_legacy(root: etree._Element, source: str = "ted") -> Tender:
         tender.buyer_nuts = nuts.get("CODE") if nuts is not None else None
     if tender.buyer_country is None:
         tender.buyer_country = country_alpha2(_first(X_COUNTRY(root)))
+    documents = [u.strip() for u in X_DOCUMENTS(form) if u.strip().lower().startswith(("https://", "http://"))]
+    tender.documents_url = documents[0] if documents else None
 
     reserved: list[str] = []
     reserved_execution: bool | None = None

@@ -64,6 +64,7 @@ def clean(tender: Tender) -> Tender:
         deadline=one_line(tender.deadline, 40),
         published=one_line(tender.published, 40),
         url=link(tender.url),
+        documents_url=link(tender.documents_url),
         winners=[{k: one_line(v) if isinstance(v, str) else v for k, v in w.items()} for w in tender.winners],
         lots=[_lot(lot) for lot in tender.lots],
     )

@@ -58,6 +58,9 @@ class Tender:
     deadline: str | None = None
     published: str | None = None
     url: str | None = None
+    # Where the procurement documents are: eForms BT-15, legacy TED URL_DOCUMENT, OCDS tender.documents,
+    # a buyer's own link; None when the notice does not say (a page then links the notice itself).
+    documents_url: str | None = None
     reserved_participation: list[str] = field(default_factory=list)
     reserved_execution: bool | None = None
     strategic_procurement: list[str] = field(default_factory=list)
