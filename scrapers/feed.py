@@ -11,11 +11,13 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import feedparser
 from bs4 import BeautifulSoup
+from lxml import etree
 
 from scrapers.errors import ParseError
 from scrapers.http import web_link
@@ -23,7 +25,10 @@ from tenders.codes import language_alpha2
 from tenders.model import Tender
 
 log = logging.getLogger(__name__)
-_CUT_OFF = re.compile(r"no element found|unclosed token")  # expat's words for a document that stops short
+_CUT_OFF = re.compile(r"no element found|unclosed token|unclosed CDATA section")  # expat: a document stops short
+STREAM_FROM = 2_000_000  # bytes: a feed this large is read as a stream of item batches, not whole
+BATCH_ITEMS = 500
+_ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def parse_feed(
@@ -36,6 +41,34 @@ def parse_feed(
     notice_type: str = "other",
     buyer: str | None = None,
     buyer_org_id: str | None = None,
+) -> list[Tender]:
+    def read(part: bytes) -> list[Tender]:
+        return _parse(part, origin, source, nuts=nuts, country=country, notice_type=notice_type, buyer=buyer,
+                      buyer_org_id=buyer_org_id)  # fmt: skip
+
+    if len(data) >= STREAM_FROM:
+        # feedparser holds a whole parsed feed and more: 350 MB for a 59 MB one. In batches of
+        # items, each a small feed of its own, it holds one batch at a time.
+        out: list[Tender] = []
+        try:
+            for batch in _batches(data):
+                out += read(batch)
+            return out
+        except _WholeFeedError:
+            pass  # read whole, as feedparser reads any feed
+    return read(data)
+
+
+def _parse(
+    data: bytes,
+    origin: str,
+    source: str,
+    *,
+    nuts: list[str] | None,
+    country: str | None,
+    notice_type: str,
+    buyer: str | None,
+    buyer_org_id: str | None,
 ) -> list[Tender]:
     parsed = feedparser.parse(data)
     if not parsed.get("version"):
@@ -61,6 +94,59 @@ def parse_feed(
     if parsed.entries and not tenders:
         raise ParseError(origin, f"none of the feed's {len(parsed.entries)} entries has a title, link or id")
     return tenders
+
+
+class _WholeFeedError(Exception):
+    """The feed is not one lxml can stream (RSS 1.0, an undeclared entity, a cut-off download)."""
+
+
+def _batches(data: bytes) -> Iterator[bytes]:
+    """An RSS 2.0 or Atom feed as small feeds of ``BATCH_ITEMS`` items each, read with lxml as a
+    stream (the channel's language and the feed's xml:lang kept). Raises ``_WholeFeedError`` when it is not
+    one of those two or lxml cannot read it: feedparser then reads it whole."""
+    import io
+
+    items: list[bytes] = []
+    head = language = b""
+    try:
+        for _, element in etree.iterparse(io.BytesIO(data), events=("end",), resolve_entities=False,
+                                          no_network=True, huge_tree=False):  # fmt: skip
+            tag = element.tag if isinstance(element.tag, str) else ""
+            if tag == "language" and not head:
+                language = etree.tostring(element)
+            if tag not in ("item", f"{_ATOM}entry"):
+                continue
+            if not head:
+                head = _head(element.getroottree().getroot())
+            items.append(etree.tostring(element))
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+            if len(items) >= BATCH_ITEMS:
+                yield _wrap(head, language, items)
+                items = []
+    except etree.XMLSyntaxError as exc:
+        raise _WholeFeedError(str(exc)) from None
+    if not head:
+        raise _WholeFeedError("no item or entry")
+    if items:
+        yield _wrap(head, language, items)
+
+
+def _head(root: Any) -> bytes:
+    if root.tag == "rss":
+        return b'<rss version="2.0"><channel>'
+    if root.tag == f"{_ATOM}feed":
+        lang = root.get("{http://www.w3.org/XML/1998/namespace}lang")
+        attribute = b' xml:lang="' + lang.encode().replace(b'"', b"") + b'"' if lang else b""
+        return b'<feed xmlns="http://www.w3.org/2005/Atom"' + attribute + b">"
+    raise _WholeFeedError(f"a feed of <{root.tag}>")
+
+
+def _wrap(head: bytes, language: bytes, items: list[bytes]) -> bytes:
+    if head.startswith(b"<rss"):
+        return head + language + b"".join(items) + b"</channel></rss>"
+    return head + b"".join(items) + b"</feed>"
 
 
 def _entry(
