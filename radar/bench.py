@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import platform
 import random
 import re
 import shutil
@@ -31,14 +29,14 @@ from lxml import etree
 from matching.classify import classify
 from matching.subscriptions import Subscriber, match_all
 from notifications.digest import clear_block_cache, render_digest
-from radar.bench_rows import Row, table
+from radar.bench_feed import big_feed_case
+from radar.bench_rows import Row, machine, table
 from radar.hostile_tables import hostile_tables_case
 from radar.pipeline import collect, judge
 from scrapers.notices import parse_document
 from scrapers.sources import NoticeFiles
 from tenders.config import PROJECT_ROOT, Settings, load_settings
 from tenders.model import Tender
-from tenders.parallel import default_workers
 from tenders.store import Assessed, Store, drop_schema, new_schema
 
 NOTICES = PROJECT_ROOT / "data" / "notices"  # real notices (data/README.md); tests/fixtures links to them
@@ -449,20 +447,6 @@ def publish_case() -> Row | None:
 # -- report ------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {default_workers()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}")  # fmt: skip
-
-
 @dataclass
 class Options:
     day: int = 3700
@@ -503,6 +487,8 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         if opts.package_mb >= 100:  # the full benchmark, not the tiny one the tests run
             print("a hostile package ...", file=sys.stderr)
             rows.append(hostile_case(work))
+            print("a 50 MB feed ...", file=sys.stderr)
+            rows.append(big_feed_case(work))
         print("matching, digests, classification ...", file=sys.stderr)
         day = day_of_tenders(opts.day)
         rows += matching_cases(day, opts.subscribers, opts.repeat)
@@ -553,6 +539,9 @@ NOTES = """## Reading the table
   one row of 300,000 cells, styles and shared strings just under their caps, a 45 MB cell, deep
   nesting, a broken zip, a 4 MB CSV field) read by the plan page's reader in a process of its own;
   the time of the slowest and the peak resident memory of the heaviest, the interpreter included.
+* **big feed**: a 50 MB RSS feed of invented items served on loopback and collected as a feed
+  source with 2 workers, in a process of its own; the peak resident memory of the collector and
+  of a worker.
 * **streaming package**: a `.tar.gz` built like a TED daily package, read member by member
   and ingested in one process; the peak resident memory of that whole process.
 * **matching + composing**: every subscriber's matches among one day of tenders, best first.

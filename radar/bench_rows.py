@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from lxml import etree
+
+from tenders.parallel import default_workers
 
 
 @dataclass
@@ -35,3 +42,17 @@ def table(rows: list[Row]) -> str:
         lines.append(f"| {r.case} | {r.size} | {len(r.runs)} | {r.median:.3f} s | {spread} | "
                      f"{r.rate():,.0f} {r.unit}/s | {r.target} | {r.verdict} | {r.note} |")  # fmt: skip
     return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {default_workers()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}")  # fmt: skip

@@ -279,7 +279,7 @@ def case(kind: str, n: int, repeat: int, pg_url: str | None) -> tuple[list[str],
 
 
 def run(scale: float, repeat: int, pg_url: str | None, output: Path | None, only: str | None = None) -> str:
-    from radar.bench import machine
+    from radar.bench_rows import machine
 
     started = datetime.now(UTC)
     rows: list[str] = []
