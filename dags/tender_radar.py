@@ -156,7 +156,8 @@ def tender_radar_classify() -> None:
 def tender_radar_notify() -> None:
     @task(multiple_outputs=False)
     def queue() -> dict[str, int]:
-        from radar.pipeline import active_subscribers, load_settings, match_and_queue, open_store
+        from radar.pipeline import load_settings, match_and_queue, open_store
+        from radar.subscribers import active_subscribers
 
         settings = load_settings()
         store = open_store(settings)
@@ -164,7 +165,8 @@ def tender_radar_notify() -> None:
 
     @task(multiple_outputs=False)
     def send(queued: dict[str, int]) -> dict[str, Any]:
-        from radar.pipeline import active_subscribers, for_settings, load_settings, open_store, send_due
+        from radar.pipeline import for_settings, load_settings, open_store, send_due
+        from radar.subscribers import active_subscribers
 
         settings = load_settings()
         store = open_store(settings)

@@ -388,7 +388,7 @@ class Published:
 
 
 def _judge(tender: Tender) -> Verdict:
-    from radar.pipeline import judge  # the one classifier every source goes through
+    from radar.judging import judge  # the one classifier every source goes through
 
     return judge(tender)
 

@@ -1,7 +1,7 @@
 """``tender-radar match``: which subscribers each tender reaches, without a store.
 
 The same steps as a run, for tenders given as JSON lines: the text made safe (``tenders.hygiene``),
-the verdict (``radar.pipeline.judge``: score, label, what is bought), then ``match_all``, the one
+the verdict (``radar.judging.judge``: score, label, what is bought), then ``match_all``, the one
 rule that decides who gets what. Nothing is stored and nothing is sent.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from matching.subscriptions import Subscriber, match_all, place_of
-from radar.pipeline import judge
+from radar.judging import judge
 from tenders.hygiene import clean
 from tenders.model import Tender
 from tenders.results import Assessed

@@ -43,7 +43,7 @@ class Enterprise:
 
 def enterprise(settings: Settings, store: Store, key: str) -> Enterprise | None:
     """The active subscriber behind a key, with its sectors and municipality from the register when listed."""
-    from radar.pipeline import active_subscribers
+    from radar.subscribers import active_subscribers
 
     found = next((s for s in active_subscribers(settings, store) if s.key == key), None)
     if found is None:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from matching.classify import classifier_version, classify
+from matching.classify import classifier_version
 from matching.feedback import refine
-from matching.subscriptions import Subscriber, load_subscribers, match_all, parse_subscriber
+from matching.subscriptions import Subscriber, match_all
 from notifications.alerts import send_alert as send_alert  # the DAGs import the stages through radar
-from notifications.messages import confirmation_message
 from notifications.senders.configured import for_settings as for_settings
 from radar.delivery import send_due as send_due  # the sending step, kept where the DAGs find the others
 from radar.health import Freshness, freshness
+from radar.judging import judge as judge  # the steps' callers find it here too
+from radar.subscribers import active_subscribers as active_subscribers  # the DAGs and the CLI ask through the steps
+from radar.subscribers import find_subscriber as find_subscriber
+from radar.subscribers import subscribe as subscribe
 from scrapers.errors import ParseError
 from scrapers.errors import SourceError as SourceError
 from scrapers.notices import Document, Unit, unit_documents
@@ -64,11 +67,6 @@ def sources(settings: Settings | None = None) -> list[Source]:
 
 def source_names(settings: Settings | None = None) -> list[str]:
     return [s.name for s in sources(settings)]
-
-
-def judge(tender: Tender) -> Verdict:
-    a = classify(tender)
-    return Verdict(score=a.score, label=a.label, reasons=a.reasons, version=classifier_version(), sectors=a.sectors)
 
 
 Outcome = tuple[str, list[tuple[Tender, Verdict, str]] | ParseError]
@@ -270,56 +268,6 @@ def check_freshness(settings: Settings | None = None) -> list[Freshness]:
         lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
         send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)
     return bad
-
-
-CONFIRMS_PER_ADDRESS = 3  # confirmation emails to one address in 24 hours
-
-
-def active_subscribers(settings: Settings, store: Store) -> list[Subscriber]:
-    """The operator's list (subscribers.yaml) and everyone who signed up and confirmed."""
-    listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
-    keys = {s.key for s in listed}
-    confirmed = []
-    for row in store.signed_up("active"):
-        if row.key in keys:
-            log.warning("subscriber %s is in both %s and the store; the file wins", row.key, settings.subscribers_file)
-            continue
-        confirmed.append(parse_subscriber(row.profile, f"stored subscriber {row.key}"))
-    return listed + confirmed
-
-
-def find_subscriber(settings: Settings, store: Store, key: str) -> Subscriber | None:
-    """The subscriber with this key: from the operator's list, else signed up (any status)."""
-    listed = load_subscribers(settings.subscribers_file) if settings.subscribers_file.exists() else []
-    for sub in listed:
-        if sub.key == key:
-            return sub
-    row = store.signed_up_row(key)
-    return parse_subscriber(row.profile, row.key) if row is not None else None
-
-
-def subscribe(settings: Settings, store: Store, profile: dict[str, Any]) -> Subscriber:
-    """Sign up (pending) and send the confirmation link: double opt-in, nothing is sent before it.
-
-    For an address that already has a sign-up (active, pending or ended; any case) the new profile
-    is kept aside and only the link sent to that address applies it: a stranger cannot take over a
-    profile, and the answer does not say whether the address was subscribed.
-    """
-    subscriber = parse_subscriber(profile, "sign-up")
-    if not store.throttle_take("confirm-address", subscriber.email, CONFIRMS_PER_ADDRESS, timedelta(days=1)):
-        # Said nowhere but here: the page answers the same, so nobody learns or floods an inbox.
-        log.warning("sign-up %s: %d confirmations today already, none sent", subscriber.key, CONFIRMS_PER_ADDRESS)
-        return subscriber
-    stored = {**profile, "key": subscriber.key}
-    if store.signed_up_row(subscriber.key) is None:
-        store.sign_up(subscriber.key, subscriber.email, stored)
-        message = confirmation_message(settings, subscriber)
-    else:  # a subscription (in any case of the address) exists: nothing changes until its owner says so
-        message = confirmation_message(
-            settings, subscriber, store.propose_sign_up(subscriber.key, subscriber.email, stored)
-        )
-    for_settings(settings).send(message)
-    return subscriber
 
 
 def previous_year(when: datetime | None) -> int:

@@ -136,7 +136,7 @@ def _days_left(deadline: str | None, today: date) -> int | None:
 
 
 def _languages(settings: Settings, store: Store) -> dict[str, str]:
-    from radar.pipeline import active_subscribers
+    from radar.subscribers import active_subscribers
 
     return {s.key: s.language for s in active_subscribers(settings, store)}
 

@@ -184,3 +184,61 @@ def test_the_test_module_check_sees_each_spelling() -> None:
     assert (
         imports_of_test_modules("from .helpers.browser import axe\nfrom .conftest import outbox", "tests.test_x") == []
     )
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each project module -> the project modules it imports (at the top or inside a function)."""
+    known = {module_of(path) for path in sources(*OURS)}
+    graph: dict[str, set[str]] = {module: set() for module in known}
+    for path in sources(*OURS):
+        here = module_of(path)
+        for _, name in imported_modules(path.read_text(encoding="utf-8"), here):
+            target = name
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != here:
+                graph[here].add(target)
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_module_imports_a_module_that_imports_it_back() -> None:
+    assert circles(import_graph()) == []
+
+
+def test_the_circle_check_sees_a_circle() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
