@@ -34,20 +34,63 @@ class AirflowEvents:
         self.client = client or httpx.Client(timeout=TIMEOUT)
         self.token: str | None = None
         self.asset_ids: dict[str, int] = {}
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards ``waiting``
+        self.sending = threading.Lock()  # held by the one thread talking to Airflow (the token, the asset ids)
+        self.waiting: list[tuple[str, dict[str, Any]]] = []
 
     def emit(self, uri: str, extra: dict[str, Any]) -> None:
         """Raise httpx.HTTPError (or ValueError for an answer that makes no sense) when it did not work."""
+        with self.sending:
+            self._emit(uri, extra)
+
+    def emit_or_leave(self, uri: str, extra: dict[str, Any]) -> bool:
+        """``emit``, unless another thread is talking to Airflow now: then the event is left to that
+        thread, which sends it after its own, and this returns False at once. Errors are logged.
+
+        Waiting for the lock held a thread of the web app's shared pool each: a slow Airflow and a
+        few dozen publishes used them all, and every page waited (105 s; issue 25, item 5). Now one
+        thread at most talks to Airflow; the others leave their events and go."""
         with self.lock:
-            for attempt in (1, 2):  # a token that has expired is fetched again, once
-                try:
-                    asset = self._asset_id(uri)
-                    self._call("POST", "/api/v2/assets/events", {"asset_id": asset, "extra": extra})
-                    return
-                except httpx.HTTPStatusError as exc:
-                    if exc.response.status_code != 401 or attempt == 2:
-                        raise
-                    self.token = None
+            self.waiting.append((uri, extra))
+        sent = False
+        while self.sending.acquire(blocking=False):
+            try:
+                sent = self._send_waiting() or sent
+            finally:
+                self.sending.release()
+            with self.lock:  # left after the last look but before the release: look again
+                if not self.waiting:
+                    break
+        return sent
+
+    def _send_waiting(self) -> bool:
+        """Send what waits, oldest first; on the first failure the rest is left to the next run."""
+        while True:
+            with self.lock:
+                if not self.waiting:
+                    return True
+                uri, extra = self.waiting.pop(0)
+            try:
+                self._emit(uri, extra)
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                with self.lock:
+                    dropped, self.waiting = len(self.waiting), []
+                # httpx names the URL it called, user info and all (TENDER_RADAR_AIRFLOW_URL=http://svc:S3cret@...)
+                log.warning("could not tell Airflow about %s (%s)%s; the next run picks it up: %s",
+                            extra.get("tender_id"), extra.get("action"),
+                            f" nor about {dropped} more" if dropped else "", redacted(str(exc)))  # fmt: skip
+                return False
+
+    def _emit(self, uri: str, extra: dict[str, Any]) -> None:
+        for attempt in (1, 2):  # a token that has expired is fetched again, once
+            try:
+                asset = self._asset_id(uri)
+                self._call("POST", "/api/v2/assets/events", {"asset_id": asset, "extra": extra})
+                return
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != 401 or attempt == 2:
+                    raise
+                self.token = None
 
     def _asset_id(self, uri: str) -> int:
         if uri not in self.asset_ids:
@@ -84,18 +127,14 @@ _clients: dict[str, AirflowEvents] = {}
 
 
 def announce(settings: Settings, tender_id: str, action: str) -> bool:
-    """Tell Airflow a buyer's notice changed (publish, edit, withdraw); False if not configured or it failed."""
+    """Tell Airflow a buyer's notice changed (publish, edit, withdraw); False if not configured, if it failed,
+    or if another thread is sending and takes this event along."""
     if not settings.airflow_url:
         return False
     client = _clients.get(settings.airflow_url)
     if client is None:
         client = _clients[settings.airflow_url] = AirflowEvents(settings.airflow_url, settings.airflow_user,
                                                                 settings.airflow_password)  # fmt: skip
-    try:
-        client.emit(COLLECTED, {"source": "buyer", "tender_id": tender_id, "action": action})
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
-        # httpx names the URL it called, user info and all (TENDER_RADAR_AIRFLOW_URL=http://svc:S3cret@...)
-        log.warning("could not tell Airflow about %s (%s); the next run picks it up: %s", tender_id, action,
-                    redacted(str(exc)))  # fmt: skip
-        return False
-    return True
+    # httpx names the URL it called, user info and all (TENDER_RADAR_AIRFLOW_URL=http://svc:S3cret@...):
+    # emit_or_leave logs the error redacted
+    return client.emit_or_leave(COLLECTED, {"source": "buyer", "tender_id": tender_id, "action": action})

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from notifications.senders.configured import for_settings
 from radar.buyers import (
@@ -38,7 +38,7 @@ from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan
 from radar.reminders import invite, send_buyer_messages
 from radar.supply import RESERVABLE_AT_LEAST, supply
 from radar.web.buyers_i18n import BUYER_STRINGS
-from radar.web.context import Context, csv_response
+from radar.web.context import Context, PostedForm, csv_response
 from radar.web.i18n import STRINGS
 from tenders.model import Tender
 from tenders.places import counties
@@ -74,38 +74,37 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         tender = ctx.store.get(tender_id) if BuyerStore(ctx.store).notice(tender_id) else None
         return person, user, tender if tender is not None and may_see(person, tender) else None
 
-    async def posted(request: Request, user: Any) -> Response | Any:
-        """The posted form, or the refusal of one without a valid CSRF field."""
-        form = await request.form()
+    def posted(request: Request, user: Any, form: FormData) -> Response | None:
+        """The refusal of a form without a valid CSRF field, or None."""
         if not ctx.form_ok(request, form):
             title = STRINGS[ctx.lang(request, user)]["bad_form"]
             return ctx.render(request, "message.html", title=title, status=403, user=user)
-        return form
+        return None
 
-    async def changing(request: Request, tender_id: str) -> Response | tuple[Viewer, BuyerOrg, Any, Tender, Any]:
+    def changing(
+        request: Request, tender_id: str, form: FormData
+    ) -> Response | tuple[Viewer, BuyerOrg, Any, Tender, Any]:
         """The checks before a form changes a notice: logged in, a valid CSRF form, the notice one's own.
 
         Returns the refusal to send, or (person, organisation, user, notice, form)."""
         person, user, tender = own(request, tender_id)
         if person is None:
             return ctx.login_redirect(request)
-        form = await posted(request, user)
-        if isinstance(form, Response):
-            return form
+        if (refusal := posted(request, user, form)) is not None:
+            return refusal
         if tender is None or person.org is None or not may_change(person, tender):
             return refuse(request, user, "not_yours", 404)
         return person, person.org, user, tender, form
 
-    async def publishing(request: Request) -> Response | tuple[Viewer, BuyerOrg, Any, str, Any]:
+    def publishing(request: Request, form: FormData) -> Response | tuple[Viewer, BuyerOrg, Any, str, Any]:
         """The checks before a form publishes for the organisation: logged in, a valid CSRF form, a buyer.
 
         Returns the refusal to send, or (person, organisation, user, language, form)."""
         person, user = who(request)
         if person is None:
             return ctx.login_redirect(request)
-        form = await posted(request, user)
-        if isinstance(form, Response):
-            return form
+        if (refusal := posted(request, user, form)) is not None:
+            return refusal
         if person.org is None:
             return refuse(request, user, "no_role", 403)
         return person, person.org, user, ctx.lang(request, user), form
@@ -159,8 +158,8 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
                     regions=person.org.regions, problems={})  # fmt: skip
 
     @app.post("/buyer/new")
-    async def new_post(request: Request) -> Response:
-        checked = await publishing(request)
+    def new_post(request: Request, form: PostedForm) -> Response:
+        checked = publishing(request, form)
         if isinstance(checked, Response):
             return checked
         person, org, user, lang, form = checked
@@ -207,8 +206,8 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
                     message=b["invited"].format(n=invited) if invited is not None else None)  # fmt: skip
 
     @app.post("/buyer/notices/{tender_id}/invite")
-    async def invite_post(request: Request, tender_id: str) -> Response:
-        checked = await changing(request, tender_id)
+    def invite_post(request: Request, tender_id: str, form: PostedForm) -> Response:
+        checked = changing(request, tender_id, form)
         if isinstance(checked, Response):
             return checked
         person, org, user, tender, form = checked
@@ -233,8 +232,8 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         return csv_response(f"interest-{tender.notice_id}.csv", INTEREST_CSV_HEADER, rows)
 
     @app.post("/buyer/notices/{tender_id}/withdraw")
-    async def withdraw_post(request: Request, tender_id: str) -> Response:
-        checked = await changing(request, tender_id)
+    def withdraw_post(request: Request, tender_id: str, form: PostedForm) -> Response:
+        checked = changing(request, tender_id, form)
         if isinstance(checked, Response):
             return checked
         person, org, user, tender, _ = checked
@@ -264,23 +263,19 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         return plan_page(request, user)
 
     @app.post("/buyer/plan")
-    async def plan_preview(request: Request) -> Response:
-        checked = await publishing(request)
+    def plan_preview(request: Request, form: PostedForm) -> Response:
+        checked = publishing(request, form)
         if isinstance(checked, Response):
             return checked
         _, _, user, _, form = checked
         given = {name: str(form.get(f"col_{name}") or "") for name in PLAN_FIELDS}
-        upload: Any = form.get("file")
-        raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+        upload = form.get("file")
+        raw = upload.file.read() if isinstance(upload, UploadFile) else b""
         name = str(getattr(upload, "filename", None) or "plan")
-
-        def preview() -> tuple[Any, dict[str, str], list[PlanRow]]:
+        try:  # reading a workbook takes seconds: in the thread pool (a plain def), so others are served meanwhile
             table = read_table(raw, name)
             mapping = {**guess_mapping(table.headers), **{k: v for k, v in given.items() if v.strip()}}
-            return table, mapping, plan_rows(table, mapping)
-
-        try:  # reading a workbook takes seconds: off the event loop, so other visitors are served meanwhile
-            table, mapping, rows = await run_in_threadpool(preview)
+            rows = plan_rows(table, mapping)
         except PlanError as exc:
             return plan_page(request, user, status=400, error=str(exc), mapping=given)
         good = [r.notice for r in rows if not r.errors]
@@ -288,8 +283,8 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
                          payload=json.dumps(good, ensure_ascii=False))  # fmt: skip
 
     @app.post("/buyer/plan/import")
-    async def plan_import(request: Request) -> Response:
-        checked = await publishing(request)
+    def plan_import(request: Request, form: PostedForm) -> Response:
+        checked = publishing(request, form)
         if isinstance(checked, Response):
             return checked
         person, org, user, lang, form = checked
@@ -298,10 +293,12 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             notices = json.loads(str(form.get("rows") or "[]"))
         except ValueError:
             notices = None
+        except RecursionError:  # 100,000 nested brackets: a 500 before
+            return plan_page(request, user, status=400, error=b["plan_too_deep"])
         if not isinstance(notices, list) or len(notices) > MAX_ROWS:
             return plan_page(request, user, status=400, error=b["plan_again"])
         rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
-        done = await run_in_threadpool(import_plan, ctx.store, org, rows, person.actor, base_url=ctx.settings.base_url)
+        done = import_plan(ctx.store, org, rows, person.actor, base_url=ctx.settings.base_url)
         message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
         answer = list_page(request, person, user, message)
         if done.created or done.updated:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from matching.subscriptions import Subscriber, parse_subscriber
 from notifications.tokens import TokenError, read_token
 from radar.pipeline import find_subscriber
-from radar.web.context import Context
+from radar.web.context import Context, PostedBody
 
 log = logging.getLogger(__name__)
 TEXTS = {
@@ -77,8 +77,8 @@ def consent_router(ctx: Context) -> APIRouter:
         return page(request, "ask", sub.language, token=token, email=sub.email)
 
     @router.post("/unsubscribe")
-    async def unsubscribe(request: Request, token: str = "") -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    def unsubscribe(request: Request, body: PostedBody, token: str = "") -> Response:
+        form = parse_qs(body.decode("utf-8", "replace"))
         one_click = form.get("List-Unsubscribe") == ["One-Click"]
         try:
             sub = subscriber_for(token)
@@ -109,7 +109,7 @@ def consent_router(ctx: Context) -> APIRouter:
         return page(request, "confirm", sub.language, token=token, action="/confirm", email=sub.email)
 
     @router.post("/confirm")
-    async def confirm(request: Request, token: str = "") -> HTMLResponse:
+    def confirm(request: Request, token: str = "") -> HTMLResponse:
         try:
             sub, proposal = confirmation_for(token)
         except TokenError as exc:

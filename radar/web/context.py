@@ -19,11 +19,13 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from notifications.tokens import TokenError, read_token
 from radar.pipeline import open_store
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 from radar.web.i18n import STRINGS
+from radar.web.limits import limit_for
 from tenders.config import Settings
 from tenders.store import CoordinatorRow, Store
 from tenders.store.buyers import BuyerStore
@@ -197,6 +199,27 @@ def to_login(request: Request, _exc: Exception) -> Response:
 
 
 Coordinator = Annotated[CoordinatorRow, Depends(logged_in)]
+
+
+# The body arrives over the network, so it is awaited on the event loop; everything after it (the
+# store, hashing, parsing, rendering) runs in a worker thread: a route that takes a body is a plain
+# ``def`` with one of these as a parameter, and FastAPI runs it in the thread pool. An ``async def``
+# route that does blocking work holds every other visitor meanwhile (issue 25, item 5).
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form. A field may be as large as the route's body limit (``limits.LIMITS``):
+    Starlette's own cap of 1 MB a field answered a 400 to a plan's previewed rows over 1 MB."""
+    return await request.form(max_part_size=limit_for(request.scope))
+
+
+async def posted_body(request: Request) -> bytes:
+    """The posted body as bytes (``BodyLimit`` has cut it off at the route's limit)."""
+    return await request.body()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+PostedBody = Annotated[bytes, Depends(posted_body)]
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -13,21 +13,25 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from notifications.tokens import make_token
 from radar.register import RegisterError, parse_register
 from radar.reports import BLIND_DAYS, CountyReport, county_reports
 from radar.web.auth import (
+    CLIENT_FAILURES_ALLOWED,
     FAILURE_WINDOW,
     FAILURES_ALLOWED,
     LOGIN_COOKIE,
     SESSION_COOKIE,
     SESSION_HOURS,
+    on_hashing_threads,
     unknown_user_hash,
     verify_password,
 )
 from radar.web.charts import county_map, month_chart, municipality_tiles
-from radar.web.context import Context, Coordinator, csv_response
+from radar.web.context import Context, Coordinator, PostedForm, csv_response
 from radar.web.i18n import STRINGS
 from tenders import clock
 from tenders.places import counties
@@ -72,28 +76,43 @@ def dashboard_router(ctx: Context) -> APIRouter:
         return ctx.with_form_cookie(request, response, cookie)
 
     @router.post("/login")
-    async def login(request: Request) -> Response:
-        form = await request.form()
+    async def login(request: Request, form: PostedForm) -> Response:
+        # async only to await the hash on its own threads: the store and the page run in the thread pool
+        checked = await run_in_threadpool(before_hash, request, form)
+        if isinstance(checked, Response):
+            return checked
+        user, stored = checked
+        matches = await on_hashing_threads(verify_password, str(form.get("password") or ""), stored)
+        return await run_in_threadpool(after_hash, request, form, user if matches else None)
+
+    def refused(request: Request, form: FormData, status: int, key: str) -> Response:
         s = STRINGS[ctx.lang(request)]
-        cookie = request.cookies.get(LOGIN_COOKIE, "")
+        return ctx.render(request, "login.html", title=s["login"], status=status, error=s[key],
+                          username=str(form.get("username") or "").strip(), next=_local(str(form.get("next") or "")),
+                          csrf_anchor=request.cookies.get(LOGIN_COOKIE, ""))  # fmt: skip
+
+    def before_hash(request: Request, form: FormData) -> Response | tuple[CoordinatorRow | None, str]:
+        """The refusal before any hashing (a bad form, a name or a client that failed too often),
+        or the user (None if unknown) and the hash to check the password against."""
+        if not request.cookies.get(LOGIN_COOKIE) or not ctx.form_ok(request, form):
+            return refused(request, form, 403, "bad_form")
         username = str(form.get("username") or "").strip()
-
-        def refused(status: int, error: str) -> Response:
-            return ctx.render(request, "login.html", title=s["login"], status=status, error=error, username=username,
-                              next=_local(str(form.get("next") or "")), csrf_anchor=cookie)  # fmt: skip
-
-        if not cookie or not ctx.form_ok(request, form):
-            return refused(403, s["bad_form"])
         window = timedelta(seconds=FAILURE_WINDOW)
-        if ctx.store.throttle_count("login-failure", username, window) >= FAILURES_ALLOWED:
-            return refused(429, s["login_blocked"])
+        if (
+            ctx.store.throttle_count("login-failure", username, window) >= FAILURES_ALLOWED
+            or ctx.store.throttle_count("login-client", _client(request), window) >= CLIENT_FAILURES_ALLOWED
+        ):
+            return refused(request, form, 429, "login_blocked")
         user = ctx.store.coordinator(username)
-        stored = user.password_hash if user is not None else unknown_user_hash()  # the same work either way
-        if not verify_password(str(form.get("password") or ""), stored) or user is None:
-            ctx.store.throttle_note("login-failure", username)
-            return refused(401, s["login_failed"])
-        ctx.store.throttle_forget("login-failure", username)
+        return user, user.password_hash if user is not None else unknown_user_hash()  # the same work either way
 
+    def after_hash(request: Request, form: FormData, user: CoordinatorRow | None) -> Response:
+        """``user`` is None for a wrong password or an unknown name."""
+        if user is None:
+            ctx.store.throttle_note("login-failure", str(form.get("username") or "").strip())
+            ctx.store.throttle_note("login-client", _client(request))  # not forgotten on a success elsewhere
+            return refused(request, form, 401, "login_failed")
+        ctx.store.throttle_forget("login-failure", user.username)
         session = ctx.store.open_session(user.username, timedelta(hours=SESSION_HOURS))
         token = make_token(ctx.secret, "session", session, valid_for=SESSION_HOURS * 3600)
         target = _local(str(form.get("next") or "")) or ("/buyer" if ctx.is_buyer(user.username) else "/dashboard")
@@ -111,8 +130,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         return response
 
     @router.post("/logout")
-    async def logout(request: Request) -> Response:
-        form = await request.form()
+    def logout(request: Request, form: PostedForm) -> Response:
         if not ctx.form_ok(request, form):
             return Response("Forbidden", status_code=403)
         ctx.end_session(request)  # the cookie is dead everywhere, not only in this browser
@@ -252,17 +270,16 @@ def dashboard_router(ctx: Context) -> APIRouter:
                           can_import=user.is_admin)  # fmt: skip
 
     @router.post("/dashboard/register")
-    async def register_import(request: Request, user: Coordinator) -> Response:
+    def register_import(request: Request, user: Coordinator, form: PostedForm) -> Response:
         lang = ctx.lang(request, user)
         s = STRINGS[lang]
-        form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, user=user, lang=lang)
         if not user.is_admin:  # the register spans every county: only an admin changes it
             return ctx.render(request, "message.html", title=s["import_admin_only"], status=403, user=user, lang=lang)
         upload: Any = form.get("file")
         try:
-            raw = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+            raw = upload.file.read() if isinstance(upload, UploadFile) else b""
             entries = parse_register(raw.decode("utf-8-sig"), getattr(upload, "filename", None) or "register")
         except (RegisterError, UnicodeDecodeError) as exc:
             return ctx.render(
@@ -289,6 +306,11 @@ def dashboard_router(ctx: Context) -> APIRouter:
         )
 
     return router
+
+
+def _client(request: Request) -> str:
+    """The client's address as the app sees it (behind a proxy: what the server was told to trust)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _local(target: str) -> str:

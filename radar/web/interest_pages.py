@@ -17,7 +17,7 @@ from notifications.tokens import TokenError, interest_subscriber, read_token, vi
 from radar.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.buyers_i18n import BUYER_STRINGS
-from radar.web.context import Context
+from radar.web.context import Context, PostedForm
 from radar.web.i18n import STRINGS
 from tenders.model import Tender
 from tenders.store.buyers import BuyerStore
@@ -57,10 +57,9 @@ def interest_router(ctx: Context) -> APIRouter:
         return ctx.with_form_cookie(request, response, cookie)
 
     @app.post("/interest")
-    async def interest_post(request: Request) -> Response:
+    def interest_post(request: Request, form: PostedForm) -> Response:
         lang = ctx.lang(request)
         b = BUYER_STRINGS[lang]
-        form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=b["interested_q"], status=403, lang=lang,
                               error=STRINGS[lang]["bad_form"])  # fmt: skip

@@ -3,7 +3,9 @@
 Without it an anonymous 300 MB POST to ``/webhooks/sendgrid`` or ``/unsubscribe`` was read whole
 (and a multipart ``/subscribe`` spooled) before any check. A declared Content-Length over the
 limit is refused without reading a byte; a body without one is counted as it arrives and cut off
-at the limit.
+at the limit. A form's field may be as large as its route's body: Starlette's own cap of 1 MB a
+field (a 400 for the previewed rows of a large plan) is raised to it where forms are read
+(``context.posted_form``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ LIMITS = {  # our own choices: each is far above what the route's form or payloa
 DEFAULT_LIMIT = 64 * KB
 
 
+def limit_for(scope: Scope, limits: dict[str, int] | None = None, default: int = DEFAULT_LIMIT) -> int:
+    """The body limit of the route ``scope`` asks for (the mount prefix left off)."""
+    limits = LIMITS if limits is None else limits
+    path = str(scope.get("path") or "")
+    root = str(scope.get("root_path") or "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    path = path.rstrip("/") or "/"
+    if path in limits:
+        return limits[path]
+    return limits.get(path.rsplit("/", 1)[0] + "/*", default)  # "/a/*": any one segment after /a/
+
+
 class BodyTooLargeError(Exception):
     """Raised inside the app's receive once a body passes its limit."""
 
@@ -42,14 +57,7 @@ class BodyLimit:
         self.default = default
 
     def limit_for(self, scope: Scope) -> int:
-        path = str(scope.get("path") or "")
-        root = str(scope.get("root_path") or "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        path = path.rstrip("/") or "/"
-        if path in self.limits:
-            return self.limits[path]
-        return self.limits.get(path.rsplit("/", 1)[0] + "/*", self.default)  # "/a/*": any one segment after /a/
+        return limit_for(scope, self.limits, self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):

@@ -17,7 +17,7 @@ from notifications.readable import buyer_text, listing_name, when_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
 from radar.pipeline import subscribe
 from radar.web.auth import LOGIN_COOKIE
-from radar.web.context import Context
+from radar.web.context import Context, PostedForm
 from radar.web.i18n import STRINGS
 from radar.web.interest_pages import interest_box, without_feedback_token
 from tenders import clock
@@ -80,10 +80,9 @@ def selfservice_router(ctx: Context) -> APIRouter:
         )
 
     @router.post("/subscribe")
-    async def subscribe_post(request: Request) -> Response:
+    def subscribe_post(request: Request, form: PostedForm) -> Response:
         lang = ctx.lang(request)
         s = STRINGS[lang]
-        form = await request.form()
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=s["bad_form"], status=403, lang=lang)
         client = request.client.host if request.client else "unknown"
@@ -144,11 +143,10 @@ def selfservice_router(ctx: Context) -> APIRouter:
         )
 
     @router.post("/profile")
-    async def profile_post(request: Request) -> Response:
+    def profile_post(request: Request, form: PostedForm) -> Response:
         key, profile, error = signed_subscriber(request, "profile")
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
         s = STRINGS[lang]
-        form = await request.form()
         if error or profile is None or not ctx.form_ok(request, form):
             why = (
                 s["bad_link"].format(why=error) if error else s["profile_listed"] if profile is None else s["bad_form"]
@@ -217,11 +215,10 @@ def selfservice_router(ctx: Context) -> APIRouter:
         return ctx.with_form_cookie(request, response, cookie)
 
     @router.post("/feedback")
-    async def feedback_post(request: Request) -> Response:
+    def feedback_post(request: Request, form: PostedForm) -> Response:
         key, tender, error = feedback_target(request)
         lang = ctx.lang(request)
         s = STRINGS[lang]
-        form = await request.form()
         if error or not ctx.form_ok(request, form) or form.get("relevant") not in ("0", "1"):
             return ctx.render(
                 request,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from radar.web.context import Context
+from radar.web.context import Context, PostedBody
 from tenders import clock
 
 WEBHOOK_FRESH = 5 * 60  # seconds a signed event webhook request is accepted, either side of now
@@ -26,10 +26,10 @@ def webhooks_router(ctx: Context) -> APIRouter:
     router = APIRouter()
 
     @router.post("/webhooks/sendgrid")
-    async def sendgrid_events(request: Request) -> Response:
+    def sendgrid_events(request: Request, body: PostedBody) -> Response:
         if not ctx.settings.sendgrid_webhook_key:
             return JSONResponse({"error": "the event webhook is not configured"}, status_code=503)
-        raw = (await request.body()).decode("utf-8", "replace")
+        raw = body.decode("utf-8", "replace")
         signature = request.headers.get("X-Twilio-Email-Event-Webhook-Signature", "")
         timestamp = request.headers.get("X-Twilio-Email-Event-Webhook-Timestamp", "")
         try:
@@ -45,6 +45,8 @@ def webhooks_router(ctx: Context) -> APIRouter:
             events = json.loads(raw)
         except json.JSONDecodeError:
             return JSONResponse({"error": "not JSON"}, status_code=400)
+        except RecursionError:
+            return JSONResponse({"error": "nested too deeply"}, status_code=400)
         if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
             return JSONResponse({"error": "not a list of event objects"}, status_code=400)
         ids = [str(e.get("sg_event_id") or "") for e in events]
