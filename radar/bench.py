@@ -500,6 +500,9 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         from radar.hostile_mails import hostile_mail_case  # it builds on Row: imported here, not at the top
 
         rows.append(hostile_mail_case())
+        from radar.hostile_logins import hostile_login_case
+
+        rows.append(hostile_login_case())
         sched = scheduler_case()
         if sched:
             rows.append(sched)
@@ -542,6 +545,9 @@ NOTES = """## Reading the table
 * **big feed**: a 50 MB RSS feed of invented items served on loopback and collected as a feed
   source with 2 workers, in a process of its own; the peak resident memory of the collector and
   of a worker.
+* **login flood**: the web app under uvicorn on a loopback port; the sign-up page's requests/s from
+  4 clients, alone and while 20 clients from other loopback addresses post wrong logins for fresh
+  names (`radar/hostile_logins.py`).
 * **streaming package**: a `.tar.gz` built like a TED daily package, read member by member
   and ingested in one process; the peak resident memory of that whole process.
 * **matching + composing**: every subscriber's matches among one day of tenders, best first.
