@@ -19,6 +19,7 @@ import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
+import radar.web.context
 import radar.web.dashboard
 from radar.buyers import add_buyer
 from radar.events import AirflowEvents
@@ -141,3 +142,28 @@ def test_a_stuck_airflow_holds_neither_other_publishes_nor_the_public_pages(
         first.join(GUARD)
         client.portal.call(threads, 40)  # type: ignore[union-attr]
     assert answered_while_stuck == ([200], [[201]] * 5)
+
+
+def test_the_first_requests_at_once_open_and_migrate_the_store_once(
+    site: Settings, monkeypatch: pytest.MonkeyPatch, gate: tuple[threading.Event, threading.Event]
+) -> None:
+    """Pages and posts run on worker threads: two first requests used to migrate the store twice at once."""
+    started, release = gate
+    opened: list[str] = []
+
+    def slow_open(settings: Settings) -> Any:
+        opened.append(threading.current_thread().name)
+        started.set()
+        release.wait(GUARD)
+        return open_store(settings)
+
+    monkeypatch.setattr(radar.web.context, "open_store", slow_open)
+    ctx = radar.web.context.Context(site)
+    first, _ = in_thread(lambda: ctx.store)
+    assert started.wait(GUARD)
+    second, _ = in_thread(lambda: ctx.store)
+    second.join(1.0)  # time for it to open the store too, if it would
+    release.set()
+    first.join(GUARD)
+    second.join(GUARD)
+    assert len(opened) == 1

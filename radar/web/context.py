@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,11 +40,15 @@ class Context:
         self.settings = settings
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
         self._store: Store | None = None
+        self._opening = threading.Lock()
 
     @property
     def store(self) -> Store:
+        """Opened (and migrated) once, by the first request: the others, on other threads, wait for it."""
         if self._store is None:
-            self._store = open_store(self.settings)
+            with self._opening:
+                if self._store is None:
+                    self._store = open_store(self.settings)
         return self._store
 
     @property
