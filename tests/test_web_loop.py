@@ -8,6 +8,7 @@ order of events, not timings. Names, numbers and passwords here are invented.
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -167,3 +168,18 @@ def test_the_first_requests_at_once_open_and_migrate_the_store_once(
     first.join(GUARD)
     second.join(GUARD)
     assert len(opened) == 1
+
+
+def test_no_route_but_the_login_is_async(site: Settings) -> None:
+    """An ``async def`` route runs on the event loop, with every other visitor waiting for its store
+    calls, parsing and rendering; routes are plain ``def`` (FastAPI runs them in the thread pool)
+    and take their body through ``PostedForm``/``PostedBody``. The login awaits its hash on threads
+    of its own and hands the rest to the pool."""
+    from fastapi.routing import APIRoute
+
+    asynchronous = {
+        (route.path, *sorted(route.methods))
+        for route in create_app(site).routes
+        if isinstance(route, APIRoute) and inspect.iscoroutinefunction(route.endpoint)
+    }
+    assert asynchronous == {("/login", "POST")}
