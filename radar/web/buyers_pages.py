@@ -32,10 +32,10 @@ from radar.buyers import (
 )
 from radar.events import announce
 from radar.interest import INTEREST_CSV_HEADER, interest_rows
-from radar.pipeline import active_subscribers
 from radar.plans import FIELDS as PLAN_FIELDS
 from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
 from radar.reminders import invite, send_buyer_messages
+from radar.subscribers import active_subscribers
 from radar.supply import RESERVABLE_AT_LEAST, supply
 from radar.web.buyers_i18n import BUYER_STRINGS
 from radar.web.context import Context, PostedForm, csv_response

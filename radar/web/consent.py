@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from matching.subscriptions import Subscriber, parse_subscriber
 from notifications.tokens import TokenError, read_token
-from radar.pipeline import find_subscriber
+from radar.subscribers import find_subscriber
 from radar.web.context import Context, PostedBody
 
 log = logging.getLogger(__name__)
