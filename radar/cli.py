@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 from matching.classify import classify
 from matching.subscriptions import SubscriberError, everything
 from notifications.digest import render_digest
-from radar import report_cli
+from radar import report_cli, status_cli
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import iter_path
 from tenders.config import ConfigError
@@ -123,9 +124,19 @@ def cmd_train(args: argparse.Namespace, run: _Run) -> None:
         run.problem(str(exc))
 
 
+class Stopped(BaseException):
+    """SIGTERM: the run stops where it is (its workers with it) and says so; not an Exception, so
+    that no step's error handling takes it for a failure of its own."""
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+
 def cmd_run(args: argparse.Namespace, run: _Run) -> None:
     from radar.pipeline import run_once
 
+    signal.signal(signal.SIGTERM, _stop)
     summary = run_once()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -144,7 +155,7 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
     q, d = summary["queued"], summary["delivered"]
     print(f"digests queued {q['digests_queued']} ({q['tenders_matched']} tenders); "
           f"sent {d['sent']} via {d['sender']}, failed {d['failed']}"
-          + "".join(f", {d[k]} {k}" for k in ("recovered", "unsure", "unknown", "partial", "taken_elsewhere")
+          + "".join(f", {d[k]} {k}" for k in ("held", "recovered", "unsure", "unknown", "partial", "taken_elsewhere")
                     if d.get(k)))  # fmt: skip
     if d.get("waiting"):
         print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")
@@ -169,62 +180,6 @@ def cmd_bench(args: argparse.Namespace, run: _Run) -> None:
         output=Path(args.output) if args.output else None, workers=args.workers,
     )  # fmt: skip
     bench(opts)
-
-
-def cmd_status(args: argparse.Namespace, run: _Run) -> None:
-    from radar.pipeline import open_store, source_freshness
-    from tenders.config import load_settings
-
-    settings = load_settings()
-    store = open_store(settings)
-    rows = source_freshness(settings, store)
-    if args.json:
-        out = [
-            {"source": r.source, "state": r.state, "detail": r.detail, "last_run": _iso(r.last_run),
-             "last_produced": _iso(r.last_produced), "expected_every": _every(r.expected)}
-            for r in rows
-        ]  # fmt: skip
-        print(json.dumps(out, indent=2))
-        return
-    print(f"{'source':<26} {'state':<8} {'last run':<17} {'last new':<17} {'expected':<9} detail")
-    for r in rows:
-        print(f"{r.source:<26} {r.state:<8} {_when(r.last_run):<17} {_when(r.last_produced):<17} "
-              f"{_every(r.expected):<9} {r.detail}")  # fmt: skip
-    print("\nlast runs:")
-    for run_row in store.recent_runs(args.runs):
-        unchanged = run_row.unchanged + run_row.skipped
-        print(f"  {_when(run_row.finished_at)}  {run_row.source:<26} new {run_row.new:>5}  "
-              f"changed {run_row.changed:>4}  unchanged {unchanged:>6}  errors {run_row.errors}")  # fmt: skip
-    counts = store.digest_counts()
-    print(f"\ndigests: {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued, "
-          f"{counts.get('failed', 0)} failed (retried), {counts.get('held', 0)} held "
-          "(refused by the provider: fix the cause, then --release-held)")  # fmt: skip
-    print(f"         {counts.get('unsure', 0)} unsure (may be at the provider: looked up before any resend), "
-          f"{counts.get('unknown', 0)} unknown (the lookup could not tell: check the provider's activity log, "
-          f"then --unknown-sent or --resend-unknown), {counts.get('partial', 0)} partly refused")  # fmt: skip
-    if counts.get("unknown") and not (args.unknown_sent or args.resend_unknown):
-        run.problems += 1  # answered in this call: no longer a problem
-    if args.release_held:
-        print(f"released {store.release_held()} held digest(s) for the next run")
-    if args.unknown_sent:
-        print(f"recorded {store.resolve_unknown(resend=False)} unknown digest(s) as sent")
-    if args.resend_unknown:
-        print(f"{store.resolve_unknown(resend=True)} unknown digest(s) will be sent again on the next run")
-    if any(r.state in ("stale", "failing", "blocked") for r in rows):
-        run.problems += 1  # a non-zero exit lets a cron job or a monitor notice
-
-
-def _when(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _every(delta: Any) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    return f"{hours // 24}d" if hours % 24 == 0 and hours else f"{hours}h"
 
 
 def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
@@ -377,19 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action="store_true", help="the plain-text part instead of the HTML")
     p.set_defaults(func=cmd_preview)
 
-    p = sub.add_parser(
-        "status", help="sources, last runs, digests (exit 1: a source stale, failing or blocked, a digest unknown)"
-    )
-    p.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
-    p.add_argument("--release-held", action="store_true", help="put held digests back in the retry queue")
-    unknown = p.add_mutually_exclusive_group()
-    unknown.add_argument(
-        "--unknown-sent", action="store_true", help="the provider's log shows the unknown digests: record them as sent"
-    )
-    unknown.add_argument("--resend-unknown", action="store_true",
-                         help="the provider's log does not show them: send the unknown digests again")  # fmt: skip
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_status)
+    status_cli.add_parser(sub)
 
     p = sub.add_parser("subscribe", help="sign up a subscriber (double opt-in: a confirmation link is emailed)")
     p.add_argument("--email", required=True)
@@ -467,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # `tender-radar parse ... | head`
         return 0
+    except Stopped as exc:
+        run.problem(str(exc))
+        return 128 + signal.SIGTERM
     return 1 if run.problems else 0
 
 

@@ -35,7 +35,8 @@ log = logging.getLogger("tender_radar")
 @dataclass
 class _Run:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # not taken, retried at the next run
+    held: int = 0  # refused in a way a retry cannot fix: kept for an operator (status --release-held)
     recovered: int = 0
     suppressed: int = 0
     unsure: int = 0
@@ -87,6 +88,7 @@ def send_due(
     return {
         "sent": run.sent,
         "failed": run.failed,
+        "held": run.held,
         "recovered": run.recovered,
         "suppressed": run.suppressed,
         "unsure": run.unsure,
@@ -167,15 +169,17 @@ def _send_one(
         store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable, maybe_sent=exc.maybe_sent)
         if exc.maybe_sent:
             run.unsure += 1
-        else:
+        elif exc.retryable:
             run.failed += 1
+        else:
+            run.held += 1
         if not exc.retryable:
             run.operator.append(f"digest {digest.id} to {digest.subscriber} is held: {exc}")
         log.error("send failed: %s", exc)
         return
     except Exception as exc:  # no digest may be left "sending" for ever
         # Unplanned: the provider may or may not have it. Held for an operator, not retried blindly.
-        run.failed += 1
+        run.held += 1
         run.errors.append(f"digest {digest.id} to {digest.subscriber}: unexpected {type(exc).__name__}: {exc}")
         store.mark_digest(digest.id, sent=False, error=f"{type(exc).__name__}: {exc}", retryable=False)
         run.operator.append(f"digest {digest.id} to {digest.subscriber} is held: unexpected {type(exc).__name__}")
@@ -199,7 +203,7 @@ def _partly_refused(store: Store, digest: DigestRow, to: str, refused: PartlyRef
             run.failed += 1
         else:  # refused for good everywhere: held, not tried at every run
             store.mark_digest(digest.id, sent=False, error=f"every recipient refused: {refused}", retryable=False)
-            run.failed += 1
+            run.held += 1
             run.operator.append(f"digest {digest.id} to {digest.subscriber} is held: every recipient refused")
         return
     note = f"delivered to {', '.join(accepted)}; {refused}"

@@ -6,12 +6,14 @@ A source that has brought nothing new for longer than its ``expect_every`` (in
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scrapers.errors import SourceError
 from tenders.config import parse_interval as parse_interval
-from tenders.store import SourceHealth, Store, utcnow
+from tenders.store import TAKE_OVER, PipelineRunRow, SourceHealth, Store, utcnow
 
 DEFAULT_EXPECT = {"ted_files": "3d", "feed": "7d"}  # TED publishes Monday to Friday
 
@@ -58,3 +60,57 @@ def _judge(name: str, expected: timedelta, h: SourceHealth | None, now: datetime
 def _ago(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+
+
+# -- the whole status: sources, digests, runs; what needs a person ---------------------------
+
+RUN_LIMIT = timedelta(hours=6)  # an open run elsewhere is taken for dead after this long
+DIGEST_STATES = ("sending", "unsure", "held", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRun:
+    id: int
+    started_at: datetime
+    host: str
+    pid: int
+    state: str  # running | never ended
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    sources: list[Freshness]
+    digests: dict[str, int]  # every state, with "stuck_sending": sending since before the take-over time
+    runs: list[OpenRun]
+    attention: list[str]  # one line per thing a person must look at; empty: all is well
+
+
+def status(declared: dict[str, timedelta], store: Store, now: datetime | None = None) -> Status:
+    now = now or utcnow()
+    sources = freshness(declared, store, now)
+    counts = {state: 0 for state in ("queued", "sent", "failed", "partial", *DIGEST_STATES)}
+    counts.update(store.digest_counts())
+    counts["stuck_sending"] = store.stuck_sending(now - TAKE_OVER)
+    runs = [_open_run(row, now) for row in store.open_pipeline_runs()]
+    attention = [f"source {f.source}: {f.state}" for f in sources if f.state in ("stale", "failing", "blocked")]
+    if counts["stuck_sending"]:
+        attention.append(f"{counts['stuck_sending']} digest(s) stuck sending (their run died)")
+    attention += [f"{counts[k]} digest(s) {k}" for k in ("unsure", "held", "unknown") if counts[k]]
+    attention += [f"run {r.id} started {r.started_at:%Y-%m-%d %H:%M} never ended" for r in runs if r.state != "running"]
+    return Status(sources, counts, runs, attention)
+
+
+def _open_run(row: PipelineRunRow, now: datetime) -> OpenRun:
+    # On this machine: is its process still there? Another machine's run is judged by its age alone.
+    alive = _alive(row.pid) if row.host == socket.gethostname() else now - row.started_at < RUN_LIMIT
+    return OpenRun(row.id, row.started_at, row.host, row.pid, "running" if alive else "never ended")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process of that number
+        return True
+    return True

@@ -6,7 +6,10 @@ collect -> classify_new -> match_and_queue -> send_due (in ``radar.delivery``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -230,6 +233,21 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
     """The whole pipeline once, without a scheduler."""
     settings = settings or load_settings()
     store = open_store(settings)
+    run_id = store.open_pipeline_run(socket.gethostname(), os.getpid())  # a killed run leaves it open
+    outcome = "failed"
+    try:
+        summary = _run_steps(settings, store)
+        outcome = "done"
+        return summary
+    except BaseException as exc:
+        outcome = f"failed: {type(exc).__name__}: {exc}"[:500]
+        raise
+    finally:
+        with contextlib.suppress(Exception):  # a database that is gone cannot record it: the run stays open
+            store.close_pipeline_run(run_id, outcome)
+
+
+def _run_steps(settings: Settings, store: Store) -> dict[str, Any]:
     collected = []
     for source in sources(settings):
         try:

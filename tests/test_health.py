@@ -64,4 +64,5 @@ def test_status_command_prints_health_and_exits_1_when_a_source_is_failing(tmp_p
     assert any(line.startswith("samples") and " ok " in line and "6 new" in line for line in lines)
     assert "digests:" in status.stdout
     as_json = json.loads(subprocess.run([*cli, "status", "--json"], env=env, capture_output=True, text=True).stdout)
-    assert {r["source"]: r["state"] for r in as_json} == {"broken-one": "failing", "samples": "ok"}
+    assert {r["source"]: r["state"] for r in as_json["sources"]} == {"broken-one": "failing", "samples": "ok"}
+    assert as_json["needs_a_person"] == ["source broken-one: failing"]

@@ -271,8 +271,8 @@ def test_a_digest_the_provider_refuses_is_held_not_retried_every_hour(settings: 
 
     later = utcnow() + timedelta(days=2)
     match_and_queue(store, subs)
-    assert send_due(store, subs, Refusing(), settings, now=later)["failed"] == 1
-    assert send_due(store, subs, Refusing(), settings, now=later)["failed"] == 0 and Refusing.calls == 1
+    assert send_due(store, subs, Refusing(), settings, now=later)["held"] == 1  # held, not "failed"
+    assert send_due(store, subs, Refusing(), settings, now=later)["held"] == 0 and Refusing.calls == 1
     assert [d.status for d in store.digests()] == ["held"]
     assert store.release_held() == 1
     assert send_due(store, subs, Flaky(failures=0), settings, now=later)["sent"] == 1  # fixed, released, sent once

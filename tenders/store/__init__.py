@@ -36,6 +36,7 @@ from tenders.store.tables import FeedbackRow as FeedbackRow
 from tenders.store.tables import NationalContractRow as NationalContractRow
 from tenders.store.tables import NationalProcurementRow as NationalProcurementRow
 from tenders.store.tables import NationalValueRow as NationalValueRow
+from tenders.store.tables import PipelineRunRow as PipelineRunRow
 from tenders.store.tables import ReportMailingRow as ReportMailingRow
 from tenders.store.tables import SourceRunRow as SourceRunRow
 from tenders.store.tables import SubscriberRow as SubscriberRow

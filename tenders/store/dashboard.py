@@ -9,6 +9,7 @@ own rows, not the store's size.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
@@ -35,6 +36,12 @@ class DashboardMixin(StoreBase):
     def digest_counts(self) -> dict[str, int]:
         with self.session() as session:
             return dict(session.execute(select(DigestRow.status, func.count()).group_by(DigestRow.status)).all())
+
+    def stuck_sending(self, before: datetime) -> int:
+        """Digests left "sending" since before ``before``: their run died between taking and recording them."""
+        query = select(func.count()).where(DigestRow.status == "sending", DigestRow.attempted_at < before)
+        with self.session() as session:
+            return int(session.scalar(query) or 0)
 
     # -- coordinators, the register, feedback ------------------------------------------------
 

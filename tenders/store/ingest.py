@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from tenders.store.catalogue import UpsertResult
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import DocumentRow, SourceRunRow, TenderRow, utcnow
+from tenders.store.tables import DocumentRow, PipelineRunRow, SourceRunRow, TenderRow, utcnow
 
 
 @dataclass(slots=True)
@@ -105,3 +105,32 @@ class IngestMixin(StoreBase):
     def recent_runs(self, limit: int = 10) -> list[SourceRunRow]:
         with self.session() as session:
             return list(session.scalars(select(SourceRunRow).order_by(SourceRunRow.id.desc()).limit(limit)))
+
+    # -- whole runs: opened at the start, closed at the end ---------------------------------
+
+    def open_pipeline_run(self, host: str, pid: int) -> int:
+        with self.session() as session, session.begin():
+            row = PipelineRunRow(started_at=utcnow(), host=host[:255], pid=pid)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def close_pipeline_run(self, run_id: int, outcome: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(PipelineRunRow)
+                .where(PipelineRunRow.id == run_id, PipelineRunRow.finished_at.is_(None))
+                .values(finished_at=utcnow(), outcome=outcome)
+            )
+
+    def open_pipeline_runs(self) -> list[PipelineRunRow]:
+        """Runs that started and have not ended: running now, or killed on the way."""
+        with self.session() as session:
+            query = select(PipelineRunRow).where(PipelineRunRow.finished_at.is_(None)).order_by(PipelineRunRow.id)
+            return list(session.scalars(query))
+
+    def close_open_pipeline_runs(self, ids: list[int], outcome: str) -> int:
+        """The operator has looked at these runs that never ended: close them with ``outcome``."""
+        for run_id in ids:
+            self.close_pipeline_run(run_id, outcome)
+        return len(ids)

@@ -141,6 +141,20 @@ class SourceRunRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class PipelineRunRow(Base):
+    """One ``tender-radar run``: opened when it starts, closed when it ends. A run killed on the
+    way (SIGKILL, a lost machine) stays open, and ``status`` shows it."""
+
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(Text)  # done | failed: ... | terminated | closed by the operator
+
+
 class SubscriberRow(Base):
     """A subscriber who signed up (double opt-in); the proof of consent is kept with the profile."""
 
