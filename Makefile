@@ -34,13 +34,15 @@ setup: $(UV)
 # renders the October report's PDF with it) and poppler-utils (pdftotext, pdftoppm: the report tests
 # read the PDF back and keep its pages as PNG).
 SYSTEM_PACKAGES := chromium chromium-driver dovecot-imapd libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+# Another apt (unattended-upgrades, a CI image's own install) may hold the dpkg lock: wait up to 10 min.
+APT_WAIT := -o DPkg::Lock::Timeout=600
 system-deps:
 	@{ command -v chromium && command -v chromedriver && command -v dovecot && command -v pdftotext && \
 	   command -v pdftoppm && ldconfig -p | grep -q libpangoft2-1.0; } >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && \
-	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
+	    DEBIAN_FRONTEND=noninteractive apt-get $(APT_WAIT) install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get $(APT_WAIT) update -q >/dev/null && \
+	      DEBIAN_FRONTEND=noninteractive apt-get $(APT_WAIT) install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
 	  else echo "install Debian's $(SYSTEM_PACKAGES) (sudo apt-get install ...) for the browser, mailbox and report tests"; fi; }
 
 # The main job on the embedded defaults: SQLite under var/, the file outbox, the bundled
