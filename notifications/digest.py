@@ -66,6 +66,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "new": "Nya upphandlingar",
         "updated": "Ändrade sedan förra brevet",
         "interested": "Vi är intresserade",
+        "watch": "Bevaka",
         "withdrawn": "Återkallade av köparen",
         "lot": "delkontrakt",
         "planned": "Planerade upphandlingar",
@@ -115,6 +116,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "new": "New tenders",
         "updated": "Changed since we last wrote",
         "interested": "We are interested",
+        "watch": "Watch",
         "withdrawn": "Withdrawn by the buyer",
         "lot": "lot",
         "planned": "Planned procurements",
@@ -338,6 +340,7 @@ class _Shown:
     interest: str = ""  # a buyer's own notice: the enterprise can tell the buyer it is interested
     planned: bool = False  # a planned procurement: the interest link says the buyer wants to hear
     uncertain: bool = False  # its sector is uncertain for this profile, which asked for such tenders
+    watch: str = ""  # reminders before the deadline and a word when it changes (``/watch``), any source
 
 
 def _block(item: Assessed, language: str, links: DigestLinks | None, today: date, timezone: str,
@@ -359,6 +362,7 @@ def _block(item: Assessed, language: str, links: DigestLinks | None, today: date
         else "",
         is_planned(tender),
         uncertain,
+        f"{links.base_url}/watch?token={token}&tender={tender_id}&lang={language}",
     )
 
 

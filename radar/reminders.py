@@ -23,6 +23,8 @@ from notifications.readable import when_text
 from notifications.senders.base import Message, Sender, SendError
 from radar.buyers import BuyerError, owned
 from radar.interest import enterprise
+from radar.subscribers import active_subscribers
+from radar.watching import queue_watch_messages
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import Store, address_hash, utcnow
@@ -231,5 +233,7 @@ def send_buyer_messages(
 
 
 def remind(settings: Settings, store: Store, sender: Sender) -> dict[str, Any]:
-    """The step the pipeline runs after the digests: claim what is due, then send the buyers' outbox."""
-    return {**queue_reminders(settings, store), **send_buyer_messages(settings, store, sender)}
+    """The step the pipeline runs after the digests: claim what is due (the buyers' reminders and the
+    watched tenders' messages, ``radar.watching``), then send the outbox."""
+    watched = queue_watch_messages(settings, store, active_subscribers(settings, store))
+    return {**queue_reminders(settings, store), **watched, **send_buyer_messages(settings, store, sender)}

@@ -43,9 +43,10 @@ def test_a_feed_link_holding_the_token_mark_does_not_receive_the_token() -> None
     for body in (d.html, d.text):
         assert "evil.example/c?t=FEEDBACK-SECRET" not in body
         assert "https://evil.example/c?t=%%TR_FEEDBACK%%" in body.replace("&amp;", "&")
-        # the subscriber's own links are still there, once per tender and kind
+        # the subscriber's own links are still there, once per tender and kind (relevant yes / no, watch)
         assert "https://radar.example/feedback?token=FEEDBACK-SECRET&" in body.replace("&amp;", "&")
-        assert body.count("FEEDBACK-SECRET") == 2
+        assert "https://radar.example/watch?token=FEEDBACK-SECRET&" in body.replace("&amp;", "&")
+        assert body.count("FEEDBACK-SECRET") == 3
 
 
 # A real token is long: the header passes 78 characters, where the old code RFC 2047-encoded it.

@@ -24,6 +24,7 @@ from radar.web.interest_pages import interest_router
 from radar.web.limits import BodyLimit
 from radar.web.report_page import report_router
 from radar.web.selfservice import selfservice_router
+from radar.web.watching import watching_router
 from radar.web.webhooks import webhooks_router
 from tenders.config import Settings, load_settings
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(buyers_api(ctx))
     app.include_router(buyer_pages_router(ctx))
     app.include_router(interest_router(ctx))
+    app.include_router(watching_router(ctx))  # watch a tender, the calendar feed
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/")

@@ -119,6 +119,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "my_tenders": "Era upphandlingar",
         "my_tenders_intro": "Upphandlingarna vi har skickat till er som fortfarande är öppna, de mest lämpade först.",
         "my_tenders_none": "Inga öppna upphandlingar just nu.",
+        "watch": "Bevaka",
+        "watch_q": "Bevaka upphandlingen",
+        "watch_help": "Vi påminner er 7 dagar och 1 dag före sista anbudsdag och hör av oss när upphandlingen "
+        "ändras, återkallas eller tilldelas.",
+        "watching_now": "Ni bevakar den här upphandlingen.",
+        "unwatch": "Sluta bevaka",
+        "watch_saved": "Ni bevakar nu upphandlingen.",
+        "watch_stopped": "Ni bevakar inte längre upphandlingen.",
+        "watch_via_digest": "Bevaka upphandlingen med länken i ert brev från Social Tender Radar.",
+        "calendar": "Kalender",
+        "calendar_link": "Era bevakade upphandlingar i kalendern",
+        "calendar_help": "Prenumerera på adressen i er kalender (Outlook, Google, Apple): sista anbudsdag för det ni "
+        "bevakar och när planerade upphandlingar väntas annonseras. Adressen öppnar bara kalendern; dela den inte.",
+        "calendar_revoke": "Byt adress (den gamla slutar fungera)",
+        "calendar_revoked": "Den gamla adressen fungerar inte längre. Här är den nya.",
+        "watched": "Bevakade upphandlingar",
+        "watched_none": "Ni bevakar inga upphandlingar ännu.",
     },
     "en": {
         "app": "Social Tender Radar",
@@ -235,5 +252,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "my_tenders": "Your tenders",
         "my_tenders_intro": "The tenders we have sent you that are still open, the most suitable first.",
         "my_tenders_none": "No open tenders just now.",
+        "watch": "Watch",
+        "watch_q": "Watch this procurement",
+        "watch_help": "We remind you 7 days and 1 day before the deadline and tell you when the procurement "
+        "changes, is withdrawn or is awarded.",
+        "watching_now": "You are watching this procurement.",
+        "unwatch": "Stop watching",
+        "watch_saved": "You are now watching the procurement.",
+        "watch_stopped": "You no longer watch the procurement.",
+        "watch_via_digest": "Watch the procurement with the link in your email from Social Tender Radar.",
+        "calendar": "Calendar",
+        "calendar_link": "Your watched tenders in your calendar",
+        "calendar_help": "Subscribe to the address in your calendar (Outlook, Google, Apple): the deadlines of what "
+        "you watch and when planned procurements are expected to be advertised. The address opens only the calendar; "
+        "do not share it.",
+        "calendar_revoke": "Change the address (the old one stops working)",
+        "calendar_revoked": "The old address no longer works. Here is the new one.",
+        "watched": "Watched tenders",
+        "watched_none": "You are not watching any tenders yet.",
     },
 }

@@ -20,6 +20,7 @@ from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context, PostedForm
 from radar.web.i18n import STRINGS
 from radar.web.interest_pages import interest_box, without_feedback_token
+from radar.web.watching import watch_box
 from tenders import clock
 
 SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
@@ -61,6 +62,7 @@ def selfservice_router(ctx: Context) -> APIRouter:
             intro=intro,
             unsubscribe=unsubscribe,
             csrf_anchor=cookie,
+            calendar=f"{ctx.base(request)}/calendar?{request.url.query}" if editing else "",  # the profile's link
         )
         return ctx.with_form_cookie(request, response, cookie)
 
@@ -288,6 +290,7 @@ def selfservice_router(ctx: Context) -> APIRouter:
             published=when_text(t.published, lang),
             listings=[(listing_name(x.source, x.url, lang), x) for x in ctx.store.listings(t.id)],
             interest=interest_box(ctx, request, t, lang),
+            watch=watch_box(ctx, request, t, lang),
         )
 
     return router

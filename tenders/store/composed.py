@@ -9,7 +9,17 @@ from tenders.store.ingest import IngestMixin
 from tenders.store.outbox import OutboxMixin
 from tenders.store.statistics import StatisticsMixin
 from tenders.store.subscribers import SubscribersMixin
+from tenders.store.watches import WatchesMixin
 
 
-class Store(CatalogueMixin, OutboxMixin, SubscribersMixin, IngestMixin, DashboardMixin, GuardsMixin, StatisticsMixin):
+class Store(
+    CatalogueMixin,
+    OutboxMixin,
+    SubscribersMixin,
+    IngestMixin,
+    DashboardMixin,
+    GuardsMixin,
+    StatisticsMixin,
+    WatchesMixin,
+):
     """The one object callers hold: every concern's queries over one engine."""
