@@ -11,6 +11,7 @@ import contextlib
 import email
 import email.policy
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.store import Store
+from tenders.store import Store, drop_schema, new_schema
 
 from .helpers.dashboard_site import csrf
 
@@ -52,12 +53,25 @@ def store(settings: Settings) -> Store:
     return open_store(settings)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
+    """The store on SQLite and on PostgreSQL (a schema of its own)."""
+    if request.param == "sqlite":
+        yield open_store(settings)
+        return
+    s = Store(new_schema(request.getfixturevalue("pg_url"), "watch"))
+    s.migrate()
+    yield s
+    s.engine.dispose()
+    drop_schema(s.url)
+
+
 def ted(notice: str, days: int, notice_type: str = "competition", **extra: object) -> Tender:
     """A TED notice of the procedure 'Lokalvård Mora' whose deadline is ``days`` from today."""
     deadline = (clock.today() + timedelta(days=days)).isoformat()
     return Tender(source="ted", notice_id=notice, procedure_id="2c1d7e0a-mora-lokalvard", notice_type=notice_type,
                   title="Lokalvård Mora kommun (invented)", buyer_name="Mora kommun (invented)",
-                  buyer_org_id="212000-2163", buyer_country="SWE", cpv_main="90910000", deadline=deadline,
+                  buyer_org_id="212000-2163", buyer_country="SE", cpv_main="90910000", deadline=deadline,
                   published=clock.today().isoformat(), url=f"https://ted.europa.eu/en/notice/-/detail/{notice}",
                   **extra)  # type: ignore[arg-type]  # fmt: skip
 
@@ -117,8 +131,9 @@ def test_watch_from_the_tender_page_then_the_7_and_1_day_reminders_each_once(
 
 
 def test_a_change_notice_and_the_award_are_each_told_once_with_the_new_deadline(
-    settings: Settings, store: Store
+    settings: Settings, both: Store
 ) -> None:
+    store = both
     tender = ted("700002-2027", days=40)
     store.upsert([tender])
     assert watch(store, KEY, tender.id) and not watch(store, KEY, tender.id)  # watching twice is watching
