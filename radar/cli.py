@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy.exc import DBAPIError
+
 from matching.classify import classify
 from matching.subscriptions import SubscriberError, everything
 from notifications.digest import render_digest
@@ -22,7 +24,7 @@ from scrapers.errors import ParseError, SourceError
 from scrapers.notices import iter_path
 from tenders.config import ConfigError
 from tenders.model import Tender
-from tenders.store import Assessed
+from tenders.store import Assessed, DatabaseUnavailable
 
 
 class _Run:
@@ -413,7 +415,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Stopped as exc:
         run.problem(str(exc))
         return 128 + signal.SIGTERM
+    except (DatabaseUnavailable, DBAPIError) as exc:  # one line naming the database, never a traceback
+        text = str(exc) if isinstance(exc, DatabaseUnavailable) else _database_error(exc)
+        run.problem(text)
+        return 3
     return 1 if run.problems else 0
+
+
+def _database_error(exc: DBAPIError) -> str:
+    from tenders.config import load_settings
+    from tenders.redact import redacted
+
+    try:
+        where = redacted(load_settings().database_url)
+    except ConfigError:
+        where = "(TENDER_RADAR_DATABASE_URL)"
+    return f"database {where}: {' '.join(str(exc.orig).split())[:300]}"
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ class CollectResult:
 
 def open_store(settings: Settings | None = None) -> Store:
     settings = settings or load_settings()
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, wait=settings.database_wait)
     store.migrate()
     return store
 
@@ -243,8 +243,9 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
         outcome = f"failed: {type(exc).__name__}: {exc}"[:500]
         raise
     finally:
-        with contextlib.suppress(Exception):  # a database that is gone cannot record it: the run stays open
-            store.close_pipeline_run(run_id, outcome)
+        if not outcome.startswith(("failed: DatabaseUnavailable", "failed: OperationalError")):
+            with contextlib.suppress(Exception):  # a database that is gone cannot record it: the run stays open
+                store.close_pipeline_run(run_id, outcome)
 
 
 def _run_steps(settings: Settings, store: Store) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class Settings:
     airflow_url: str | None = None  # a buyer's publish emits an Asset event through this Airflow's REST API
     airflow_user: str | None = None  # its service account (none: a dev Airflow where everyone is admin)
     airflow_password: str | None = None
+    database_wait: float = 60.0  # seconds a database that does not answer is retried (with backoff) before giving up
 
     def secret_key(self) -> str:
         """TENDER_RADAR_SECRET, or a random one kept in var/secret.key (made on first use)."""
@@ -77,7 +78,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     home = Path(env.get("TENDER_RADAR_HOME") or _default_home()).resolve()
     var = home / "var"
-    database_url = env.get("TENDER_RADAR_DATABASE_URL") or f"sqlite:///{var / 'tender-radar.sqlite'}"
+    database_url = _database_url(env.get("TENDER_RADAR_DATABASE_URL") or f"sqlite:///{var / 'tender-radar.sqlite'}")
     try:
         make_url(database_url)
     except ArgumentError as exc:
@@ -103,8 +104,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         home=home,
         database_url=database_url,
-        sources_file=_path(env, "TENDER_RADAR_SOURCES", home / "sources.yaml", home),
-        subscribers_file=_path(env, "TENDER_RADAR_SUBSCRIBERS", home / "subscribers.yaml", home),
+        database_wait=_seconds(env, "TENDER_RADAR_DATABASE_WAIT", 60.0),
+        sources_file=_readable(env, "TENDER_RADAR_SOURCES", home / "sources.yaml", home),
+        subscribers_file=_readable(env, "TENDER_RADAR_SUBSCRIBERS", home / "subscribers.yaml", home),
         outbox_dir=_path(env, "TENDER_RADAR_OUTBOX", var / "outbox", home),
         sender=sender,
         sendgrid_api_key=api_key,
@@ -197,6 +199,38 @@ def _path(env: Mapping[str, str], name: str, default: Path, home: Path) -> Path:
         return default
     path = Path(value)
     return path if path.is_absolute() else home / path
+
+
+def _readable(env: Mapping[str, str], name: str, default: Path, home: Path) -> Path:
+    """A file the operator named must be there: a typo is an error naming the variable, not an empty list."""
+    path = _path(env, name, default, home)
+    if env.get(name):
+        if not path.is_file():
+            raise ConfigError(f"{name}={env[name]!r}: {'not a file' if path.exists() else 'no such file'} ({path})")
+        if not os.access(path, os.R_OK):
+            raise ConfigError(f"{name}={env[name]!r}: cannot be read ({path})")
+    return path
+
+
+def _database_url(value: str) -> str:
+    """``postgres://`` (the common spelling, as Heroku and libpq write it) is SQLAlchemy's PostgreSQL with psycopg2."""
+    for scheme in ("postgres://", "postgresql://"):
+        if value.startswith(scheme):
+            return "postgresql+psycopg2://" + value[len(scheme) :]
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 86_400:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds from 0 to 86400")
+    return seconds
 
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")

@@ -16,6 +16,7 @@ from tenders.store.composed import Store as Store
 from tenders.store.engine import BATCH as BATCH
 from tenders.store.engine import MIGRATION_LOCK_KEY as MIGRATION_LOCK_KEY
 from tenders.store.engine import MIGRATIONS as MIGRATIONS
+from tenders.store.engine import DatabaseUnavailable as DatabaseUnavailable
 from tenders.store.engine import drop_schema as drop_schema
 from tenders.store.engine import new_schema as new_schema
 from tenders.store.ingest import SourceHealth as SourceHealth

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import functools
+import time
 import uuid
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from tenders.private import private_file
+from tenders.redact import redacted
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_LOCK_KEY = 7_242_424_242  # any constant: PostgreSQL advisory lock for migrations
@@ -25,7 +28,7 @@ BATCH = 500
 class StoreBase:
     """Holds the engine; the concern modules add their queries on top of it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, wait: float = 0.0) -> None:
         self.url = url
         parsed = make_url(url)
         kwargs: dict[str, Any] = {"future": True}
@@ -35,7 +38,10 @@ class StoreBase:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": 10}
         self.engine: Engine = create_engine(url, **kwargs)
+        if parsed.get_backend_name() != "sqlite":
+            event.listen(self.engine, "do_connect", functools.partial(_connect_with_retry, url, wait))
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -68,6 +74,29 @@ class StoreBase:
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+
+class DatabaseUnavailable(Exception):  # ruff: ignore[error-suffix-on-exception-name] - what the operator reads: "database ... unavailable"
+    """The database did not answer within the settings' wait; the message names it (password hidden)."""
+
+
+def _connect_with_retry(url: str, wait: float, dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect, and while the server refuses or is away retry with backoff (0.5 s doubling to 8 s)
+    for ``wait`` seconds in all; then one error naming the database and the last answer."""
+    deadline = time.monotonic() + wait
+    pause = 0.5
+    while True:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                reason = " ".join(str(exc).split())
+                raise DatabaseUnavailable(
+                    f"database {redacted(url)} unavailable (retried for {wait:g} s): {reason}"
+                ) from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 8.0)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
