@@ -48,6 +48,7 @@ from sendgrid.helpers.mail import (
 )
 
 from notifications.senders.base import LookupUnavailableError, Message, SendError
+from notifications.senders.timeouts import READ, timed
 from tenders import clock
 
 MAX_WAIT = 60.0  # seconds: a lookup waits this long at most for a rate limit's reset
@@ -67,14 +68,14 @@ class SendGridSender:
         host: str = "https://api.sendgrid.com",
         *,
         sandbox: bool = False,
-        timeout: float = 30,
+        timeout: float = READ,  # to read each answer; a connection is made within CONNECT (10 s)
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         activity_interval: float = ACTIVITY_INTERVAL,
     ) -> None:
         self.client = SendGridAPIClient(api_key=api_key, host=host)
-        self.client.client.timeout = timeout  # the library waits forever by default
+        self.client.client = timed(self.client.client, timeout)  # the library waits forever by default
         self.sandbox = sandbox
         self.attempts = attempts
         self.sleep = sleep

@@ -17,9 +17,19 @@ from urllib.parse import unquote, urlsplit
 
 from notifications.senders.base import Message, PartlyRefusedError, SendError
 from notifications.senders.outbox import build_email
+from notifications.senders.timeouts import CONNECT, READ
 
 
-class _Smtp(smtplib.SMTP):
+class _ConnectFirst:
+    """A connection (and the TLS handshake of smtps) within CONNECT seconds; then ``timeout`` per answer."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+        sock = super()._get_socket(host, port, min(timeout, CONNECT))  # type: ignore[misc]
+        sock.settimeout(timeout)
+        return sock
+
+
+class _Smtp(_ConnectFirst, smtplib.SMTP):
     """Knows whether the message itself went out: a connection lost after that is ambiguous."""
 
     in_data = False
@@ -29,7 +39,7 @@ class _Smtp(smtplib.SMTP):
         return super().data(msg)
 
 
-class _SmtpSsl(smtplib.SMTP_SSL):
+class _SmtpSsl(_ConnectFirst, smtplib.SMTP_SSL):
     in_data = False
 
     def data(self, msg: Any) -> tuple[int, bytes]:
@@ -40,7 +50,7 @@ class _SmtpSsl(smtplib.SMTP_SSL):
 class SmtpSender:
     name = "smtp"
 
-    def __init__(self, url: str, timeout: float = 30, *, context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, url: str, timeout: float = READ, *, context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(f"{url!r} is not smtp://host[:port] or smtps://host[:port]")
