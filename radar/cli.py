@@ -260,7 +260,8 @@ def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
-    from radar.pipeline import open_store, subscribe
+    from radar.pipeline import open_store
+    from radar.subscribers import subscribe
     from tenders.config import load_settings
 
     settings = load_settings()
@@ -276,7 +277,8 @@ def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_subscribers(args: argparse.Namespace, run: _Run) -> None:
-    from radar.pipeline import active_subscribers, open_store
+    from radar.pipeline import open_store
+    from radar.subscribers import active_subscribers
     from tenders.config import load_settings
 
     settings = load_settings()

@@ -15,7 +15,7 @@ from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text, still_open
 from notifications.readable import buyer_text, listing_name, when_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
-from radar.pipeline import subscribe
+from radar.subscribers import subscribe
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context, PostedForm
 from radar.web.i18n import STRINGS
