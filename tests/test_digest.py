@@ -182,5 +182,6 @@ def test_a_tender_whose_deadline_has_passed_is_marked() -> None:
 def test_an_invented_example_says_so_in_the_digest() -> None:
     t = Tender(source="x", notice_id="1", title="Lokalvård", url="https://example.org/upphandlingar/1")
     assert "Påhittat exempel, inte en verklig upphandling." in render_digest(sub("sv"), [scored(t, 0.9)]).text
+    # an invented page address on a real municipality's domain: what matters is that it is not example.org
     real = Tender(source="x", notice_id="2", title="Lokalvård", url="https://www.hofors.se/upphandlingar/1")
     assert "exempel" not in render_digest(sub("sv"), [scored(real, 0.9)]).text.lower()

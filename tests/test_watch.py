@@ -67,7 +67,7 @@ def both(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
 
 
 def ted(notice: str, days: int, notice_type: str = "competition", **extra: object) -> Tender:
-    """A TED notice of the procedure 'Lokalvård Mora' whose deadline is ``days`` from today."""
+    """An invented TED notice (number, id, title) of 'Lokalvård Mora' whose deadline is ``days`` from today."""
     deadline = (clock.today() + timedelta(days=days)).isoformat()
     return Tender(source="ted", notice_id=notice, procedure_id="2c1d7e0a-mora-lokalvard", notice_type=notice_type,
                   title="Lokalvård Mora kommun (invented)", buyer_name="Mora kommun (invented)",
