@@ -84,19 +84,19 @@ airflow-celery: setup
 
 # The benchmark; its table is printed and written to docs/benchmarks.md. PostgreSQL is measured
 # too when BENCH_POSTGRES is reachable (set it empty to skip).
-# The store-at-scale case (radar/bench_scale.py) follows: 870,000 tenders on PostgreSQL and 200,000
+# The store-at-scale case (radar/ops/bench_scale.py) follows: 870,000 tenders on PostgreSQL and 200,000
 # on SQLite; BENCH_SCALE=0.05 makes it a quick run.
 BENCH_POSTGRES ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 BENCH_SCALE ?= 1
 bench: setup
 	$(VENV)/tender-radar bench --postgres "$(BENCH_POSTGRES)"
-	$(VENV)/python -m radar.bench_scale --postgres "$(BENCH_POSTGRES)" --scale "$(BENCH_SCALE)"
+	$(VENV)/python -m radar.ops.bench_scale --postgres "$(BENCH_POSTGRES)" --scale "$(BENCH_SCALE)"
 
 # Where the ingest spends its time: py-spy samples the collector and both workers.
 profile-ingest: setup
 	mkdir -p var
-	$(VENV)/py-spy record --subprocesses --format raw -o var/ingest-profile.raw -r 50 -- $(VENV)/python -m radar.profile_ingest 3700
-	$(VENV)/python -m radar.profile_ingest --summary var/ingest-profile.raw
+	$(VENV)/py-spy record --subprocesses --format raw -o var/ingest-profile.raw -r 50 -- $(VENV)/python -m radar.ops.profile_ingest 3700
+	$(VENV)/python -m radar.ops.profile_ingest --summary var/ingest-profile.raw
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

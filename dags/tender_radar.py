@@ -25,8 +25,8 @@ A task that fails after its retries alerts the operators (email through the conf
 to `TENDER_RADAR_ALERT_EMAIL`, and a JSON POST to `TENDER_RADAR_ALERT_WEBHOOK`). Only errors a
 retry can fix are retried: an unreachable source is, a wrong configuration is not.
 
-All logic lives in `radar` (`radar.pipeline`; the statistics and the report in `radar.statistics_api` and
-`radar.october_mail`); `tender-radar run` runs the same steps without Airflow.
+All logic lives in `radar` (`radar.pipeline`; the statistics and the report in `radar.reports.statistics_api` and
+`radar.reports.mailing`); `tender-radar run` runs the same steps without Airflow.
 """
 
 from __future__ import annotations
@@ -57,11 +57,11 @@ class AlertOperators(BaseNotifier):
     """Tells the operators that a task failed for good (after its retries)."""
 
     def notify(self, context: Context) -> None:
-        from radar.pipeline import load_settings, send_alert
+        from radar.pipeline import alert_operators
 
         ti = context["ti"]
         text = f"DAG {ti.dag_id}, task {ti.task_id}, run {context['run_id']}: {context.get('exception')}"
-        send_alert(f"{ti.dag_id}.{ti.task_id} failed", text, load_settings())
+        alert_operators(f"{ti.dag_id}.{ti.task_id} failed", text)
 
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -156,24 +156,15 @@ def tender_radar_classify() -> None:
 def tender_radar_notify() -> None:
     @task(multiple_outputs=False)
     def queue() -> dict[str, int]:
-        from radar.pipeline import load_settings, match_and_queue, open_store
-        from radar.subscribers import active_subscribers
+        from radar.pipeline import queue_digests
 
-        settings = load_settings()
-        store = open_store(settings)
-        return match_and_queue(store, active_subscribers(settings, store), include_expired=settings.include_expired)
+        return queue_digests()
 
     @task(multiple_outputs=False)
     def send(queued: dict[str, int]) -> dict[str, Any]:
-        from radar.pipeline import for_settings, load_settings, open_store, send_due
-        from radar.subscribers import active_subscribers
+        from radar.pipeline import send_digests
 
-        settings = load_settings()
-        store = open_store(settings)
-        result = send_due(store, active_subscribers(settings, store), for_settings(settings), settings)
-        from radar.reminders import remind  # buyers' reminders and invitations, exactly once
-
-        result["buyers"] = remind(settings, store, for_settings(settings))
+        result = send_digests()
         if result["failed"]:
             # The failed digests stay queued for the next run; fail the task so an operator sees it.
             raise RuntimeError(f"{result['failed']} digest(s) failed: {'; '.join(result['errors'][:3])}")
@@ -218,7 +209,7 @@ def tender_radar_statistics() -> None:
     @task(multiple_outputs=False)
     def download_statistics(logical_date: datetime | None = None) -> dict[str, Any]:
         from radar.pipeline import SourceError, previous_year
-        from radar.statistics_api import configured_request, download_and_import
+        from radar.reports.statistics_api import configured_request, download_and_import
 
         request = configured_request(os.environ, previous_year(logical_date))
         if request is None:
@@ -250,8 +241,8 @@ def tender_radar_statistics() -> None:
 def tender_radar_report() -> None:
     @task(multiple_outputs=False)
     def mail_reports(logical_date: datetime | None = None) -> dict[str, Any]:
-        from radar.october_mail import mail_october_reports
         from radar.pipeline import previous_year
+        from radar.reports.mailing import mail_october_reports
 
         wanted = os.environ.get("TENDER_RADAR_REPORT_YEAR", "")
         year = int(wanted) if wanted.isdigit() else previous_year(logical_date)

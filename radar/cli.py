@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from matching.classify import classify
 from matching.subscriptions import SubscriberError, everything
 from notifications.digest import render_digest
-from radar import report_cli, status_cli
+from radar.ops import status as status_cli
+from radar.reports import cli as report_cli
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import iter_path
 from tenders.config import ConfigError
@@ -173,8 +174,8 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_bench(args: argparse.Namespace, run: _Run) -> None:
-    from radar.bench import Options
-    from radar.bench import run as bench
+    from radar.ops.bench import Options
+    from radar.ops.bench import run as bench
 
     opts = Options(
         day=args.day, big=args.big, subscribers=args.subscribers, package_mb=args.package_mb,
@@ -226,7 +227,7 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
 
 def cmd_register(args: argparse.Namespace, run: _Run) -> None:
     from radar.pipeline import open_store
-    from radar.register import RegisterError, parse_register
+    from radar.reports.register import RegisterError, parse_register
     from tenders.config import load_settings
 
     try:
@@ -398,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
     report_cli.add_parsers(sub)  # statistics import, report: the October check-in
 
-    from radar.buyers_cli import add_buyer_parser
+    from radar.buyers.cli import add_buyer_parser
 
     add_buyer_parser(sub)
     return parser

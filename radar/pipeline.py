@@ -18,25 +18,26 @@ from typing import Any
 from matching.classify import classifier_version
 from matching.feedback import refine
 from matching.subscriptions import Subscriber, match_all
-from notifications.alerts import send_alert as send_alert  # the DAGs import the stages through radar
-from notifications.senders.configured import for_settings as for_settings
-from radar.delivery import send_due as send_due  # the sending step, kept where the DAGs find the others
-from radar.health import Freshness, freshness
-from radar.judging import judge as judge  # the steps' callers find it here too
-from radar.subscribers import active_subscribers as active_subscribers  # the DAGs and the CLI ask through the steps
-from radar.subscribers import find_subscriber as find_subscriber
-from radar.subscribers import subscribe as subscribe
-from scrapers.errors import ParseError
-from scrapers.errors import SourceError as SourceError
+from notifications.alerts import send_alert
+from notifications.senders.configured import for_settings
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.ops.health import Freshness, freshness
+from radar.subscribers import active_subscribers
+from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document, Unit, unit_documents
 from scrapers.sources import Source, load_sources
 from tenders.codes import load_tables
-from tenders.config import Settings
-from tenders.config import load_settings as load_settings
+from tenders.config import Settings, load_settings
 from tenders.hygiene import clean
 from tenders.model import Tender
 from tenders.parallel import ordered_map
 from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
+
+__all__ = [  # the steps, and the one error a scheduler must tell apart
+    "SourceError", "alert_operators", "check_freshness", "classify_new", "collect", "deliver", "match_and_queue",
+    "open_store", "previous_year", "queue_digests", "run_once", "send_digests", "source_names", "sources",
+]  # fmt: skip
 
 log = logging.getLogger("tender_radar")
 
@@ -259,10 +260,7 @@ def _run_steps(settings: Settings, store: Store) -> dict[str, Any]:
     classified = classify_new(store)
     subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)
-    delivered = send_due(store, subscribers, for_settings(settings), settings)
-    from radar.reminders import remind  # buyers' reminders and invitations, exactly once
-
-    delivered["buyers"] = remind(settings, store, for_settings(settings))
+    delivered = deliver(settings, store, subscribers)
     waiting = store.waiting_digests()
     delivered["waiting"] = len(waiting)
     delivered["next_due"] = waiting[0].due_at.isoformat(timespec="minutes") if waiting and waiting[0].due_at else None
@@ -273,6 +271,36 @@ def _run_steps(settings: Settings, store: Store) -> dict[str, Any]:
         "delivered": delivered,
         "outbox": str(settings.outbox_dir) if settings.sender == "outbox" else None,
     }
+
+
+def queue_digests(settings: Settings | None = None) -> dict[str, int]:
+    """The matching step on its own (the notify DAG's first task)."""
+    settings = settings or load_settings()
+    store = open_store(settings)
+    return match_and_queue(store, active_subscribers(settings, store), include_expired=settings.include_expired)
+
+
+def deliver(settings: Settings, store: Store, subscribers: list[Subscriber] | None = None) -> dict[str, Any]:
+    """The sending step: the digests due, then the buyers' reminders and invitations, each exactly once."""
+    from radar.buyers.reminders import remind  # the buyers' feature sits above the steps
+
+    sender = for_settings(settings)
+    if subscribers is None:
+        subscribers = active_subscribers(settings, store)
+    delivered = send_due(store, subscribers, sender, settings)
+    delivered["buyers"] = remind(settings, store, sender)
+    return delivered
+
+
+def send_digests(settings: Settings | None = None) -> dict[str, Any]:
+    """``deliver`` with its own settings and store (the notify DAG's second task)."""
+    settings = settings or load_settings()
+    return deliver(settings, open_store(settings))
+
+
+def alert_operators(subject: str, text: str) -> None:
+    """Mail the operators (a task that failed for good, a source gone quiet)."""
+    send_alert(subject, text, load_settings())
 
 
 def source_freshness(settings: Settings, store: Store) -> list[Freshness]:

@@ -1,7 +1,7 @@
 """A subscriber watches a tender, from any source: reminders 7 days and 1 day before its deadline,
 and a word when it changes (a change notice or corrigendum linked to the procedure, a buyer's edit,
 a new deadline), is withdrawn or is awarded. Each once, through the buyers' outbox, which claims
-(kind, subscriber, tender) before anything is sent; ``radar.reminders.remind`` runs it.
+(kind, subscriber, tender) before anything is sent; ``radar.buyers.reminders.remind`` runs it.
 
 The calendar feed (RFC 5545) holds the watched deadlines and the planned advertising dates of
 watched planned procurements.

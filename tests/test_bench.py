@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from radar.bench import Options, notices, run
+from radar.ops.bench import Options, notices, run
 from scrapers.notices import parse_document
 
 
@@ -36,7 +36,7 @@ def test_a_tiny_benchmark_prints_and_writes_every_case(tmp_path: Path, pg_url: s
 
 
 def test_a_tiny_store_at_scale_case_times_every_page_and_keeps_its_section(tmp_path: Path) -> None:
-    from radar.bench_scale import generate, run, write_section
+    from radar.ops.bench_scale import generate, run, write_section
 
     sample = [t for t, _ in generate(2000)]
     swedish = [t for t in sample if t.buyer_country == "SE"]

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from notifications.senders.outbox import OutboxSender
-from radar.buyers import add_buyer
-from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
+from radar.buyers.notices import add_buyer
+from radar.delivery import send_due
+from radar.pipeline import match_and_queue, open_store
+from radar.subscribers import active_subscribers
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings

@@ -22,8 +22,9 @@ from sqlalchemy import text
 
 from matching.subscriptions import parse_subscriber
 from notifications.senders.outbox import OutboxSender
-from radar.buyers import MAX_BODY, add_buyer, issue_token, revoke_token
-from radar.pipeline import match_and_queue, open_store, send_due
+from radar.buyers.notices import MAX_BODY, add_buyer, issue_token, revoke_token
+from radar.delivery import send_due
+from radar.pipeline import match_and_queue, open_store
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings, load_settings
@@ -136,7 +137,7 @@ def test_tokens_are_kept_only_as_hashes_and_a_revoked_one_stops_working(store: S
 
 
 def test_a_wrong_org_number_or_place_is_refused_by_name(store: Store) -> None:
-    from radar.buyers import BuyerError
+    from radar.buyers.notices import BuyerError
 
     with pytest.raises(BuyerError, match="999999-9998"):
         add_buyer(store, "X (invented)", "999999-9998", ["Dalarna"])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.buyers import add_buyer
+from radar.buyers.notices import add_buyer
 from radar.pipeline import open_store
 from radar.web.app import create_app
 from tenders import clock

@@ -17,9 +17,11 @@ from fastapi.testclient import TestClient
 
 from notifications.senders.outbox import OutboxSender
 from notifications.tokens import make_token
-from radar.buyers import add_buyer, publish, withdraw
-from radar.interest import raise_hand
-from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
+from radar.buyers.interest import raise_hand
+from radar.buyers.notices import add_buyer, publish, withdraw
+from radar.delivery import send_due
+from radar.pipeline import match_and_queue, open_store
+from radar.subscribers import active_subscribers
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders import clock

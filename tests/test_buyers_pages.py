@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.buyers import add_buyer, publish
+from radar.buyers.notices import add_buyer, publish
 from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password

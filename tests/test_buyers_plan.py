@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.buyers import add_buyer
+from radar.buyers.notices import add_buyer
+from radar.buyers.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
 from radar.pipeline import open_store
-from radar.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders import clock

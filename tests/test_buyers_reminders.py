@@ -17,10 +17,10 @@ import pytest
 
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
-from radar.buyers import BuyerError, add_buyer, edit, publish, withdraw
-from radar.interest import raise_hand
+from radar.buyers.interest import raise_hand
+from radar.buyers.notices import BuyerError, add_buyer, edit, publish, withdraw
+from radar.buyers.reminders import INVITATIONS_PER_NOTICE, invite, queue_reminders, send_buyer_messages
 from radar.pipeline import open_store, run_once
-from radar.reminders import INVITATIONS_PER_NOTICE, invite, queue_reminders, send_buyer_messages
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender

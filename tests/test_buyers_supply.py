@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.buyers import add_buyer, publish
-from radar.interest import raise_hand
-from radar.pipeline import active_subscribers, open_store
-from radar.supply import supply
+from radar.buyers.interest import raise_hand
+from radar.buyers.notices import add_buyer, publish
+from radar.buyers.supply import supply
+from radar.pipeline import open_store
+from radar.subscribers import active_subscribers
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from notifications.tokens import profile_token
-from radar.buyers import add_buyer, publish
+from radar.buyers.notices import add_buyer, publish
 from radar.pipeline import open_store
 from radar.watching import watch
 from radar.web.app import create_app

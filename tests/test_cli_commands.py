@@ -11,7 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from radar.pipeline import judge, open_store
+from radar.judging import judge
+from radar.pipeline import open_store
 from tenders.config import load_settings
 from tenders.model import Tender
 

@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from matching.subscriptions import load_subscribers
 from notifications.senders.configured import for_settings
 from notifications.tokens import TokenError, make_token, read_token
-from radar.pipeline import open_store, run_once, send_due
+from radar.delivery import send_due
+from radar.pipeline import open_store, run_once
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings

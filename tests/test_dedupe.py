@@ -13,7 +13,9 @@ import pytest
 from matching.subscriptions import Subscriber
 from notifications.readable import day_text
 from notifications.senders.base import Message
-from radar.pipeline import collect, judge, match_and_queue, open_store, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.pipeline import collect, match_and_queue, open_store
 from tenders.config import Settings
 from tenders.dedupe import buyer_key, title_similarity
 from tenders.model import Tender

@@ -11,7 +11,9 @@ import pytest
 
 from matching.subscriptions import Subscriber
 from notifications.senders.sendgrid import SendGridSender
-from radar.pipeline import judge, open_store, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.pipeline import open_store
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import Store

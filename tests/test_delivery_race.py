@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from radar.pipeline import judge
+from radar.judging import judge
 from tenders.model import Tender
 from tenders.store import Store
 
@@ -20,7 +20,7 @@ RUN = """
 import pathlib, sys, time
 from matching.subscriptions import Subscriber
 from tenders.config import load_settings
-from radar.pipeline import send_due
+from radar.delivery import send_due
 from tenders.store import Store
 
 url, log, go, n = sys.argv[1:5]

@@ -13,7 +13,7 @@ import pytest
 
 from matching.subscriptions import everything
 from notifications.digest import render_digest
-from radar.buyers import NoticeError, read_notice
+from radar.buyers.notices import NoticeError, read_notice
 from scrapers.notices import parse_document
 from scrapers.ocds import parse_ocds
 from tenders.model import Tender
@@ -72,7 +72,8 @@ def test_a_buyer_gives_the_documents_address_and_only_a_web_address() -> None:
 def test_the_tender_page_links_the_documents(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from radar.pipeline import judge, open_store
+    from radar.judging import judge
+    from radar.pipeline import open_store
     from radar.web.app import create_app
     from tenders.config import load_settings
 

@@ -22,8 +22,10 @@ import yaml
 
 from matching.subscriptions import load_subscribers, match_all
 from notifications.senders.sendgrid import SendGridSender
-from radar.bench import notices
-from radar.pipeline import judge, match_and_queue, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.ops.bench import notices
+from radar.pipeline import match_and_queue
 from scrapers.notices import parse_document
 from tenders.config import Settings
 from tenders.store import Store
@@ -40,7 +42,7 @@ import os, signal, sys
 from matching.subscriptions import load_subscribers
 from notifications.senders.sendgrid import SendGridSender
 from tenders.config import load_settings
-from radar.pipeline import send_due
+from radar.delivery import send_due
 from tenders.store import Store
 
 db, subscribers, url, kill_after, API_KEY = sys.argv[1:6]

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, Table, select
 
-from radar.reports import county_reports
+from radar.reports.figures import county_reports
 from tenders import clock
 from tenders.facts import RESERVED_CODES, SEEN_TYPES, SOCIAL_CODES, county_of
 from tenders.figures import CountyReport, Figures

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from radar.health import freshness
+from radar.ops.health import freshness
 from radar.pipeline import collect, open_store, run_once
 from scrapers.errors import ParseError, SourceError
 from scrapers.http import PoliteClient

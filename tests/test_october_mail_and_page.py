@@ -13,9 +13,9 @@ import pytest
 
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
-from radar.october_mail import send_october_reports
 from radar.pipeline import open_store
-from radar.statistics import import_export
+from radar.reports.mailing import send_october_reports
+from radar.reports.statistics import import_export
 from radar.web.auth import hash_password
 from tenders.config import Settings
 

@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from radar.cli import main
-from radar.october_report import build_report, normalised_name
-from radar.report_render import render_as
-from radar.statistics import StatisticsError, import_export
+from radar.reports.october import build_report, normalised_name
+from radar.reports.render import render_as
+from radar.reports.statistics import StatisticsError, import_export
 from tenders.model import Tender
 from tenders.store import Store
 
@@ -339,7 +339,7 @@ def test_a_years_export_is_downloaded_from_the_api_with_only_its_known_parameter
 
 
 def test_the_scheduled_download_is_off_until_the_columns_are_named() -> None:
-    from radar.statistics_api import configured_request
+    from radar.reports.statistics_api import configured_request
 
     assert configured_request({}, 2025) is None
     request = configured_request({"TENDER_RADAR_UHM_PARAMS": "Namn för köpare | Upphandlings-ID"}, 2025)
@@ -351,7 +351,7 @@ def test_the_scheduled_download_is_off_until_the_columns_are_named() -> None:
 
 def test_the_pdf_fetches_no_url_and_attaches_no_local_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A template slip (a stylesheet link, an image, an attachment) makes WeasyPrint fetch nothing."""
-    from radar import report_render
+    from radar.reports import render as report_render
 
     from .fakes.web import fake_site
 

@@ -23,7 +23,9 @@ from sqlalchemy import create_engine, text
 from matching.subscriptions import Subscriber
 from notifications.alerts import send_alert
 from notifications.senders.base import Message, SendError
-from radar.pipeline import check_freshness, judge, open_store, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.pipeline import check_freshness, open_store
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import MIGRATIONS, Store, UpsertResult, utcnow

@@ -10,7 +10,8 @@ from matching.subscriptions import Subscriber, load_subscribers
 from notifications.readable import day_text
 from notifications.senders.base import Message, SendError
 from notifications.senders.configured import for_settings
-from radar.pipeline import classify_new, collect, match_and_queue, open_store, run_once, send_due, sources
+from radar.delivery import send_due
+from radar.pipeline import classify_new, collect, match_and_queue, open_store, run_once, sources
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import utcnow
@@ -124,7 +125,7 @@ def test_expired_tenders_are_not_alerted_by_default(settings: Settings) -> None:
 
 
 def test_a_tender_whose_deadline_passes_while_its_digest_waits_is_not_sent(settings: Settings) -> None:
-    from radar.pipeline import judge
+    from radar.judging import judge
 
     settings = replace(settings, include_expired=False)  # a real run: only the demo lets expired tenders through
     store = open_store(settings)
@@ -151,7 +152,7 @@ def test_a_tender_whose_deadline_passes_while_its_digest_waits_is_not_sent(setti
 
 
 def test_the_digest_cap_is_a_setting(settings: Settings) -> None:
-    from radar.pipeline import judge
+    from radar.judging import judge
 
     settings = replace(settings, digest_max=1)
     store = open_store(settings)
@@ -217,7 +218,7 @@ def test_parallel_and_serial_ingest_store_the_same(settings: Settings, tmp_path:
 
 
 def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> None:
-    from radar.pipeline import judge
+    from radar.judging import judge
 
     store = open_store(settings)
     day = timedelta(days=1)
@@ -251,7 +252,7 @@ def test_a_changed_tender_comes_again_once_as_updated(settings: Settings) -> Non
 
 
 def test_a_digest_the_provider_refuses_is_held_not_retried_every_hour(settings: Settings) -> None:
-    from radar.pipeline import judge
+    from radar.judging import judge
 
     store = open_store(settings)
     t = Tender(source="x", notice_id="1", title="Lokalvård", nuts=["SE312"])

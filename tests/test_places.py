@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from radar.register import parse_register
+from radar.reports.register import parse_register
 from tenders.orgnr import digits, luhn_ok, valid
 from tenders.places import county_named, county_of_municipality, municipality_of
 

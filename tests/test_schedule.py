@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from matching.subscriptions import Subscriber, SubscriberError, load_subscribers
-from radar.pipeline import match_and_queue, send_due
+from radar.delivery import send_due
+from radar.pipeline import match_and_queue
 from tenders.model import Tender
 from tenders.store import Store, Verdict
 

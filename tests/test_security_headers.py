@@ -23,10 +23,12 @@ from notifications.senders.base import Message, SendError
 from notifications.senders.outbox import OutboxSender
 from notifications.senders.sendgrid import SendGridSender
 from notifications.senders.smtp import SmtpSender
-from radar.buyers import add_buyer, edit, publish, withdraw
-from radar.interest import raise_hand
-from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
-from radar.reminders import invite, queue_reminders, send_buyer_messages
+from radar.buyers.interest import raise_hand
+from radar.buyers.notices import add_buyer, edit, publish, withdraw
+from radar.buyers.reminders import invite, queue_reminders, send_buyer_messages
+from radar.delivery import send_due
+from radar.pipeline import match_and_queue, open_store
+from radar.subscribers import active_subscribers
 from tenders import clock
 from tenders.config import Settings, load_settings
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.buyers import add_buyer
-from radar.interest import raise_hand
+from radar.buyers.interest import raise_hand
+from radar.buyers.notices import add_buyer
 from radar.pipeline import open_store
 from radar.web.app import create_app
 from tenders import clock

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from matching.subscriptions import Subscriber
 from notifications.senders.base import Message
-from radar.pipeline import judge, open_store, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, hash_password
 from tenders import clock

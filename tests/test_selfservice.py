@@ -15,7 +15,10 @@ import pytest
 from matching.feedback import refine
 from matching.subscriptions import Subscriber
 from notifications.tokens import feedback_token, make_token, profile_token
-from radar.pipeline import active_subscribers, judge, match_and_queue, open_store, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.pipeline import match_and_queue, open_store
+from radar.subscribers import active_subscribers
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import Assessed, utcnow

@@ -15,7 +15,9 @@ from matching.subscriptions import Subscriber
 from notifications.senders.base import Message, PartlyRefusedError, SendError
 from notifications.senders.configured import for_settings
 from notifications.senders.smtp import SmtpSender
-from radar.pipeline import judge, match_and_queue, open_store, send_due
+from radar.delivery import send_due
+from radar.judging import judge
+from radar.pipeline import match_and_queue, open_store
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import utcnow

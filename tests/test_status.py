@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import update
 
 from radar.cli import main
-from radar.pipeline import judge, open_store
+from radar.judging import judge
+from radar.pipeline import open_store
 from tenders.config import load_settings
 from tenders.model import Tender
 from tenders.store import DigestRow, Store, utcnow

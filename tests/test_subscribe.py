@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError
 from notifications.senders.configured import for_settings
-from radar.pipeline import active_subscribers, open_store, run_once, subscribe
+from radar.pipeline import open_store, run_once
+from radar.subscribers import active_subscribers, subscribe
 from radar.web.app import create_app
 from tenders.config import Settings
 from tenders.store import address_hash
@@ -113,7 +114,7 @@ def test_a_wrong_sign_up_is_refused_with_a_reason(radar: Settings) -> None:
 def test_the_daily_digest_through_sendgrid_end_to_end(radar: Settings) -> None:
     from datetime import timedelta
 
-    from radar.pipeline import send_due
+    from radar.delivery import send_due
     from tenders.store import utcnow
     from tests.fakes.sendgrid import API_KEY, fake_sendgrid
 

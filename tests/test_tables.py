@@ -1,6 +1,6 @@
 """Uploaded tables (a buyer's plan, a statistics export) are read within bounds, whatever the file claims.
 
-The hostile files are built by radar/hostile_tables.py (every one invented): issue 25's 1.5 kB
+The hostile files are built by radar/ops/hostile_tables.py (every one invented): issue 25's 1.5 kB
 workbook declaring ``A1:XFD1048576``, its 1.5 MB one whose shared strings inflate to 1.5 GB,
 and their cousins. Each is read in a child process whose address space is capped at 2 GB, so a
 reader that pads or inflates fails here instead of taking the test machine with it.
@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.buyers import add_buyer
-from radar.hostile_tables import HOSTILE, dimension_bomb, sheet, workbook
+from radar.buyers.notices import add_buyer
+from radar.buyers.plans import read_table
+from radar.ops.hostile_tables import HOSTILE, dimension_bomb, sheet, workbook
 from radar.pipeline import open_store
-from radar.plans import read_table
-from radar.statistics import StatisticsError, read_export
+from radar.reports.statistics import StatisticsError, read_export
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
@@ -34,8 +34,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 CHILD = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-from radar.hostile_tables import HOSTILE
-from radar.plans import PlanError, read_table
+from radar.ops.hostile_tables import HOSTILE
+from radar.buyers.plans import PlanError, read_table
 out = {}
 for name, build in HOSTILE.items():
     data = build()

@@ -20,10 +20,12 @@ from fastapi.testclient import TestClient
 
 from notifications.senders.outbox import OutboxSender
 from notifications.tokens import feedback_token
-from radar.buyers import BuyerError, add_buyer, edit, publish, withdraw
-from radar.interest import raise_hand
-from radar.pipeline import active_subscribers, match_and_queue, open_store, send_due
-from radar.reminders import remind
+from radar.buyers.interest import raise_hand
+from radar.buyers.notices import BuyerError, add_buyer, edit, publish, withdraw
+from radar.buyers.reminders import remind
+from radar.delivery import send_due
+from radar.pipeline import match_and_queue, open_store
+from radar.subscribers import active_subscribers
 from radar.watching import watch
 from radar.web.app import create_app
 from tenders import clock

@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 
 import radar.web.context
 import radar.web.dashboard
-from radar.buyers import add_buyer
-from radar.events import AirflowEvents
+from radar.buyers.events import AirflowEvents
+from radar.buyers.notices import add_buyer
 from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import CLIENT_FAILURES_ALLOWED, FAILURES_ALLOWED, hash_password

@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
-from radar.buyers import (
+from radar.buyers.events import announce
+from radar.buyers.notices import (
     MAX_BODY,
     BuyerError,
     NotFoundError,
@@ -26,7 +27,6 @@ from radar.buyers import (
     publish,
     withdraw,
 )
-from radar.events import announce
 from radar.web.context import Context, PostedBody
 from tenders.store import Store
 from tenders.store.buyers import BuyerOrg
@@ -106,7 +106,7 @@ def buyers_api(ctx: Context) -> APIRouter:
 
     @router.get("/notices/{tender_id}")
     def get_notice(request: Request, tender_id: str) -> JSONResponse:
-        from radar.buyers import owned
+        from radar.buyers.notices import owned
 
         try:
             org, _ = caller(request)

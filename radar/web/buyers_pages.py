@@ -18,7 +18,9 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 
 from notifications.senders.configured import for_settings
-from radar.buyers import (
+from radar.buyers.events import announce
+from radar.buyers.interest import INTEREST_CSV_HEADER, interest_rows
+from radar.buyers.notices import (
     BuyerError,
     NoticeError,
     OutsideAreaError,
@@ -30,13 +32,11 @@ from radar.buyers import (
     visible_notices,
     withdraw,
 )
-from radar.events import announce
-from radar.interest import INTEREST_CSV_HEADER, interest_rows
-from radar.plans import FIELDS as PLAN_FIELDS
-from radar.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
-from radar.reminders import invite, send_buyer_messages
+from radar.buyers.plans import FIELDS as PLAN_FIELDS
+from radar.buyers.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, import_plan, plan_rows, read_table
+from radar.buyers.reminders import invite, send_buyer_messages
+from radar.buyers.supply import RESERVABLE_AT_LEAST, supply
 from radar.subscribers import active_subscribers
-from radar.supply import RESERVABLE_AT_LEAST, supply
 from radar.web.buyers_i18n import BUYER_STRINGS
 from radar.web.context import Context, PostedForm, csv_response
 from radar.web.i18n import STRINGS
@@ -309,7 +309,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
 
 
 def _announcing(ctx: Context, tender_id: str, action: str) -> BackgroundTask:
-    """Tell Airflow after the answer has gone (radar.events), so a slow Airflow never holds the page."""
+    """Tell Airflow after the answer has gone (radar.buyers.events), so a slow Airflow never holds the page."""
     return BackgroundTask(announce, ctx.settings, tender_id, action)
 
 

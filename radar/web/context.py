@@ -76,7 +76,7 @@ class Context:
             return None
 
     def is_buyer(self, username: str) -> bool:
-        """A login with the role buyer acts for an organisation (radar.buyers), not for counties."""
+        """A login with the role buyer acts for an organisation (radar.buyers.notices), not for counties."""
         return BuyerStore(self.store).org_of_user(username) is not None
 
     def lang(self, request: Request, user: CoordinatorRow | None = None, fallback: str | None = None) -> str:

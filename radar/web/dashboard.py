@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from notifications.tokens import make_token
-from radar.register import RegisterError, parse_register
-from radar.reports import BLIND_DAYS, CountyReport, county_reports
+from radar.reports.figures import BLIND_DAYS, CountyReport, county_reports
+from radar.reports.register import RegisterError, parse_register
 from radar.web.auth import (
     CLIENT_FAILURES_ALLOWED,
     FAILURE_WINDOW,
@@ -391,7 +391,7 @@ def _county_csv(
 
 def _source_rows(ctx: Context) -> list[dict[str, Any]]:
     """Per source: its freshness (``tender-radar status``), its last run and last error."""
-    from radar.health import freshness
+    from radar.ops.health import freshness
     from radar.pipeline import source_freshness
     from scrapers.errors import SourcesFileError
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from notifications.tokens import TokenError, interest_subscriber, read_token, visit_token
-from radar.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
+from radar.buyers.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.buyers_i18n import BUYER_STRINGS
 from radar.web.context import Context, PostedForm

@@ -23,8 +23,8 @@ LIMITS = {  # our own choices: each is far above what the route's form or payloa
     "/feedback": 16 * KB,
     "/webhooks/sendgrid": 5 * MB,  # a batch of events
     "/dashboard/register": 5 * MB,  # the register as CSV
-    "/buyer/plan": 6 * MB,  # a procurement plan file (radar.plans.MAX_BYTES, 5 MB) and its form
-    "/api/v1/notices": MB,  # a notice as JSON: radar.buyers.MAX_BODY (1 000 000 bytes) says the rest
+    "/buyer/plan": 6 * MB,  # a procurement plan file (radar.buyers.plans.MAX_BYTES, 5 MB) and its form
+    "/api/v1/notices": MB,  # a notice as JSON: radar.buyers.notices.MAX_BODY (1 000 000 bytes) says the rest
     "/api/v1/notices/*": MB,  # the same notice, edited at its own address
     "/buyer/plan/import": 16 * MB,  # that plan's previewed rows as URL-encoded JSON (up to plans.MAX_ROWS)
 }

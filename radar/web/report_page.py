@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from radar.october_report import build_report
-from radar.report_charts import paired_bars
-from radar.report_render import TEXT, render_as
+from radar.reports.charts import paired_bars
+from radar.reports.october import build_report
+from radar.reports.render import TEXT, render_as
 from radar.web.context import Context, Coordinator
 from radar.web.dashboard import allowed_counties
 from radar.web.i18n import STRINGS

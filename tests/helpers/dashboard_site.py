@@ -8,8 +8,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from radar.pipeline import judge, open_store, run_once
-from radar.register import parse_register
+from radar.judging import judge
+from radar.pipeline import open_store, run_once
+from radar.reports.register import parse_register
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings

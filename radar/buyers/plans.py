@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from matching.subscriptions import SubscriberError, region_code
-from radar.buyers import BuyerError, NoticeError, edit, publish, read_notice
+from radar.buyers.notices import BuyerError, NoticeError, edit, publish, read_notice
 from tenders.codes import cpv
 from tenders.store import Store
 from tenders.store.buyers import BuyerOrg, BuyerStore

@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from radar.bench import lxml_parse_seconds, write_folder
+from radar.ops.bench import lxml_parse_seconds, write_folder
 from radar.pipeline import collect
 from scrapers.sources import NoticeFiles
 from tenders.config import load_settings

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from email.message import EmailMessage
 
-from radar.bench_rows import Row
+from radar.ops.bench_rows import Row
 from scrapers.errors import ParseError
 from scrapers.notices import Document
 from scrapers.sources.mailbox import AlertMailbox

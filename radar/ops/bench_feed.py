@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from radar.bench_rows import Row
+from radar.ops.bench_rows import Row
 from tenders.config import PROJECT_ROOT
 
 PROBE = """

@@ -52,7 +52,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_statistics_import(args: argparse.Namespace, run: Problems) -> None:
     from radar.pipeline import open_store
-    from radar.statistics import StatisticsError, import_export
+    from radar.reports.statistics import StatisticsError, import_export
 
     store = open_store()
     for raw in args.files:
@@ -70,8 +70,8 @@ def cmd_statistics_import(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_statistics_download(args: argparse.Namespace, run: Problems) -> None:
-    from radar.statistics import StatisticsError
-    from radar.statistics_api import (
+    from radar.reports.statistics import StatisticsError
+    from radar.reports.statistics_api import (
         API,
         EXAMPLE_DISTRIBUTED_UNIT,
         EXAMPLE_UNIT,
@@ -95,7 +95,7 @@ def cmd_statistics_download(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_statistics_parameters(args: argparse.Namespace, run: Problems) -> None:
-    from radar.statistics_api import API, listing_url, statistics_client
+    from radar.reports.statistics_api import API, listing_url, statistics_client
     from scrapers.errors import SourceError
 
     try:
@@ -111,9 +111,9 @@ def cmd_statistics_parameters(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_report(args: argparse.Namespace, run: Problems) -> None:
-    from radar.october_report import build_report
     from radar.pipeline import open_store
-    from radar.report_render import render_as
+    from radar.reports.october import build_report
+    from radar.reports.render import render_as
     from tenders.config import load_settings
     from tenders.places import PlaceError, county_code
 

@@ -16,7 +16,7 @@ class Problems(Protocol):
 
 
 def cmd_status(args: argparse.Namespace, run: Problems) -> None:
-    from radar.health import status
+    from radar.ops.health import status
     from radar.pipeline import open_store, sources
     from tenders.config import load_settings
 

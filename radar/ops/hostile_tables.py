@@ -1,7 +1,7 @@
 """Hostile workbooks and CSV files, built in memory, for the tests and ``make bench``.
 
-Each is a file a buyer could upload under the 5 MB limit (``radar.plans.MAX_BYTES``) that costs
-far more to read than its size says: the shapes reported against ``radar/plans.py`` (issue 25:
+Each is a file a buyer could upload under the 5 MB limit (``radar.buyers.plans.MAX_BYTES``) that costs
+far more to read than its size says: the shapes reported against ``radar/buyers/plans.py`` (issue 25:
 a declared dimension of ``A1:XFD1048576``, shared strings that inflate to 1.5 GB) and their
 cousins (a part that lies about its size, entity expansion, a million rows, one row of 300,000
 cells, a styles part of a million formats, a field past the csv module's limit, nesting).
@@ -18,7 +18,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable
 
-from radar.bench_rows import Row
+from radar.ops.bench_rows import Row
 from tenders.config import PROJECT_ROOT
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -236,8 +236,8 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
 
 TABLE_PROBE = """
 import json, resource, sys, time
-from radar.hostile_tables import HOSTILE
-from radar.plans import PlanError, read_table
+from radar.ops.hostile_tables import HOSTILE
+from radar.buyers.plans import PlanError, read_table
 name = sys.argv[1]
 data = HOSTILE[name]()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -252,7 +252,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "bytes": len(data), "o
 
 
 def hostile_tables_case() -> Row:
-    """Each hostile upload (radar/hostile_tables.py) read as the plan page reads it, in a process of its own."""
+    """Each hostile upload (radar/ops/hostile_tables.py) read as the plan page reads it, in a process of its own."""
     results = {}
     for name in HOSTILE:
         out = subprocess.run([sys.executable, "-c", TABLE_PROBE, name], capture_output=True, text=True, check=True,

@@ -12,10 +12,11 @@ from html import escape
 from typing import Any
 
 from notifications.senders.base import Attachment, Message, Sender, SendError
-from radar.october_report import build_report
-from radar.pipeline import for_settings, load_settings, open_store
-from radar.report_render import TEXT, render_pdf
-from tenders.config import Settings
+from notifications.senders.configured import for_settings
+from radar.pipeline import open_store
+from radar.reports.october import build_report
+from radar.reports.render import TEXT, render_pdf
+from tenders.config import Settings, load_settings
 from tenders.places import county_names
 from tenders.store import Store
 

@@ -3,7 +3,7 @@
 For the year and the year before: what the county's buyers advertised (the statistics), what the
 radar saw, coverage and blind spots per municipality, the contracts social enterprises won, and
 the enterprises themselves. ``build_report`` returns plain data (the JSON form); the HTML and PDF
-are rendered from it by ``radar.report_render``.
+are rendered from it by ``radar.reports.render``.
 
 The figures are Upphandlingsmyndigheten's, processed: its terms for its open data ("Vår öppna
 data") want the source, the date and the period the figures cover, and processed figures must
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from radar.reports import Figures, county_reports
+from radar.reports.figures import Figures, county_reports
 from tenders import clock
 from tenders.orgnr import digits
 from tenders.places import county_names, municipalities_of, municipality_named, region_of

@@ -233,7 +233,7 @@ def explain(url: str, statement: str, parameters: Any) -> str:
 
 def web_process(url: str, repeat: int) -> dict[str, Any]:
     """The measurement in a fresh process: its peak memory is the web app's alone."""
-    done = subprocess.run([sys.executable, "-m", "radar.bench_scale", "--measure", url, "--repeat", str(repeat)],
+    done = subprocess.run([sys.executable, "-m", "radar.ops.bench_scale", "--measure", url, "--repeat", str(repeat)],
                           capture_output=True, text=True, cwd=PROJECT_ROOT)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"the web process failed: {done.stderr[-2000:]}")
@@ -279,7 +279,7 @@ def case(kind: str, n: int, repeat: int, pg_url: str | None) -> tuple[list[str],
 
 
 def run(scale: float, repeat: int, pg_url: str | None, output: Path | None, only: str | None = None) -> str:
-    from radar.bench_rows import machine
+    from radar.ops.bench_rows import machine
 
     started = datetime.now(UTC)
     rows: list[str] = []
@@ -295,7 +295,7 @@ def run(scale: float, repeat: int, pg_url: str | None, output: Path | None, only
     text = "\n".join(head + rows)
     slow = ("\n```\n" + "\n\n".join(plans) + "\n```") if plans else " none, every query took under 100 ms."
     section = (f"{MARK_START}\n## The store at scale\n\nMeasured {started:%Y-%m-%d %H:%M} UTC with "
-               f"`python -m radar.bench_scale` (scale {scale:g}) on: {machine()}.\n\n{text}\n\n"
+               f"`python -m radar.ops.bench_scale` (scale {scale:g}) on: {machine()}.\n\n{text}\n\n"
                f"Queries over 100 ms, with their plans:{slow}\n\n{SCALE_NOTES}{MARK_END}\n")  # fmt: skip
     print(text)
     print(f"slow queries: {slow}")
@@ -313,7 +313,7 @@ def write_section(path: Path, section: str) -> None:
 
 
 def kept_section(path: Path) -> str:
-    """The scale section of the benchmarks file, for ``radar.bench`` to keep when it rewrites it."""
+    """The scale section of the benchmarks file, for ``radar.ops.bench`` to keep when it rewrites it."""
     text = path.read_text() if path.exists() else ""
     if MARK_START not in text:
         return ""

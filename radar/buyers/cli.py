@@ -63,7 +63,7 @@ def _store() -> Any:
 
 
 def cmd_buyer_add(args: argparse.Namespace, run: Problems) -> None:
-    from radar.buyers import BuyerError, add_buyer
+    from radar.buyers.notices import BuyerError, add_buyer
 
     try:
         issued = add_buyer(_store(), args.name, args.org_number, args.region, args.email)
@@ -76,7 +76,7 @@ def cmd_buyer_add(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_buyer_token(args: argparse.Namespace, run: Problems) -> None:
-    from radar.buyers import BuyerError, issue_token
+    from radar.buyers.notices import BuyerError, issue_token
 
     try:
         issued = issue_token(_store(), args.name, args.token_name)
@@ -88,7 +88,7 @@ def cmd_buyer_token(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_buyer_revoke(args: argparse.Namespace, run: Problems) -> None:
-    from radar.buyers import BuyerError, revoke_token
+    from radar.buyers.notices import BuyerError, revoke_token
 
     try:
         revoke_token(_store(), args.token_name)
@@ -139,7 +139,7 @@ def cmd_buyer_list(args: argparse.Namespace, run: Problems) -> None:
 def cmd_buyer_plan(args: argparse.Namespace, run: Problems) -> None:
     from pathlib import Path
 
-    from radar.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
+    from radar.buyers.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
     from tenders.config import load_settings
     from tenders.store.buyers import BuyerStore
 

@@ -29,10 +29,11 @@ from lxml import etree
 from matching.classify import classify
 from matching.subscriptions import Subscriber, match_all
 from notifications.digest import clear_block_cache, render_digest
-from radar.bench_feed import big_feed_case
-from radar.bench_rows import Row, machine, table
-from radar.hostile_tables import hostile_tables_case
-from radar.pipeline import collect, judge
+from radar.judging import judge
+from radar.ops.bench_feed import big_feed_case
+from radar.ops.bench_rows import Row, machine, table
+from radar.ops.hostile_tables import hostile_tables_case
+from radar.pipeline import collect
 from scrapers.notices import parse_document
 from scrapers.sources import NoticeFiles
 from tenders.config import PROJECT_ROOT, Settings, load_settings
@@ -497,10 +498,10 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         rows.append(hostile_text_case())
         print("hostile uploads ...", file=sys.stderr)
         rows.append(hostile_tables_case())
-        from radar.hostile_mails import hostile_mail_case  # it builds on Row: imported here, not at the top
+        from radar.ops.hostile_mails import hostile_mail_case  # it builds on Row: imported here, not at the top
 
         rows.append(hostile_mail_case())
-        from radar.hostile_logins import hostile_login_case
+        from radar.ops.hostile_logins import hostile_login_case
 
         rows.append(hostile_login_case())
         sched = scheduler_case()
@@ -517,7 +518,7 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
         header = (f"# Benchmarks\n\nMeasured {started:%Y-%m-%d %H:%M} UTC with `make bench` on: {machine()}.\n"
                   f"Workers for parse and classify: {settings.workers}. Inputs: copies of the bundled real "
                   "notices, each with its own id, date, buyer and title.\n\n")  # fmt: skip
-        from radar.bench_scale import kept_section
+        from radar.ops.bench_scale import kept_section
 
         scale = kept_section(opts.output)  # the store-at-scale case writes its own section; keep it
         opts.output.write_text(header + text + "\n\n" + NOTES + (f"\n{scale}" if scale else ""))
@@ -537,7 +538,7 @@ NOTES = """## Reading the table
 * **hostile package**: a `.tar.gz` with a member of 1 GB of zeros (refused unread: over the
   10 MB cap on one notice) and 32 notices padded to 9 MB each; the peak resident memory of the
   process that reads it.
-* **hostile uploads**: each file of `radar/hostile_tables.py` (a workbook declaring `A1:XFD1048576`,
+* **hostile uploads**: each file of `radar/ops/hostile_tables.py` (a workbook declaring `A1:XFD1048576`,
   shared strings inflating to 1.5 GB, a part lying about its size, entity expansion, a million rows,
   one row of 300,000 cells, styles and shared strings just under their caps, a 45 MB cell, deep
   nesting, a broken zip, a 4 MB CSV field) read by the plan page's reader in a process of its own;
@@ -547,7 +548,7 @@ NOTES = """## Reading the table
   of a worker.
 * **login flood**: the web app under uvicorn on a loopback port; the sign-up page's requests/s from
   4 clients, alone and while 20 clients from other loopback addresses post wrong logins for fresh
-  names (`radar/hostile_logins.py`).
+  names (`radar/ops/hostile_logins.py`).
 * **streaming package**: a `.tar.gz` built like a TED daily package, read member by member
   and ingested in one process; the peak resident memory of that whole process.
 * **matching + composing**: every subscriber's matches among one day of tenders, best first.

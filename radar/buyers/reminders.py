@@ -21,8 +21,8 @@ from typing import Any
 from notifications.digest import one_line
 from notifications.readable import when_text
 from notifications.senders.base import Message, Sender, SendError
-from radar.buyers import BuyerError, owned
-from radar.interest import enterprise
+from radar.buyers.interest import enterprise
+from radar.buyers.notices import BuyerError, owned
 from radar.subscribers import active_subscribers
 from radar.watching import queue_watch_messages
 from tenders.config import Settings

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from radar.report_charts import bars, paired_bars
+from radar.reports.charts import bars, paired_bars
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from radar.bench_rows import Row
+from radar.ops.bench_rows import Row
 
 FLOOD_CLIENTS = 20
 FLOOD_MAX = 4_000  # login attempts at most, whatever the time
@@ -114,7 +114,7 @@ def serve(home: Path, port: int) -> subprocess.Popen[bytes]:
            "TENDER_RADAR_SUBSCRIBERS": str(home / "subscribers.yaml")}  # fmt: skip
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "radar.web.app:create_app",
                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              env=env, cwd=str(Path(__file__).resolve().parent.parent))  # fmt: skip
+                              env=env, cwd=str(Path(__file__).resolve().parent.parent.parent))  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -151,6 +151,6 @@ def hostile_login_case() -> Row:
 
 
 if __name__ == "__main__":
-    from radar.bench_rows import table
+    from radar.ops.bench_rows import table
 
     print(table([hostile_login_case()]))
