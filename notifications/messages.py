@@ -13,27 +13,11 @@ from matching.subscriptions import Subscriber
 from notifications.digest import DigestLinks, RenderedDigest, one_line
 from notifications.senders.base import Message
 from notifications.tokens import feedback_token, make_token, profile_token
+from notifications.wording import words
 from tenders.config import Settings
 
 UNSUBSCRIBE_VALID = 180 * 24 * 3600.0  # seconds: a link in an old digest still works for half a year
 CONFIRM_VALID = 7 * 24 * 3600.0  # seconds a confirmation link works
-
-CONFIRM_TEXTS = {
-    "sv": ("Bekräfta din prenumeration på upphandlingar", "Klicka på länken för att börja få upphandlingar som "
-           "passar {org}:\n\n{link}\n\nHar du inte bett om detta kan du strunta i brevet."),
-    "en": ("Confirm your subscription to public tenders", "Open the link to start receiving tenders that suit "
-           "{org}:\n\n{link}\n\nIf you did not ask for this, ignore this email."),
-}  # fmt: skip
-
-
-CHANGE_TEXTS = {
-    "sv": ("Bekräfta ändringen av din prenumeration", "Någon, kanske du, har anmält {email} på nytt, nu för "
-           "{org}. Klicka på länken för att ändra prenumerationen:\n\n{link}\n\nHar du inte bett om detta kan du "
-           "strunta i brevet: ingenting ändras."),
-    "en": ("Confirm the change to your subscription", "Someone, perhaps you, signed up {email} again, now for "
-           "{org}. Open the link to change the subscription:\n\n{link}\n\nIf you did not ask for this, ignore "
-           "this email: nothing changes."),
-}  # fmt: skip
 
 
 def digest_links(settings: Settings, subscriber: str) -> DigestLinks:
@@ -57,13 +41,20 @@ def confirmation_message(settings: Settings, subscriber: Subscriber, proposal: s
     With ``proposal`` the address already has a subscription: the link applies the sign-up kept
     aside under that id, and until it is used nothing changes.
     """
+    t = words(subscriber.language)
+    values = {"org": one_line(subscriber.organisation), "email": subscriber.email}
     if proposal is None:
-        subject, body = CONFIRM_TEXTS[subscriber.language]
+        subject = t.gettext("Confirm your subscription to public tenders")
+        body = t.gettext("Open the link to start receiving tenders that suit %(org)s:") % values
+        ignore = t.gettext("If you did not ask for this, ignore this email.")
         link = confirm_url(settings, subscriber.key)
     else:
-        subject, body = CHANGE_TEXTS[subscriber.language]
+        subject = t.gettext("Confirm the change to your subscription")
+        body = t.gettext("Someone, perhaps you, signed up %(email)s again, now for %(org)s. Open the link to change "
+                         "the subscription:") % values  # fmt: skip
+        ignore = t.gettext("If you did not ask for this, ignore this email: nothing changes.")
         link = confirm_url(settings, proposal, "confirm-change")
-    text = body.format(org=one_line(subscriber.organisation), link=link, email=subscriber.email)
+    text = f"{body}\n\n{link}\n\n{ignore}"
     return Message(
         key=f"confirm-{uuid.uuid4()}",
         to=subscriber.email,

@@ -14,21 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
+
+from notifications.wording import language_of, words
 from tenders.codelists import label
 from tenders.codes import country_name
 from tenders.orgnr import digits, luhn_ok
 from tenders.places import body_of, county_names
-
-MONTHS = {
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-           "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}  # fmt: skip
-WORDS = {
-    "sv": {"org_number": "org.nr", "own_notice": "köparens egen annons", "at": "kl."},
-    "en": {"org_number": "org. no.", "own_notice": "the buyer's own notice", "at": "at"},
-}
 
 
 def org_number(value: str | None) -> str | None:
@@ -54,8 +46,8 @@ def buyer_text(tender: Any, language: str) -> str | None:
     name = buyer_name(tender)
     number = org_number(tender.buyer_org_id) if _swedish(tender) else None
     if name and number:
-        return f"{name}, {WORDS[language]['org_number']} {number}"
-    return name or (f"{WORDS[language]['org_number']} {number}" if number else None)
+        return words(language).gettext("%(name)s, org. no. %(number)s") % {"name": name, "number": number}
+    return name or (words(language).gettext("org. no. %(number)s") % {"number": number} if number else None)
 
 
 def place_text(tender: Any, language: str) -> str:
@@ -85,14 +77,15 @@ def listing_name(source: str, url: str | None, language: str) -> str:
         return "TED"
     if source.startswith("buyer:"):
         found = body_of(source.removeprefix("buyer:"), None)
-        return f"{WORDS[language]['own_notice']} ({found[0].official_name})" if found else WORDS[language]["own_notice"]
+        own = words(language).gettext("the buyer's own notice")
+        return f"{own} ({found[0].official_name})" if found else own
     host = urlsplit(url or "").hostname or ""
-    return host.removeprefix("www.") or source
+    return host.removeprefix("www.") or words(language).gettext("another listing")  # never a source's code name
 
 
 def day_text(day: date, language: str) -> str:
-    """22 mars 2019 / 22 March 2019."""
-    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"
+    """22 mars 2019 / 22 March 2019: the month's name from Babel's locale data."""
+    return format_date(day, "d MMMM y", locale=language_of(language))
 
 
 def when_text(value: str | None, language: str, timezone: str = "Europe/Stockholm") -> str | None:
@@ -114,7 +107,7 @@ def when_text(value: str | None, language: str, timezone: str = "Europe/Stockhol
     if "T" not in text and " " not in text:
         return day_text(moment.date(), language)
     clock = f"{moment:%H.%M}" if language == "sv" else f"{moment:%H:%M}"
-    return f"{day_text(moment.date(), language)} {WORDS[language]['at']} {clock}"
+    return words(language).gettext("%(day)s at %(time)s") % {"day": day_text(moment.date(), language), "time": clock}
 
 
 def money(value: float | None, currency: str | None, language: str) -> str | None:
