@@ -24,6 +24,7 @@ from radar.web.interest_pages import interest_router
 from radar.web.limits import BodyLimit
 from radar.web.report_page import report_router
 from radar.web.selfservice import selfservice_router
+from radar.web.tenders_list import tenders_list_router
 from radar.web.watching import watching_router
 from radar.web.webhooks import webhooks_router
 from tenders.config import Settings, load_settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(buyer_pages_router(ctx))
     app.include_router(interest_router(ctx))
     app.include_router(watching_router(ctx))  # watch a tender, the calendar feed
+    app.include_router(tenders_list_router(ctx))  # the open tenders, searched; watch a search
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/")

@@ -70,7 +70,7 @@ def selfservice_router(ctx: Context) -> APIRouter:
     def subscribe_page(request: Request) -> Response:
         lang = ctx.lang(request)
         s = STRINGS[lang]
-        values = _values({"language": lang, "frequency": "daily", "min_score": 0.5})
+        values = _values({"language": lang, "frequency": "daily", "min_score": 0.5, **_from_search(request)})
         return form_page(
             request,
             lang,
@@ -294,6 +294,14 @@ def selfservice_router(ctx: Context) -> APIRouter:
         )
 
     return router
+
+
+def _from_search(request: Request) -> dict[str, Any]:
+    """The sign-up form filled in from a search on ``/tenders`` ("Bevaka den här sökningen")."""
+    params = request.query_params
+    found = {"keywords": _split(params.get("keywords")), "regions": _split(params.get("regions")),
+             "sectors": [s for s in _split(params.get("sectors")) if s in rules().typical]}  # fmt: skip
+    return {k: v for k, v in found.items() if v}
 
 
 def _split(value: Any) -> list[str]:
