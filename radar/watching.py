@@ -21,6 +21,7 @@ from matching.subscriptions import Subscriber
 from notifications.digest import one_line
 from notifications.readable import when_text
 from notifications.tokens import feedback_token
+from radar.wording import words
 from tenders import clock
 from tenders.config import Settings
 from tenders.results import Assessed
@@ -28,45 +29,6 @@ from tenders.store import Store
 from tenders.store.buyers import BuyerStore
 
 REMINDERS = (("7d", 7, 2), ("1d", 1, 0))  # (kind, days before, the fewest days left it is still sent at)
-
-TEXTS = {
-    "sv": {
-        "7d_subject": "Sista anbudsdag om {days} dagar: {title}",
-        "1d_subject": "Sista anbudsdag i morgon: {title}",
-        "reminder": "Sista anbudsdag för {title} ({buyer}) är {deadline}.\n{link}",
-        "changed_subject": "Ändrad: {title}",
-        "changed": "Upphandlingen {title} ({buyer}) som {org} bevakar har ändrats: en ändringsannons, en rättelse "
-        "eller köparens egen ändring.\nSista anbudsdag: {deadline}\n{link}",
-        "withdrawn_subject": "Återkallad: {title}",
-        "withdrawn": "Upphandlingen {title} ({buyer}) som {org} bevakar har återkallats.\n{link}",
-        "awarded_subject": "Tilldelad: {title}",
-        "awarded": "Upphandlingen {title} ({buyer}) som {org} bevakar har tilldelats.\n{link}",
-        "footer": "Du får det här brevet eftersom {org} bevakar upphandlingen i Social Tender Radar. "
-        "Sluta bevaka: {stop}",
-        "unknown": "anges inte",
-        "deadline_event": "Sista anbudsdag: {title}",
-        "planned_event": "Väntas annonseras: {title}",
-        "calendar_name": "Bevakade upphandlingar – {org}",
-    },
-    "en": {
-        "7d_subject": "Deadline in {days} days: {title}",
-        "1d_subject": "Deadline tomorrow: {title}",
-        "reminder": "The deadline for {title} ({buyer}) is {deadline}.\n{link}",
-        "changed_subject": "Changed: {title}",
-        "changed": "The procurement {title} ({buyer}) that {org} watches has changed: a change notice, a "
-        "corrigendum or the buyer's own edit.\nDeadline: {deadline}\n{link}",
-        "withdrawn_subject": "Withdrawn: {title}",
-        "withdrawn": "The procurement {title} ({buyer}) that {org} watches has been withdrawn.\n{link}",
-        "awarded_subject": "Awarded: {title}",
-        "awarded": "The procurement {title} ({buyer}) that {org} watches has been awarded.\n{link}",
-        "footer": "You get this email because {org} watches the procurement on Social Tender Radar. "
-        "Stop watching: {stop}",
-        "unknown": "not given",
-        "deadline_event": "Deadline: {title}",
-        "planned_event": "Expected to be advertised: {title}",
-        "calendar_name": "Watched tenders – {org}",
-    },
-}
 
 
 class WatchError(ValueError):
@@ -162,26 +124,45 @@ def _days_left(deadline: str | None, today: date) -> int | None:
 
 def _queue(settings: Settings, buyers: BuyerStore, kind: str, who: Subscriber, item: Assessed, *,
            days: int | None = None) -> int:  # fmt: skip
-    language = who.language if who.language in TEXTS else "sv"
-    strings = TEXTS[language]
+    language = who.language
+    t = words(language)
     tender = item.tender
     base = settings.base_url.rstrip("/")
     stop = feedback_token(settings.secret_key(), who.key)
     values: dict[str, Any] = {
         "title": one_line(tender.title or tender.id),
-        "buyer": one_line(tender.buyer_name or "") or strings["unknown"],
+        "buyer": one_line(tender.buyer_name or "") or t.gettext("buyer not given"),
         "org": one_line(who.organisation),
-        "deadline": when_text(tender.deadline, language) or strings["unknown"],
-        "days": days if days is not None else "",
+        "deadline": when_text(tender.deadline, language) or t.gettext("not given"),
         "link": f"{base}/tenders/{tender.id}?lang={language}",
         "stop": f"{base}/watch?" + urlencode({"token": stop, "tender": tender.id, "lang": language}),
     }
-    name = kind.split(":", 1)[0]
-    subject = strings[f"{name}_subject"].format(**values)
-    body = strings["reminder" if name in ("7d", "1d") else name].format(**values)
-    body += "\n\n" + strings["footer"].format(**values)
+    subject, body = _words(kind.split(":", 1)[0], language, values, days or 0)
+    body += "\n\n" + t.gettext("You get this email because %(org)s watches the procurement on Social Tender Radar. "
+                                "Stop watching: %(stop)s") % values  # fmt: skip
     queued = buyers.queue_message(f"watch-{kind}", who.key, tender.id, email=who.addresses, subject=subject, body=body)
     return 1 if queued else 0
+
+
+def _words(name: str, language: str, values: dict[str, Any], days: int) -> tuple[str, str]:
+    """A watch message's subject and body: a reminder (``7d``, ``1d``), ``changed``, ``withdrawn`` or ``awarded``."""
+    t = words(language)
+    if name in ("7d", "1d"):
+        subject = (t.ngettext("Deadline in %(days)d day: %(title)s", "Deadline in %(days)d days: %(title)s", days)
+                   if name == "7d" else t.gettext("Deadline tomorrow: %(title)s"))  # fmt: skip
+        body = t.gettext("The deadline for %(title)s (%(buyer)s) is %(deadline)s.")
+    elif name == "changed":
+        subject = t.gettext("Changed: %(title)s")
+        body = t.gettext("The procurement %(title)s (%(buyer)s) that %(org)s watches has changed: a change notice, "
+                         "a corrigendum or the buyer's own edit.") + "\n" + t.gettext("Deadline: %(deadline)s")
+    elif name == "withdrawn":
+        subject = t.gettext("Withdrawn: %(title)s")
+        body = t.gettext("The procurement %(title)s (%(buyer)s) that %(org)s watches has been withdrawn.")
+    else:
+        subject = t.gettext("Awarded: %(title)s")
+        body = t.gettext("The procurement %(title)s (%(buyer)s) that %(org)s watches has been awarded.")
+    filled = {**values, "days": days}
+    return subject % filled, body % filled + "\n" + str(values["link"])
 
 
 # -- the calendar feed -----------------------------------------------------------------------------
@@ -189,14 +170,14 @@ def _queue(settings: Settings, buyers: BuyerStore, kind: str, who: Subscriber, i
 
 def calendar_feed(settings: Settings, store: Store, key: str, organisation: str, language: str) -> bytes:
     """The subscriber's watched deadlines and planned advertising dates, as an iCalendar file."""
-    strings = TEXTS[language if language in TEXTS else "sv"]
+    t = words(language)
     base = settings.base_url.rstrip("/")
     cal = Calendar()
     cal.add("prodid", "-//Social Tender Radar//watched tenders//" + language.upper())
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", strings["calendar_name"].format(org=one_line(organisation)))
+    cal.add("x-wr-calname", t.gettext("Watched tenders – %(org)s") % {"org": one_line(organisation)})
     stamp = clock.aware_utcnow().replace(microsecond=0)
     host = base.split("://", 1)[-1].split("/", 1)[0] or "social-tender-radar"
     for w in store.watches(key):
@@ -206,9 +187,9 @@ def calendar_feed(settings: Settings, store: Store, key: str, organisation: str,
         tender = now.item.tender
         title = one_line(tender.title or tender.id)
         link = f"{base}/tenders/{tender.id}?lang={language}"
-        dates = [("deadline", tender.deadline, strings["deadline_event"])]
+        dates = [("deadline", tender.deadline, t.gettext("Deadline: %(title)s"))]
         if tender.status == "planned":
-            dates.append(("planned", tender.expected_publication, strings["planned_event"]))
+            dates.append(("planned", tender.expected_publication, t.gettext("Expected to be advertised: %(title)s")))
         for what, when, summary in dates:
             if not when or (start := _when(when)) is None:
                 continue
@@ -216,7 +197,7 @@ def calendar_feed(settings: Settings, store: Store, key: str, organisation: str,
             uid = hashlib.sha256(f"{key}|{tender.id}|{what}".encode()).hexdigest()[:32]
             event.add("uid", f"{uid}@{host}")
             event.add("dtstamp", stamp)
-            event.add("summary", summary.format(title=title))
+            event.add("summary", summary % {"title": title})
             event.add("url", link)
             event.add("description", f"{tender.buyer_name or ''}\n{link}".strip())
             event.add("dtstart", start)

@@ -13,6 +13,7 @@ from typing import Any
 
 from notifications.tokens import feedback_token
 from tenders.config import Settings
+from tenders.facts import where
 from tenders.hygiene import one_line, paragraph
 from tenders.model import Tender
 from tenders.orgnr import digits as org_digits
@@ -111,3 +112,21 @@ def interest_rows(rows: list[Interest], *, with_contact: bool) -> list[list[Any]
          r.created_at.strftime("%Y-%m-%d")]
         for r in rows
     ]  # fmt: skip
+
+
+def interest_shown(store: Store, county: str, year: int, municipality: str | None = None) -> dict[str, int]:
+    """The interest enterprises showed during ``year`` in the buyers' own notices placed in ``county``
+    (or its ``municipality``): each enterprise once per notice, a hand taken back not counted. The
+    October report's figures: ``interest_shown`` (hands), ``interested_enterprises``, ``notices_with_interest``."""
+    buyers = BuyerStore(store)
+    hands: list[Interest] = []
+    for notice in buyers.notices():
+        tender = store.get(notice.tender_id)
+        if tender is None:
+            continue
+        place = where(tender.to_dict())
+        if place.county != county or (municipality is not None and place.municipality != municipality):
+            continue
+        hands += [row for row in buyers.interest(notice.tender_id) if row.created_at.year == year]
+    return {"interest_shown": len(hands), "interested_enterprises": len({row.subscriber for row in hands}),
+            "notices_with_interest": len({row.tender_id for row in hands})}  # fmt: skip

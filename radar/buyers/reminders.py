@@ -25,6 +25,7 @@ from radar.buyers.interest import enterprise
 from radar.buyers.notices import BuyerError, owned
 from radar.subscribers import active_subscribers
 from radar.watching import queue_watch_messages
+from radar.wording import words
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import Store, address_hash, utcnow
@@ -36,33 +37,6 @@ INVITATION_MAX = 5000
 # Dialogue invitations per planned notice: enough for a market dialogue (a meeting, a follow-up, a
 # change of date), not a mailing list a buyer's stolen token could turn on the enterprises.
 INVITATIONS_PER_NOTICE = 5
-
-TEXTS = {
-    "sv": {
-        "advertised_subject": "Nu annonseras: {title}",
-        "advertised": "{buyer} har nu annonserat upphandlingen som {org} visade intresse för:\n\n{title}\n"
-        "Sista anbudsdag: {deadline}\n{link}",
-        "deadline_subject": "Sista anbudsdag om {days} dagar: {title}",
-        "deadline": "Sista anbudsdag för {title} ({buyer}) är {deadline}, om {days} dagar.\n{link}",
-        "invitation_subject": "Inbjudan från {buyer}: {title}",
-        "invitation": "{buyer} bjuder in till dialog om den planerade upphandlingen {title}:\n\n{text}\n\n"
-        "Svara på det här brevet för att nå {buyer}.\n{link}",
-        "footer": "Du får det här brevet eftersom {org} visade intresse för upphandlingen i Social Tender Radar.",
-        "unknown": "anges inte",
-    },
-    "en": {
-        "advertised_subject": "Advertised now: {title}",
-        "advertised": "{buyer} has now advertised the procurement {org} showed interest in:\n\n{title}\n"
-        "Deadline: {deadline}\n{link}",
-        "deadline_subject": "Deadline in {days} days: {title}",
-        "deadline": "The deadline for {title} ({buyer}) is {deadline}, in {days} days.\n{link}",
-        "invitation_subject": "Invitation from {buyer}: {title}",
-        "invitation": "{buyer} invites you to a dialogue about the planned procurement {title}:\n\n{text}\n\n"
-        "Reply to this email to reach {buyer}.\n{link}",
-        "footer": "You get this email because {org} showed interest in the procurement on Social Tender Radar.",
-        "unknown": "not given",
-    },
-}
 
 
 def _linked(store: Store, tender: Tender) -> list[Tender]:
@@ -146,21 +120,40 @@ def _languages(settings: Settings, store: Store) -> dict[str, str]:
 def _queue(settings: Settings, buyers: BuyerStore, kind: str, key: str, who: Any, tender: Tender, language: str, *,
            link: str | None = None, deadline: str | None = None, days: int | None = None,
            text: str = "", reply_to: str | None = None) -> int:  # fmt: skip
-    strings = TEXTS[language]
+    t = words(language)
     values = {
         "title": one_line(tender.title or tender.id),
         "buyer": one_line(tender.buyer_name or ""),
         "org": one_line(who.organisation),
-        "deadline": when_text(deadline, language) or strings["unknown"],
-        "days": days if days is not None else "",
+        "deadline": when_text(deadline, language) or t.gettext("not given"),
+        "days": days or 0,
         "link": link or f"{settings.base_url}/tenders/{tender.id}?lang={language}",
         "text": text,
     }
-    base = kind.split(":", 1)[0]
-    subject = strings[f"{base}_subject"].format(**values)
-    body = strings[base].format(**values) + "\n\n" + strings["footer"].format(**values)
+    subject, body = _words(kind.split(":", 1)[0], language, values)
+    body += "\n\n" + t.gettext("You get this email because %(org)s showed interest in the procurement on "
+                                "Social Tender Radar.") % values  # fmt: skip
     queued = buyers.queue_message(kind, key, tender.id, email=who.email, subject=subject, body=body, reply_to=reply_to)
     return 1 if queued else 0
+
+
+def _words(name: str, language: str, values: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of an ``advertised`` or ``deadline`` reminder or an ``invitation``."""
+    t, days = words(language), int(values["days"])
+    if name == "advertised":
+        subject = t.gettext("Advertised now: %(title)s")
+        body = (t.gettext("%(buyer)s has now advertised the procurement %(org)s showed interest in:")
+                + "\n\n%(title)s\n" + t.gettext("Deadline: %(deadline)s") + "\n%(link)s")
+    elif name == "deadline":
+        subject = t.ngettext("Deadline in %(days)d day: %(title)s", "Deadline in %(days)d days: %(title)s", days)
+        body = t.ngettext("The deadline for %(title)s (%(buyer)s) is %(deadline)s, in %(days)d day.",
+                          "The deadline for %(title)s (%(buyer)s) is %(deadline)s, in %(days)d days.", days)
+        body += "\n%(link)s"
+    else:
+        subject = t.gettext("Invitation from %(buyer)s: %(title)s")
+        body = (t.gettext("%(buyer)s invites you to a dialogue about the planned procurement %(title)s:")
+                + "\n\n%(text)s\n\n" + t.gettext("Reply to this email to reach %(buyer)s.") + "\n%(link)s")
+    return subject % values, body % values  # fmt: skip
 
 
 def invite(settings: Settings, store: Store, org: BuyerOrg, tender_id: str, text: str, actor: str) -> int:

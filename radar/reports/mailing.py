@@ -15,10 +15,12 @@ from notifications.senders.base import Attachment, Message, Sender, SendError
 from notifications.senders.configured import for_settings
 from radar.pipeline import open_store
 from radar.reports.october import build_report
-from radar.reports.render import TEXT, render_pdf
+from radar.reports.render import render_pdf, title
+from radar.wording import words
 from tenders.config import Settings, load_settings
 from tenders.places import county_names
 from tenders.store import Store
+from tenders.translations import LANGUAGES
 
 
 def mail_october_reports(year: int, settings: Settings | None = None) -> dict[str, Any]:
@@ -60,23 +62,15 @@ def _message(
     store: Store, settings: Settings, county: str, year: int, key: str, recipients: list[tuple[str, str]]
 ) -> Message:
     report = build_report(store, county, year, processed_by=settings.from_name)
-    languages = sorted({language for _, language in recipients if language in TEXT}, key=lambda x: x != "sv") or ["sv"]
+    languages = sorted({lang for _, lang in recipients if lang in LANGUAGES}, key=lambda x: x != "sv") or ["sv"]
     name = county_names()[county]
-    national = report["national_statistics"]
-    lines = {
-        "sv": f"Oktoberavstämningen {year} för {name} finns i den bifogade PDF:en. Köparna i länet annonserade "
-        f"{national['procurements']} upphandlingar ({national['social']} socialt hållbara, {national['reserved']} "
-        f"reserverade); radarn såg {report['radar']['procurements']}.",
-        "en": f"The October check-in {year} for {name} is in the attached PDF. The county's buyers advertised "
-        f"{national['procurements']} procurements ({national['social']} socially sustainable, "
-        f"{national['reserved']} reserved); the radar saw {report['radar']['procurements']}.",
-    }
+    lines = {lang: _summary(report, lang) for lang in languages}
     text = "\n\n".join(lines[lang] for lang in languages)
     slug = county.lower()
     return Message(
         key=key,
         to=", ".join(address for address, _ in recipients),
-        subject=f"{TEXT[languages[0]]['title']} {year}: {name}",
+        subject=title(languages[0], year, name),
         html="".join(f"<p>{escape(lines[lang])}</p>" for lang in languages),
         text=text,
         from_email=settings.from_email,
@@ -87,3 +81,18 @@ def _message(
             for lang in languages
         ),
     )
+
+
+def _summary(report: dict[str, Any], language: str) -> str:
+    """The mail's paragraph in one language, each count with its plural."""
+    t, national = words(language), report["national_statistics"]
+    n = national["procurements"]
+    return " ".join((
+        t.gettext("The October check-in %(year)d for %(county)s is in the attached PDF.")
+        % {"year": report["year"], "county": report["county"]["name"]},
+        t.ngettext("The county's buyers advertised %(n)d procurement (%(social)d socially sustainable, %(reserved)d "
+                   "reserved);", "The county's buyers advertised %(n)d procurements (%(social)d socially sustainable, "
+                   "%(reserved)d reserved);", n)
+        % {"n": n, "social": national["social"], "reserved": national["reserved"]},
+        t.gettext("the radar saw %(seen)d.") % {"seen": report["radar"]["procurements"]},
+    ))  # fmt: skip

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from radar.buyers.interest import interest_shown
 from radar.reports.figures import Figures, county_reports
 from tenders import clock
 from tenders.orgnr import digits
@@ -28,6 +29,7 @@ from tenders.store import Store
 ECONOMIC = "Ekonomiska föreningar"
 NON_PROFIT = "Ideella föreningar"
 TOP_SECTORS = 8
+NO_DIVISION = "00000000 Uppgift saknas"  # a row without a CPV division, as the statistics say it
 LEGAL_SUFFIXES = re.compile(
     r"\b(ab|aktiebolag|publ|ek\s*för|ekonomisk förening|ekonomiska föreningen|ideell förening|ideella föreningen|"
     r"kb|hb|handelsbolag|stiftelse|stiftelsen|förening|föreningen)\b"
@@ -67,7 +69,7 @@ def build_report(
         "coverage": coverage,
         "blind_spots": [name for name, c in coverage.items() if c["advertised"] and not c["seen"]],
         "contracts_won": contracts,
-        "enterprises": _enterprises(store, county, only, register),
+        "enterprises": {**_enterprises(store, county, only, register), **interest_shown(store, county, year, only)},
         "method": _method(imported, year),
     }
 
@@ -85,7 +87,7 @@ def _national(rows: Sequence[Any], places: list[str], only: str | None) -> dict[
         figures["procurements"] += 1
         figures["social"] += row.social
         figures["reserved"] += row.reserved or row.reserved_execution
-        sectors[row.cpv_division or "00000000 Uppgift saknas"] += 1
+        sectors[row.cpv_division or NO_DIVISION] += 1
     by_sector = dict(sectors.most_common(TOP_SECTORS))
     if len(sectors) > TOP_SECTORS:
         by_sector["other"] = sum(sectors.values()) - sum(by_sector.values())
@@ -191,8 +193,7 @@ def _enterprises(store: Store, county: str, only: str | None, register: Sequence
             subscribed.add(number)
             if row.status == "active":
                 active.add(number)
-    return {"in_register": len(mine), "subscribed": len(subscribed), "active": len(active),
-            "interest_shown": None}  # fmt: skip  # buyers' notices and expressions of interest are not kept yet
+    return {"in_register": len(mine), "subscribed": len(subscribed), "active": len(active)}
 
 
 def credit(processed_by: str, day: str, years: Sequence[int]) -> dict[str, Any]:
@@ -204,12 +205,10 @@ def credit(processed_by: str, day: str, years: Sequence[int]) -> dict[str, Any]:
 
 
 def _method(imported: dict[str, dict[int, int]], year: int) -> dict[str, Any]:
+    """What the report was made from: its two sources (described in words by the rendered report) and
+    the years of each statistics export held."""
     return {
-        "sources": [
-            "Uppgifter: Upphandlingsmyndigheten, statistikdatabasen (annonserade upphandlingar, kontrakterade anbud "
-            "med leverantörer, kontrakterat värde; export per år), bearbetade för rapporten.",
-            "Social Tender Radar: the notices its sources collected (TED, national feeds, buyers' own notices).",
-        ],
+        "sources": ["upphandlingsmyndigheten-statistics", "social-tender-radar"],
         "statistics_held": {kind: sorted(years) for kind, years in imported.items()},
         "year": year,
     }
