@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,8 +23,9 @@ from notifications.senders.configured import for_settings
 from radar.delivery import send_due
 from radar.judging import judge
 from radar.ops.health import Freshness, freshness
+from radar.side_by_side import Job, Turns, side_by_side
 from radar.subscribers import active_subscribers
-from scrapers.errors import ParseError, SourceError
+from scrapers.errors import ParseError, SourceDeadlineError, SourceError
 from scrapers.notices import Document, Unit, unit_documents
 from scrapers.sources import Source, load_sources
 from tenders.codes import load_tables
@@ -40,6 +41,7 @@ __all__ = [  # the steps, and the one error a scheduler must tell apart
 ]  # fmt: skip
 
 log = logging.getLogger("tender_radar")
+SOURCES_AT_ONCE = 4  # sources read side by side in one run (the collect DAG runs as many tasks at once)
 
 
 @dataclass
@@ -62,6 +64,15 @@ def open_store(settings: Settings | None = None) -> Store:
     store = Store(settings.database_url, wait=settings.database_wait)
     store.migrate()
     return store
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """A source's run so far, kept where its late answer finds it if it is abandoned."""
+
+    started: datetime
+    result: CollectResult
+    upserted: UpsertResult
 
 
 def sources(settings: Settings | None = None) -> list[Source]:
@@ -89,13 +100,20 @@ def _parse_and_judge(group: list[tuple[Source, Document]]) -> list[Outcome]:
 
 
 def collect(
-    source: Source | str, store: Store, settings: Settings | None = None, *, workers: int | None = None
+    source: Source | str,
+    store: Store,
+    settings: Settings | None = None,
+    *,
+    workers: int | None = None,
+    turns: Turns | None = None,
 ) -> CollectResult:
     """Read one source, parse and classify on every core, store tenders with their verdicts.
 
     Units whose fingerprint is unchanged are skipped. Errors are kept per document and the
     rest goes on; a unit with an error is read again next time. A source that could not be
     reached at all raises its SourceError once the run is recorded, so a scheduler can retry.
+    Its requests stop at its deadline (``source_deadline``, else ``TENDER_RADAR_SOURCE_DEADLINE``).
+    With ``turns`` (sources side by side) every write waits its turn and stops once it is abandoned.
     """
     settings = settings or load_settings()
     if isinstance(source, str):
@@ -103,6 +121,8 @@ def collect(
         if source not in found:
             raise SourceError(source, "not declared in sources.yaml")
         source = found[source]
+    source.start_clock(source.deadline(settings.source_deadline))
+    writing = turns.write if turns is not None else contextlib.nullcontext
     started = utcnow()
     result = CollectResult(source=source.name)
     known = store.fingerprints(source.name)
@@ -140,8 +160,12 @@ def collect(
     verdicts: dict[str, Verdict] = {}
     hashes: dict[str, str] = {}
 
+    if turns is not None:
+        turns.progress = _Progress(started, result, upserted)  # what a late answer reports as stored
+
     def store_batch() -> None:
-        done = store.upsert(batch, verdicts, hashes)
+        with writing():
+            done = store.upsert(batch, verdicts, hashes)
         for tender_id in (*done.new, *done.changed):
             label = verdicts[tender_id].label
             result.labels[label] = result.labels.get(label, 0) + 1
@@ -166,18 +190,68 @@ def collect(
     if batch:
         store_batch()
     stored = {k: v for k, v in seen.items() if k not in failed}
-    store.save_fingerprints(source.name, stored)
-    try:
-        source.after_store(stored)  # e.g. mark alert e-mails read, now that their tenders are stored
-    except SourceError as exc:
-        problem(exc)
-    result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
-    result.linked = upserted.linked
-    store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
+    with writing():
+        store.save_fingerprints(source.name, stored)
+        try:
+            source.after_store(stored)  # e.g. mark alert e-mails read, now that their tenders are stored
+        except SourceError as exc:
+            problem(exc)
+        _count(result, upserted)
+        store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
     if unreachable:
         unreachable[0].collected = result  # what was stored before the source failed still counts
         raise unreachable[0]
     return result
+
+
+def _count(result: CollectResult, upserted: UpsertResult) -> None:
+    result.new, result.changed, result.unchanged = len(upserted.new), len(upserted.changed), upserted.unchanged
+    result.linked = upserted.linked
+
+
+def collect_side_by_side(settings: Settings, store: Store, listed: list[Source]) -> list[CollectResult]:
+    """Every source at once (``SOURCES_AT_ONCE``), each within its own deadline: one that hangs holds up
+    neither the others nor the run. One still running at its deadline is abandoned and recorded as failed,
+    naming the deadline; what it stored stays and its units are read again next run."""
+
+    def job(source: Source) -> Job[CollectResult]:
+        seconds = source.deadline(settings.source_deadline)
+
+        def work(turns: Turns) -> CollectResult:
+            try:
+                return collect(source, store, settings, turns=turns)
+            except SourceError as exc:  # recorded in the source's run; the other sources go on
+                partial = exc.collected if isinstance(exc.collected, CollectResult) else None
+                return partial or CollectResult(source=source.name, errors=[str(exc)])
+
+        return Job(source.name, seconds, work, _late(source.name, seconds, store))
+
+    jobs = []
+    for source in listed:
+        try:
+            jobs.append(job(source))
+        except SourceError as exc:  # a wrong source_deadline: that source's error, the others run
+            jobs.append(Job(source.name, 1.0, _failed(exc), _failed(exc)))
+    return side_by_side(jobs, at_once=SOURCES_AT_ONCE)
+
+
+def _late(name: str, seconds: float, store: Store) -> Callable[[Turns], CollectResult]:
+    def late(turns: Turns) -> CollectResult:
+        error = SourceDeadlineError(name, seconds, ": abandoned while still running")
+        log.warning("%s", error)
+        done = turns.progress if isinstance(turns.progress, _Progress) else None  # None: abandoned before reading
+        progress = done or _Progress(utcnow(), CollectResult(source=name), UpsertResult())
+        progress.result.errors.append(str(error))
+        _count(progress.result, progress.upserted)
+        store.record_run(name, progress.started, progress.upserted, progress.result.errors,
+                         skipped=progress.result.skipped)  # fmt: skip
+        return progress.result
+
+    return late
+
+
+def _failed(error: SourceError) -> Callable[[Turns], CollectResult]:
+    return lambda _turns: CollectResult(source=error.source, errors=[str(error)])
 
 
 def classify_new(store: Store) -> dict[str, int]:
@@ -250,13 +324,7 @@ def run_once(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def _run_steps(settings: Settings, store: Store) -> dict[str, Any]:
-    collected = []
-    for source in sources(settings):
-        try:
-            collected.append(collect(source, store, settings))
-        except SourceError as exc:  # recorded in the source's run; the other sources go on
-            partial = exc.collected if isinstance(exc.collected, CollectResult) else None
-            collected.append(partial or CollectResult(source=source.name, errors=[str(exc)]))
+    collected = collect_side_by_side(settings, store, sources(settings))
     classified = classify_new(store)
     subscribers = active_subscribers(settings, store)
     queued = match_and_queue(store, subscribers, include_expired=settings.include_expired)

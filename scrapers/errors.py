@@ -49,3 +49,14 @@ class SourcesFileError(SourceError):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}"
+
+
+class SourceDeadlineError(SourceError):
+    """A source stopped at its own total deadline (``source_deadline``): what it stored stays, the
+    rest is read again next run. Apart from SourceError so that no caller takes it for a blocked
+    or unreadable robots.txt: time ran out, the service refused nothing."""
+
+    def __init__(self, source: str, seconds: float, detail: str = "") -> None:
+        super().__init__(source, f"not done within its deadline of {seconds:g} s (source_deadline){detail}; "
+                         "what it stored stays, the rest is read again next run", retryable=True)  # fmt: skip
+        self.seconds = seconds

@@ -12,7 +12,10 @@
   now" (RFC 9309), which is reported as the source being blocked.
 - **How much**: bodies are streamed and cut at ``max_bytes``.
 - **How long**: ``timeout`` per read and ``deadline`` for the whole request, so a server
-  dripping a byte every few seconds is dropped; ``Retry-After`` is honoured up to
+  dripping a byte every few seconds is dropped; ``stop_at``, the source's own total deadline,
+  across every request and every retry of its run: no try runs and no backoff sleeps past it,
+  so a server that accepts and never answers costs its source that deadline at most, not
+  ``attempts`` times the read timeout; ``Retry-After`` is honoured up to
   ``max_retry_after`` (beyond that the source fails for this run; the scheduler tries later).
   A 429 without Retry-After waits out the window its body states ("12 request limit in 2
   minute exceeded": 120 s) or ``rate_window`` seconds, else the usual backoff. A service that
@@ -45,7 +48,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 
-from scrapers.errors import SourceError
+from scrapers.errors import SourceDeadlineError, SourceError
 
 ROBOTS_AGENT = "SocialTenderRadar"
 MAX_BYTES = 50 * 1024 * 1024  # one page, feed or API answer
@@ -187,6 +190,8 @@ class PoliteClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     pacer: Pacer | None = None
+    stop_at: float | None = None  # time.monotonic() at which the source's total deadline passes
+    budget: float = 0.0  # that deadline in seconds, for the message
     tries: int = 0  # requests sent, robots.txt included (for health and tests)
     _robots: dict[str, Protego | str | None] = field(default_factory=dict)
     _http: httpx.Client | None = field(default=None, repr=False)
@@ -248,6 +253,7 @@ class PoliteClient:
         agent = user_agent(check_contact(self.source, self.contact))
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
+            self._time_left(method, url)
             try:
                 if sink is not None:
                     sink.seek(0)
@@ -266,9 +272,24 @@ class PoliteClient:
                     raise SourceError(self.source, f"{method} {url}: asked to wait {wait:.0f} s (Retry-After), more "
                                       f"than {self.max_retry_after:.0f} s; tried again on the next run",
                                       retryable=True) from None  # fmt: skip
+                if wait >= self._time_left(method, url, exc.reason):
+                    raise self._overrun(method, url, exc.reason) from None
                 self.sleep(wait)
                 delay *= 2
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _time_left(self, method: str, url: str, reason: str = "") -> float:
+        """Seconds left before the source's total deadline; none left is the SourceError naming it."""
+        if self.stop_at is None:
+            return float("inf")
+        left = self.stop_at - time.monotonic()
+        if left <= 0:
+            raise self._overrun(method, url, reason)
+        return left
+
+    def _overrun(self, method: str, url: str, reason: str = "") -> SourceDeadlineError:
+        where = f": stopped at {method} {url}" + (f" ({reason})" if reason else "")
+        return SourceDeadlineError(self.source, self.budget, where)
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us read ``url`` (a robots.txt that cannot be read: not now)."""
@@ -326,12 +347,16 @@ class PoliteClient:
             try:
                 answer = self._follow("GET", f"{origin}/robots.txt", None, {"User-Agent": agent}, None, 512 * 1024,
                                       None, robots=False)  # fmt: skip
+            except SourceDeadlineError:
+                raise  # time ran out: not a robots.txt that refuses us
             except HTTPStatusError as exc:
                 if exc.status in (401, 403):
                     return Protego.parse("User-agent: *\nDisallow: /")
                 return None  # 404 and the like: no robots.txt, nothing is disallowed
             except _RetryError as exc:
                 wait = exc.retry_after if exc.retry_after is not None else delay
+                if self.stop_at is not None and time.monotonic() + wait >= self.stop_at and not exc.challenge:
+                    raise self._overrun("GET", f"{origin}/robots.txt", exc.reason) from None
                 if exc.challenge or attempt == self.attempts or wait > self.max_retry_after:
                     host = urlsplit(origin).hostname
                     return f"robots.txt of {host} cannot be read ({exc.reason}): disallowed for now"
@@ -366,17 +391,22 @@ class PoliteClient:
         started = time.monotonic()
         client = self._client()
         expired = threading.Event()
+        left = self._time_left(method, url)  # the source's deadline comes first when it is nearer
+        limit_s = min(self.deadline, left)
 
         def expire() -> None:
             expired.set()
             client.close()
 
-        watchdog = threading.Timer(self.deadline, expire)
+        watchdog = threading.Timer(limit_s, expire)
         watchdog.daemon = True
         watchdog.start()
         try:
-            return self._hops(client, method, url, body, headers, sink, limit, expect, started, robots)
-        except (_RetryError, httpx.HTTPError, OSError):
+            return self._hops(client, method, url, body, headers, sink, limit, expect, started, robots,
+                              min(self.timeout, left))  # fmt: skip
+        except (_RetryError, httpx.HTTPError, OSError) as exc:
+            if left <= self.deadline and time.monotonic() - started >= left:
+                raise self._overrun(method, url, getattr(exc, "reason", "")) from None
             if expired.is_set():
                 raise SourceError(self.source, f"{url} took longer than {self.deadline:.0f} s in all; dropped",
                                   retryable=True) from None  # fmt: skip
@@ -398,6 +428,7 @@ class PoliteClient:
         expect: str | None,
         started: float,
         robots: bool,
+        timeout: float,
     ) -> Response:
         for _hop in range(MAX_REDIRECTS + 1):
             host, address = self._check_target(url)
@@ -417,7 +448,8 @@ class PoliteClient:
                     wire = parts._replace(netloc=pinned + (f":{parts.port}" if parts.port else "")).geturl()
                     sent = {**headers, "Host": parts.netloc}
                     extensions = {"sni_hostname": parts.hostname or ""}
-                with client.stream(method, wire, content=body, headers=sent, extensions=extensions) as raw:
+                with client.stream(method, wire, content=body, headers=sent, extensions=extensions,
+                                   timeout=httpx.Timeout(timeout)) as raw:  # fmt: skip
                     if raw.status_code in REDIRECTS and raw.headers.get("Location"):
                         url = urljoin(url, raw.headers["Location"])
                         if raw.status_code == 303 or (raw.status_code in (301, 302) and method == "POST"):
@@ -467,6 +499,7 @@ class PoliteClient:
             if time.monotonic() - started > self.deadline:
                 raise SourceError(self.source, f"{url} took longer than {self.deadline:.0f} s in all; dropped",
                                   retryable=True)  # fmt: skip
+            self._time_left(method, url)
             if len(head) < 64:
                 head += chunk[:64]
             if sink is not None:

@@ -6,6 +6,8 @@ how big an item is, are in flight. A short stream never starts a pool.
 
 The workers never outlive their run: they are in its process group, a run stopped by an exception
 (SIGTERM included) kills them at once, and a run killed by SIGKILL takes them along (``_die_with``).
+A map running in another thread (sources read side by side) never sees the run's exception: the run
+calls ``stop_all_workers``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCH_EVERY = 0.5  # seconds between a worker's looks at its parent
+_POOLS: set[ProcessPoolExecutor] = set()  # the pools at work now, in any thread
+_POOLS_LOCK = threading.Lock()
 
 
 def default_workers() -> int:
@@ -76,6 +80,8 @@ def ordered_map(
         yield from ordered_map(fn, itertools.chain(head, iterator), workers=1, chunk=chunk, weight=weight,
                                budget=budget)  # fmt: skip
         return
+    with _POOLS_LOCK:
+        _POOLS.add(pool)
     with pool:
         try:
             pending: deque[tuple[Future[list[R]], int]] = deque()
@@ -96,6 +102,18 @@ def ordered_map(
         except BaseException:  # stopped (SIGTERM, an error, the caller gone): the workers stop now, not
             _stop(pool)  # after every chunk already handed to them
             raise
+        finally:
+            with _POOLS_LOCK:
+                _POOLS.discard(pool)
+
+
+def stop_all_workers() -> None:
+    """Kill the workers of every map at work, in whatever thread: the run stops now (SIGTERM), and
+    the interpreter would otherwise wait at exit for each worker to finish its chunk."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS)
+    for pool in pools:
+        _stop(pool)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,6 +35,27 @@ class Source:
     options: dict[str, Any] = field(default_factory=dict)
     expect_every: timedelta = timedelta(days=7)
     _client: PoliteClient | None = field(default=None, repr=False, compare=False)
+    _stop_at: float | None = field(default=None, repr=False, compare=False)
+    _budget: float = field(default=0.0, repr=False, compare=False)
+
+    def deadline(self, default: float) -> float:
+        """Seconds this source may take in all, per run: its ``source_deadline`` in sources.yaml, else
+        ``default`` (``TENDER_RADAR_SOURCE_DEADLINE``)."""
+        value = self.options.get("source_deadline")
+        try:
+            seconds = float(value) if value is not None else default
+        except (TypeError, ValueError):
+            raise SourceError(self.name, f"source_deadline {value!r} is not a number of seconds") from None
+        if not seconds > 0:
+            raise SourceError(self.name, f"source_deadline {value!r} must be more than 0 seconds")
+        return seconds
+
+    def start_clock(self, seconds: float) -> None:
+        """The run starts now and must end within ``seconds``: every request and retry of this
+        source's client stops there (a hanging server costs the source this much, no more)."""
+        self._stop_at, self._budget = time.monotonic() + seconds, seconds
+        if self._client is not None:
+            self._client.stop_at, self._client.budget = self._stop_at, seconds
 
     def units(self, known: Mapping[str, str] = MappingProxyType({})) -> Iterator[Unit | ParseError]:
         """What there is to read. ``known`` holds the fingerprints of the last run, for sources
@@ -70,6 +92,8 @@ class Source:
                 rate_window=float(o["rate_window"]) if o.get("rate_window") is not None else None,
                 throttle_403=float(o["throttle_403"]) if o.get("throttle_403") is not None else None,
                 allow_private=o.get("allow_private") is True,
+                stop_at=self._stop_at,
+                budget=self._budget,
             )
         return self._client
 
