@@ -158,7 +158,8 @@ def cmd_run(args: argparse.Namespace, run: _Run) -> None:
     q, d = summary["queued"], summary["delivered"]
     print(f"digests queued {q['digests_queued']} ({q['tenders_matched']} tenders); "
           f"sent {d['sent']} via {d['sender']}, failed {d['failed']}"
-          + "".join(f", {d[k]} {k}" for k in ("held", "recovered", "unsure", "unknown", "partial", "taken_elsewhere")
+          + "".join(f", {d[k]} {k}" for k in ("held", "recovered", "unsure", "unknown", "partial", "taken_elsewhere",
+                                               "deferred", "resent")
                     if d.get(k)))  # fmt: skip
     if d.get("waiting"):
         print(f"{d['waiting']} digest(s) wait for their subscriber's time (next at {d['next_due']} UTC)")

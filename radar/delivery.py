@@ -9,6 +9,13 @@ then the digest is "unknown": shown by ``tender-radar status`` and an operator a
 again silently, never dropped. A recipient the mail server refuses for good is suppressed and
 the operator told; the others keep their copy.
 
+Every acceptance is journalled on this machine (fsync'd) before the store records it, and the
+journal is read before any digest is sent or looked up (``notifications.senders.journal``): a
+store that fails right after the provider accepted causes no resend, also over SMTP, which
+cannot be asked. A provider that does not answer within its timeout ends the sending for this
+run: the digests after it stay queued for the next run (``deferred``), so a silent provider
+costs one timeout a run, not one a digest.
+
 A tender whose deadline has passed by the time its digest is sent is left out of it (a daily
 digest waits for its hour); a digest left with nothing is not sent. Only the demo's setting
 ``TENDER_RADAR_INCLUDE_EXPIRED`` lets such tenders through, and the digest marks each one.
@@ -26,6 +33,7 @@ from notifications.alerts import send_alert
 from notifications.digest import render_digest, still_open
 from notifications.messages import digest_links, digest_message, unsubscribe_url
 from notifications.senders.base import LookupUnavailableError, PartlyRefusedError, Sender, SendError
+from notifications.senders.journal import AcceptanceJournal, JournalledSender
 from tenders.config import Settings
 from tenders.store import LOOKUP_WINDOW, DigestRow, Store, utcnow
 
@@ -44,10 +52,13 @@ class _Run:
     partial: int = 0
     expired: int = 0  # digests not sent: every tender in them had passed its deadline
     taken_elsewhere: int = 0
+    deferred: int = 0  # due, left queued for the next run: the provider stopped answering or asked for a pause
+    resent: int = 0  # may have been at the provider and sent again (same Message-ID): perhaps twice
     errors: list[str] = field(default_factory=list)
     operator: list[str] = field(default_factory=list)  # what an operator must hear about
     lookups_paused: bool = False
     sending_paused: bool = False
+    paused_by: str = ""  # why sending stopped, for the run's summary
 
 
 def send_due(
@@ -56,10 +67,15 @@ def send_due(
     """Send every digest whose time has come, exactly once (see the module's docstring)."""
     by_key = {s.key: s for s in subscribers}
     run = _Run()
+    if not isinstance(sender, JournalledSender):
+        sender = JournalledSender(sender, AcceptanceJournal(settings.journal_file))
     suppressed_why = store.suppression_check()
-    for digest in store.due_digests(now):
-        if run.sending_paused:
-            break  # the provider asked for no more requests now: the rest waits for the next run
+    due = store.due_digests(now)
+    for position, digest in enumerate(due):
+        if run.sending_paused:  # the provider asked for a pause or stopped answering: the rest waits
+            run.deferred = len(due) - position
+            run.errors.append(f"{run.deferred} digest(s) left queued for the next run: {sender.name} {run.paused_by}")
+            break
         subscriber = by_key.get(digest.subscriber)
         if subscriber is None:  # removed from the subscribers since it was queued: keep it, send nothing
             continue
@@ -78,6 +94,9 @@ def send_due(
             continue
         if maybe_there and _found_at_provider(store, sender, digest, run, now):
             continue
+        if maybe_there:  # nowhere to be found (SMTP cannot tell): sent again, with the same Message-ID
+            run.resent += 1
+            log.warning("digest %s may have arrived already: sent again with the same Message-ID", digest.id)
         if not to:
             store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
             run.suppressed += 1
@@ -96,6 +115,8 @@ def send_due(
         "partial": run.partial,
         "expired": run.expired,
         "taken_elsewhere": run.taken_elsewhere,
+        "deferred": run.deferred,
+        "resent": run.resent,
         "errors": run.errors,
         "sender": sender.name,
     }
@@ -108,7 +129,7 @@ def _found_at_provider(store: Store, sender: Sender, digest: DigestRow, run: _Ru
     try:
         ref = sender.find(digest.id)
     except LookupUnavailableError as exc:
-        run.lookups_paused = run.lookups_paused or exc.rate_limited
+        run.lookups_paused = run.lookups_paused or exc.rate_limited or exc.timed_out
         if exc.permanent or (now or utcnow()) - since >= LOOKUP_WINDOW:
             store.digest_unknown(digest.id, f"cannot tell whether the provider has it: {exc}")
             run.unknown += 1
@@ -165,7 +186,9 @@ def _send_one(
         return
     except SendError as exc:
         run.errors.append(f"digest {digest.id} to {digest.subscriber}: {exc}")
-        run.sending_paused = exc.rate_limited
+        run.sending_paused = exc.rate_limited or exc.timed_out
+        if run.sending_paused:
+            run.paused_by = "did not answer in time" if exc.timed_out else "asked for a pause (rate limit)"
         store.mark_digest(digest.id, sent=False, error=str(exc), retryable=exc.retryable, maybe_sent=exc.maybe_sent)
         if exc.maybe_sent:
             run.unsure += 1

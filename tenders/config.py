@@ -56,7 +56,8 @@ class Settings:
     airflow_user: str | None = None  # its service account (none: a dev Airflow where everyone is admin)
     airflow_password: str | None = None
     database_wait: float = 60.0  # seconds a database that does not answer is retried (with backoff) before giving up
-    source_deadline: float = 1800.0  # seconds one source may take per run, every request and retry included
+    delivery_journal: Path | None = None  # where accepted digests are journalled (None: var/delivery-journal.jsonl)
+    smtp_unsure: str = "resend"  # a digest SMTP may or may not have: "resend" (same Message-ID) or "hold" for a person
 
     def secret_key(self) -> str:
         """TENDER_RADAR_SECRET, or a random one kept in var/secret.key (made on first use)."""
@@ -73,6 +74,11 @@ class Settings:
     @property
     def var_dir(self) -> Path:
         return self.home / "var"
+
+    @property
+    def journal_file(self) -> Path:
+        """The append-only journal of digests a provider accepted (``notifications.senders.journal``)."""
+        return self.delivery_journal or self.var_dir / "delivery-journal.jsonl"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +98,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if sender == "sendgrid" and not api_key:
         raise ConfigError("TENDER_RADAR_SENDER=sendgrid needs SENDGRID_API_KEY")
     smtp_url = (env.get("TENDER_RADAR_SMTP_URL") or "").strip() or None
+    smtp_unsure = (env.get("TENDER_RADAR_SMTP_UNSURE") or "resend").strip().lower()
+    if smtp_unsure not in ("resend", "hold"):
+        raise ConfigError(f"TENDER_RADAR_SMTP_UNSURE={smtp_unsure!r} is not one of: resend, hold")
     if sender == "smtp" and not (smtp_url and smtp_url.startswith(("smtp://", "smtps://"))):
         raise ConfigError("TENDER_RADAR_SENDER=smtp needs TENDER_RADAR_SMTP_URL=smtp://host:port (or smtps://)")
 
@@ -106,7 +115,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         home=home,
         database_url=database_url,
         database_wait=_seconds(env, "TENDER_RADAR_DATABASE_WAIT", 60.0),
-        source_deadline=_seconds(env, "TENDER_RADAR_SOURCE_DEADLINE", 1800.0, least=1.0),
         sources_file=_readable(env, "TENDER_RADAR_SOURCES", home / "sources.yaml", home),
         subscribers_file=_readable(env, "TENDER_RADAR_SUBSCRIBERS", home / "subscribers.yaml", home),
         outbox_dir=_path(env, "TENDER_RADAR_OUTBOX", var / "outbox", home),
@@ -124,6 +132,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret=env.get("TENDER_RADAR_SECRET") or None,
         sendgrid_webhook_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         smtp_url=smtp_url,
+        smtp_unsure=smtp_unsure,
+        delivery_journal=_path(env, "TENDER_RADAR_DELIVERY_JOURNAL", var / "delivery-journal.jsonl", home),
         sendgrid_sandbox=_flag(env, "TENDER_RADAR_SENDGRID_SANDBOX"),
         airflow_url=(_optional_url(env, "TENDER_RADAR_AIRFLOW_URL") or "").rstrip("/") or None,
         airflow_user=env.get("TENDER_RADAR_AIRFLOW_USER") or None,
@@ -222,7 +232,7 @@ def _database_url(value: str) -> str:
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float, least: float = 0.0) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     value = (env.get(name) or "").strip()
     if not value:
         return default
@@ -230,8 +240,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float, least: float = 0
         seconds = float(value)
     except ValueError:
         seconds = -1
-    if not least <= seconds <= 86_400:
-        raise ConfigError(f"{name}={value!r} must be a number of seconds from {least:g} to 86400")
+    if not 0 <= seconds <= 86_400:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds from 0 to 86400")
     return seconds
 
 

@@ -83,14 +83,25 @@ class SendError(Exception):
     ``maybe_sent``: the request may have reached the provider (its answer was lost, or was an
     error that can follow acceptance). Such a message is never sent again blindly: the next run
     asks the provider first (``Sender.find``). ``rate_limited``: the provider wants no more
-    requests for now, so the run stops sending and leaves the rest for the next one.
+    requests for now, so the run stops sending and leaves the rest for the next one. ``timed_out``:
+    the provider did not answer within the timeout; the run stops sending too, so that a silent
+    provider costs one timeout per run, not one per digest.
     """
 
-    def __init__(self, message: str, *, retryable: bool, maybe_sent: bool = False, rate_limited: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        maybe_sent: bool = False,
+        rate_limited: bool = False,
+        timed_out: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.maybe_sent = maybe_sent
         self.rate_limited = rate_limited
+        self.timed_out = timed_out
 
 
 class LookupUnavailableError(SendError):
@@ -100,8 +111,10 @@ class LookupUnavailableError(SendError):
     add-on answers 403), so waiting is pointless.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, rate_limited: bool = False) -> None:
-        super().__init__(message, retryable=not permanent, rate_limited=rate_limited)
+    def __init__(
+        self, message: str, *, permanent: bool = False, rate_limited: bool = False, timed_out: bool = False
+    ) -> None:
+        super().__init__(message, retryable=not permanent, rate_limited=rate_limited, timed_out=timed_out)
         self.permanent = permanent
 
 

@@ -13,5 +13,5 @@ def for_settings(settings: Settings) -> Sender:
     if settings.sender == "sendgrid" and settings.sendgrid_api_key:
         return SendGridSender(settings.sendgrid_api_key, settings.sendgrid_host, sandbox=settings.sendgrid_sandbox)
     if settings.sender == "smtp" and settings.smtp_url:
-        return SmtpSender(settings.smtp_url)
+        return SmtpSender(settings.smtp_url, unsure=settings.smtp_unsure)
     return OutboxSender(settings.outbox_dir)

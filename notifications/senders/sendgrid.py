@@ -130,14 +130,14 @@ class SendGridSender:
                     raise SendError(f"SendGrid answered {status}: {detail}", retryable=True, maybe_sent=True) from exc
                 raise SendError(f"SendGrid answered {status}: {detail}", retryable=False) from exc
             except URLError as exc:  # raised before the request was out: SendGrid has nothing
-                if attempt == self.attempts:
-                    raise SendError(f"SendGrid unreachable: {exc.reason}", retryable=True) from exc
+                silent = isinstance(exc.reason, TimeoutError)  # no connection within CONNECT: not tried again now
+                if attempt == self.attempts or silent:
+                    raise SendError(f"SendGrid unreachable: {exc.reason}", retryable=True, timed_out=silent) from exc
                 self.sleep(2 ** (attempt - 1))
                 continue
             except (OSError, HTTPException) as exc:  # the request went out; its answer did not come back
-                raise SendError(
-                    f"SendGrid's answer was lost ({exc!r}): it may have the digest", retryable=True, maybe_sent=True
-                ) from exc
+                raise SendError(f"SendGrid's answer was lost ({exc!r}): it may have the digest", retryable=True,
+                                maybe_sent=True, timed_out=isinstance(exc, TimeoutError)) from exc  # fmt: skip
             headers = response.headers
             ref = headers.get("X-Message-Id") if headers is not None else None
             return str(ref or f"status-{response.status_code}")
@@ -188,8 +188,10 @@ class SendGridSender:
                 _LAST_LOOKUP.pop(self._account, None)  # the wait was longer than the pace
                 continue
             except (OSError, HTTPException) as exc:
-                if attempt == self.attempts:
-                    raise LookupUnavailableError(f"SendGrid unreachable for the lookup: {exc!r}") from exc
+                silent = isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError)
+                if attempt == self.attempts or silent:  # a silent SendGrid is not asked again in this call
+                    raise LookupUnavailableError(f"SendGrid unreachable for the lookup: {exc!r}",
+                                                 timed_out=silent) from exc  # fmt: skip
                 self.sleep(2 ** (attempt - 1))
                 continue
             try:

@@ -3,7 +3,9 @@
 With ``tls`` it advertises STARTTLS and refuses everything but EHLO, NOOP and QUIT until the
 session is encrypted; with ``users`` it advertises AUTH PLAIN LOGIN and refuses MAIL until the
 client has logged in, as a submission server does. ``refuse`` answers RCPT for single
-addresses (e.g. ``550 5.1.1 no such user``); ``reject_with`` answers DATA.
+addresses (e.g. ``550 5.1.1 no such user``); ``reject_with`` answers DATA. ``after_data`` makes
+the server keep the whole message and then say nothing (``"silent"``) or hang up (``"close"``):
+the message is in ``messages``, the client never hears the 250.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class FakeSmtp:
     tls: ssl.SSLContext | None = None  # STARTTLS offered and required
     users: dict[str, str] = field(default_factory=dict)  # AUTH offered and required when not empty
     sessions: list[dict[str, object]] = field(default_factory=list)  # per session: tls, user, commands
+    after_data: str | None = None  # "silent" | "close": the message is kept, no answer comes
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -95,6 +98,12 @@ class _Handler(socketserver.StreamRequestHandler):
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
                 fake.messages.append((sender, recipients, data))
+                if fake.after_data == "close":
+                    return
+                if fake.after_data == "silent":
+                    while self.rfile.readline():  # until the client gives up and hangs up
+                        pass
+                    return
                 self.reply("250 queued")
             else:
                 self.reply("502 5.5.2 command not recognised")
