@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from radar.ops.bench_search import generated_deadline, generated_sectors, search_rows, searches_over_http
 from tenders.config import PROJECT_ROOT
 from tenders.model import Tender
 from tenders.places import counties, municipalities_by_county
@@ -69,8 +70,10 @@ def generate(n: int, seed: int = 870) -> Iterator[tuple[Tender, Verdict]]:
         kind = rnd.choices(types, type_weights)[0]
         published = (start + timedelta(days=rnd.randrange(366))).isoformat()
         words = " ".join(rnd.choices(WORDS, k=80))
+        word = rnd.choice(WORDS)
         t = Tender(source="ted", notice_id=f"{i:07d}-{published[:4]}", notice_type=kind, published=published,
-                   title=f"{rnd.choice(WORDS).title()} {i}", description=words, buyer_country=country,
+                   title=f"{word.title()} {i}", description=words, buyer_country=country,
+                   deadline=generated_deadline(published, kind, i),
                    buyer_name=f"Buyer {rnd.randrange(20_000)} ({country})",
                    buyer_nuts=f"{country}{rnd.randrange(100):03d}", cpv_main=f"{rnd.randrange(30_000_000, 99_000_000)}",
                    estimated_value=float(rnd.randrange(10**4, 10**7)), currency="EUR",
@@ -99,7 +102,8 @@ def generate(n: int, seed: int = 870) -> Iterator[tuple[Tender, Verdict]]:
                 won = rnd.random() < 0.05
                 t.winners = [{"org_id": f"SE{rnd.choice(enterprises) if won else rnd.randrange(10**9, 10**10)}"}]
         score = min(1.0, 0.3 * len(reasons) + rnd.random() * 0.2)
-        yield t, Verdict(score=score, label="possible" if reasons else "unlikely", reasons=reasons, version="bench")
+        yield t, Verdict(score=score, label="possible" if reasons else "unlikely", reasons=reasons, version="bench",
+                         sectors=generated_sectors(word))  # fmt: skip
 
 
 @dataclass
@@ -209,6 +213,7 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: HTTP {response.status_code}")
         out["pages"].append({"page": name, "path": path, "runs": runs, "bytes": len(response.content)})
+    out["search"] = searches_over_http(create_app(settings), repeat)  # /tenders over real HTTP
     event.remove(Engine, "before_cursor_execute", before)
     event.remove(Engine, "after_cursor_execute", after)
     out["slow"] = [{"seconds": s, "statement": q, "plan": explain(url, q, p)} for q, (s, p) in slow.items()]
@@ -273,6 +278,7 @@ def case(kind: str, n: int, repeat: int, pg_url: str | None) -> tuple[list[str],
         rows.append(f"| {p['page']} ({kind}) | {size} | {len(p['runs'])} | {median * 1000:.0f} ms | "
                     f"{worst * 1000:.0f} ms | {p['bytes']:,} bytes | < {target * 1000:.0f} ms | {verdict} |"
                     )  # fmt: skip
+    rows += search_rows(result["search"], kind, n)
     rows.append(f"| web process peak memory ({kind}) | {n:,} tenders | | | | {result['peak_rss_mb']:.0f} MB |  |  |")
     plans = [f"{kind}, {s['seconds'] * 1000:.0f} ms:\n{s['statement']}\n{s['plan']}" for s in result["slow"]]
     return rows, plans
@@ -326,6 +332,11 @@ SCALE_NOTES = """* **store built**: generated tenders (no XML) inserted through 
 * **pages and CSVs**: through the ASGI app in a child process, logged in as an admin coordinator
   (every county), for the current year; median and worst of the requests. The figures are one
   `GROUP BY` over the indexed facts (`Store.county_reports`); no request reads every tender.
+* **search /tenders**: the open tenders' list (`radar/ops/bench_search.py`) served by uvicorn in the
+  child and asked over loopback HTTP: a word, a word in a county, a sector, two words by deadline,
+  page 50 of a word, planned procurements of a municipality; the first request of each is not
+  counted. Competitions close 10 to 59 days after publication, so about a tenth of them are open;
+  each title's word gives the sector the model would predict (cleaning, catering, ...).
 * **peak memory**: the child's peak resident set, the web app alone (Python, FastAPI, the app).
 * **PostgreSQL's statistics**: after the load the store is `VACUUM ANALYZE`d, as autovacuum does by
   itself minutes after a bulk load; measured before that, the planner took the year's 29,000
