@@ -12,6 +12,7 @@ import email.policy
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from radar.delivery import send_due
 from radar.judging import judge
 from radar.ops.health import status
 from radar.pipeline import match_and_queue
-from tenders.config import Settings
+from tenders.config import ConfigError, Settings, load_settings
 from tenders.model import Tender
 from tenders.store import Store, utcnow
 
@@ -156,3 +157,13 @@ def test_a_silent_sendgrid_costs_one_timeout_a_run_and_the_rest_wait_queued(stor
     assert any(said in e for e in first["errors"])
     assert second["sent"] == 3 and third["recovered"] == 1  # the one it took while silent is found, not resent
     assert sorted(len(ids) for ids in fake.accepted.values()) == [1, 1, 1, 1]
+
+
+def test_the_journal_and_the_smtp_doubt_are_settings_and_a_wrong_value_names_its_variable(tmp_path: Path) -> None:
+    env = {"TENDER_RADAR_HOME": str(tmp_path)}
+    default = load_settings(env)
+    assert default.smtp_unsure == "resend" and default.journal_file == tmp_path / "var" / "delivery-journal.jsonl"
+    chosen = load_settings({**env, "TENDER_RADAR_SMTP_UNSURE": "hold", "TENDER_RADAR_DELIVERY_JOURNAL": "j/accepted"})
+    assert chosen.smtp_unsure == "hold" and chosen.journal_file == tmp_path / "j" / "accepted"
+    with pytest.raises(ConfigError, match="TENDER_RADAR_SMTP_UNSURE='maybe' is not one of: resend, hold"):
+        load_settings({**env, "TENDER_RADAR_SMTP_UNSURE": "maybe"})
