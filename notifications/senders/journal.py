@@ -31,7 +31,8 @@ class AcceptanceJournal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._seen: tuple[int, int] | None = None  # (size, mtime_ns) of the file when last read
+        self._read_to = 0  # the file is append-only: each read starts where the last whole line ended
+        self._file: tuple[int, int] | None = None  # (device, inode): a replaced file is read from its start
         self._accepted: dict[str, str] = {}
 
     def record(self, key: str, ref: str, sender: str) -> None:
@@ -52,14 +53,21 @@ class AcceptanceJournal:
             _fsync_dir(self.path.parent)
 
     def accepted(self) -> dict[str, str]:
-        """Every acceptance journalled so far; read again only when the file changed."""
+        """Every acceptance journalled so far. Only what was appended since the last call is read, so
+        that a run asking before each digest does not read a long journal once per digest."""
         try:
-            stat = self.path.stat()
+            handle = self.path.open("rb")
         except FileNotFoundError:
             return {}
-        if self._seen != (stat.st_size, stat.st_mtime_ns):
-            self._accepted = _parse(self.path.read_bytes())
-            self._seen = (stat.st_size, stat.st_mtime_ns)
+        with handle:
+            stat = os.fstat(handle.fileno())
+            if self._file != (stat.st_dev, stat.st_ino) or stat.st_size < self._read_to:  # replaced or emptied
+                self._file, self._read_to, self._accepted = (stat.st_dev, stat.st_ino), 0, {}
+            handle.seek(self._read_to)
+            fresh = handle.read()
+        whole = fresh.rfind(b"\n") + 1  # a last line without its newline may be an append under way
+        self._accepted.update(_parse(fresh[:whole]))
+        self._read_to += whole
         return self._accepted
 
     def find(self, key: str) -> str | None:
