@@ -94,14 +94,15 @@ def send_due(
             continue
         if maybe_there and _found_at_provider(store, sender, digest, run, now):
             continue
-        if maybe_there:  # nowhere to be found (SMTP cannot tell): sent again, with the same Message-ID
-            run.resent += 1
-            log.warning("digest %s may have arrived already: sent again with the same Message-ID", digest.id)
         if not to:
             store.mark_suppressed(digest.id, "; ".join(sorted({r for r in reasons.values() if r})))
             run.suppressed += 1
             continue
+        sent_before = run.sent
         _send_one(store, sender, settings, subscriber, digest, to, run, now)
+        if maybe_there and run.sent > sent_before:  # not found (SMTP cannot tell): sent again, same Message-ID
+            run.resent += 1
+            log.warning("digest %s may have arrived already: sent again with the same Message-ID", digest.id)
     if run.operator:
         send_alert(f"{len(run.operator)} digest(s) need a look", "\n".join(run.operator), settings)
     return {
