@@ -197,10 +197,10 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> None:
 def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
     """Add or change a coordinator; the password comes from standard input, never the command line."""
     from matching.subscriptions import SubscriberError, region_code
-    from radar.pipeline import open_store
-    from radar.web.auth import hash_password_from_input
+    from radar.passwords import hash_password_from_input
     from tenders.config import load_settings
     from tenders.places import counties
+    from tenders.store import open_store
 
     regions = []
     for region in args.region:
@@ -227,9 +227,9 @@ def cmd_coordinator(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_register(args: argparse.Namespace, run: _Run) -> None:
-    from radar.pipeline import open_store
     from radar.reports.register import RegisterError, parse_register
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     try:
         entries = parse_register(Path(args.file).read_text(encoding="utf-8-sig"), args.file)
@@ -246,8 +246,8 @@ def cmd_register(args: argparse.Namespace, run: _Run) -> None:
 
 def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
     """Subscribers' votes as labelled examples (no subscriber named): material for the next training."""
-    from radar.pipeline import open_store
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     store = open_store(load_settings())
     votes = store.feedback()
@@ -262,9 +262,9 @@ def cmd_feedback(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
-    from radar.pipeline import open_store
     from radar.subscribers import subscribe
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     settings = load_settings()
     profile = {
@@ -279,9 +279,9 @@ def cmd_subscribe(args: argparse.Namespace, run: _Run) -> None:
 
 
 def cmd_subscribers(args: argparse.Namespace, run: _Run) -> None:
-    from radar.pipeline import open_store
     from radar.subscribers import active_subscribers
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     settings = load_settings()
     store = open_store(settings)

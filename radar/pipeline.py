@@ -22,7 +22,6 @@ from notifications.alerts import send_alert
 from notifications.senders.configured import for_settings
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.ops.health import Freshness, freshness
 from radar.side_by_side import Job, Turns, side_by_side
 from radar.subscribers import active_subscribers
 from scrapers.errors import ParseError, SourceDeadlineError, SourceError
@@ -33,10 +32,10 @@ from tenders.config import Settings, load_settings
 from tenders.hygiene import clean
 from tenders.model import Tender
 from tenders.parallel import ordered_map
-from tenders.store import BATCH, Store, UpsertResult, Verdict, utcnow
+from tenders.store import BATCH, Store, UpsertResult, Verdict, open_store, utcnow
 
 __all__ = [  # the steps, and the one error a scheduler must tell apart
-    "SourceError", "alert_operators", "check_freshness", "classify_new", "collect", "deliver", "match_and_queue",
+    "SourceError", "alert_operators", "classify_new", "collect", "deliver", "match_and_queue",
     "open_store", "previous_year", "queue_digests", "run_once", "send_digests", "source_names", "sources",
 ]  # fmt: skip
 
@@ -57,13 +56,6 @@ class CollectResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def open_store(settings: Settings | None = None) -> Store:
-    settings = settings or load_settings()
-    store = Store(settings.database_url, wait=settings.database_wait)
-    store.migrate()
-    return store
 
 
 @dataclass(frozen=True)
@@ -369,20 +361,6 @@ def send_digests(settings: Settings | None = None) -> dict[str, Any]:
 def alert_operators(subject: str, text: str) -> None:
     """Mail the operators (a task that failed for good, a source gone quiet)."""
     send_alert(subject, text, load_settings())
-
-
-def source_freshness(settings: Settings, store: Store) -> list[Freshness]:
-    return freshness({s.name: s.expect_every for s in sources(settings)}, store)
-
-
-def check_freshness(settings: Settings | None = None) -> list[Freshness]:
-    """Alert the operators about every source gone quiet or failing; returns those sources."""
-    settings = settings or load_settings()
-    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing", "blocked")]
-    if bad:
-        lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
-        send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)
-    return bad
 
 
 def previous_year(when: datetime | None) -> int:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from scrapers.errors import ParseError, SourceError
 from scrapers.sources.registry import load_sources
 from tenders.config import Settings
 from tenders.model import Tender
+from tenders.store import open_store
 
 from .conftest import PROJECT
 from .helpers.award_csv import UHM_COLUMNS

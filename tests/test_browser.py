@@ -82,7 +82,7 @@ def test_an_enterprise_subscribes_confirms_edits_says_not_relevant_and_leaves(
     from selenium.webdriver.common.by import By
 
     from notifications.tokens import feedback_token, profile_token
-    from radar.pipeline import open_store
+    from tenders.store import open_store
 
     base, settings = server
     browser.execute_cdp_cmd("Page.setBypassCSP", {"enabled": True})

@@ -17,11 +17,12 @@ import pytest
 from notifications.senders.outbox import OutboxSender
 from radar.buyers.notices import add_buyer
 from radar.delivery import send_due
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from radar.subscribers import active_subscribers
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
+from tenders.store import open_store
 from tenders.store.buyers import BuyerStore
 
 from .conftest import outbox

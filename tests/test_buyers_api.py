@@ -24,11 +24,11 @@ from matching.subscriptions import parse_subscriber
 from notifications.senders.outbox import OutboxSender
 from radar.buyers.notices import MAX_BODY, add_buyer, issue_token, revoke_token
 from radar.delivery import send_due
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings, load_settings
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.store.buyers import BuyerStore
 from tests.conftest import outbox
 

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from radar.buyers.notices import add_buyer
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import load_settings
+from tenders.store import open_store
 
 from .fakes.airflow import FakeAirflow, airflow
 

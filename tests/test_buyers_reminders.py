@@ -20,11 +20,11 @@ from notifications.senders.outbox import OutboxSender
 from radar.buyers.interest import raise_hand
 from radar.buyers.notices import BuyerError, add_buyer, edit, publish, withdraw
 from radar.buyers.reminders import INVITATIONS_PER_NOTICE, invite, queue_reminders, send_buyer_messages
-from radar.pipeline import open_store, run_once
+from radar.pipeline import run_once
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.store import Store, drop_schema, new_schema, utcnow
+from tenders.store import Store, drop_schema, new_schema, open_store, utcnow
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
 ORG = "999999-9999"  # invented

@@ -17,13 +17,12 @@ from icalendar import Calendar
 
 from notifications.tokens import profile_token
 from radar.buyers.notices import add_buyer, publish
-from radar.pipeline import open_store
 from radar.watching import watch
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.store import Store
+from tenders.store import Store, open_store
 
 from .helpers.dashboard_site import csrf
 

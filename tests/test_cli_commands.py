@@ -12,9 +12,9 @@ import urllib.request
 from pathlib import Path
 
 from radar.judging import judge
-from radar.pipeline import open_store
 from tenders.config import load_settings
 from tenders.model import Tender
+from tenders.store import open_store
 
 from .conftest import PROJECT
 from .helpers.cli import cli, home_env

@@ -15,11 +15,11 @@ from notifications.readable import day_text
 from notifications.senders.base import Message
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.pipeline import collect, match_and_queue, open_store
+from radar.pipeline import collect, match_and_queue
 from tenders.config import Settings
 from tenders.dedupe import buyer_key, title_similarity
 from tenders.model import Tender
-from tenders.store import Store, utcnow
+from tenders.store import Store, open_store, utcnow
 
 from .conftest import fixture
 from .fakes.web import site

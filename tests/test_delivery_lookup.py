@@ -13,10 +13,9 @@ from matching.subscriptions import Subscriber
 from notifications.senders.sendgrid import SendGridSender
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.pipeline import open_store
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.store import Store
+from tenders.store import Store, open_store
 
 from .fakes.sendgrid import API_KEY, FakeSendGrid, fake_sendgrid
 from .helpers.cli import cli, home_env

@@ -73,9 +73,9 @@ def test_the_tender_page_links_the_documents(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from radar.judging import judge
-    from radar.pipeline import open_store
     from radar.web.app import create_app
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     settings = load_settings({"TENDER_RADAR_HOME": str(tmp_path)})
     tender = Tender(source="x", notice_id="docs", title="Lokalvård (påhittat exempel)",

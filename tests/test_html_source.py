@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from scrapers.errors import SourceError
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .fakes.web import site
 

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 
 from radar.ops.health import freshness
-from radar.pipeline import collect, open_store, run_once
+from radar.pipeline import collect, run_once
 from scrapers.errors import ParseError, SourceError
 from scrapers.http import PoliteClient
 from scrapers.sources import load_sources
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
+from tenders.store import open_store
 
 from .conftest import PROJECT
 from .fakes.web import fake_site

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from imap_tools import MailBoxUnencrypted
 
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from scrapers.errors import ParseError, SourceError
 from scrapers.notices import Document
 from scrapers.sources.mailbox import AlertMailbox
 from tenders.config import Settings
-from tenders.store import Store
+from tenders.store import Store, open_store
 
 from .fakes.imap import ALERT_HTML, ImapServer, deliver, dovecot, mail
 

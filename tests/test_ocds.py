@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from matching.classify import classify
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from scrapers.http import PoliteClient
 from scrapers.ocds import parse_ocds
 from scrapers.sources import load_sources
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .fakes.ocds import UK, fake_ocds
 from .helpers.ocds import BASE, RELEASES, UPDATE, release

@@ -13,11 +13,11 @@ import pytest
 
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
-from radar.pipeline import open_store
 from radar.reports.mailing import send_october_reports
 from radar.reports.statistics import import_export
 from radar.web.auth import hash_password
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .conftest import FIXTURES
 from .helpers.airflow import airflow_env, python

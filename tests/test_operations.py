@@ -25,10 +25,10 @@ from notifications.alerts import send_alert
 from notifications.senders.base import Message, SendError
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.pipeline import check_freshness, open_store
+from radar.ops.health import check_freshness
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.store import MIGRATIONS, Store, UpsertResult, utcnow
+from tenders.store import MIGRATIONS, Store, UpsertResult, open_store, utcnow
 
 from .helpers.cli import cli, home_env
 from .helpers.clock import MovingClock

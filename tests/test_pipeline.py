@@ -11,10 +11,10 @@ from notifications.readable import day_text
 from notifications.senders.base import Message, SendError
 from notifications.senders.configured import for_settings
 from radar.delivery import send_due
-from radar.pipeline import classify_new, collect, match_and_queue, open_store, run_once, sources
+from radar.pipeline import classify_new, collect, match_and_queue, run_once, sources
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.store import utcnow
+from tenders.store import open_store, utcnow
 
 from .conftest import outbox
 from .helpers.store_rows import standing_rows

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from notifications.alerts import send_alert
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
+from tenders.store import open_store
 
 SLACK_LIKE = "http://127.0.0.1:9/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"  # invented, port 9 is closed
 

@@ -27,10 +27,11 @@ from radar.buyers.interest import raise_hand
 from radar.buyers.notices import add_buyer, edit, publish, withdraw
 from radar.buyers.reminders import invite, queue_reminders, send_buyer_messages
 from radar.delivery import send_due
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from radar.subscribers import active_subscribers
 from tenders import clock
 from tenders.config import Settings, load_settings
+from tenders.store import open_store
 
 from .fakes.smtp import fake_smtp
 

@@ -11,10 +11,10 @@ from notifications.digest import DigestLinks, clear_block_cache, render_digest
 from notifications.senders.base import Message
 from notifications.senders.outbox import OutboxSender
 from notifications.senders.smtp import SmtpSender
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.store import Assessed
+from tenders.store import Assessed, open_store
 
 from .fakes.smtp import fake_smtp
 

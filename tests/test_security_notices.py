@@ -17,11 +17,10 @@ from fastapi.testclient import TestClient
 
 from radar.buyers.interest import raise_hand
 from radar.buyers.notices import add_buyer
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings, load_settings
-from tenders.store import Store, drop_schema, new_schema
+from tenders.store import Store, drop_schema, new_schema, open_store
 from tenders.store.buyers import BuyerStore
 
 ORG = "999999-9999"  # invented

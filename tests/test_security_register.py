@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.pipeline import open_store
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .helpers.dashboard_site import csrf
 from .helpers.security_site import DALARNA, GAVLEBORG, build_site, client, log_in

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError, parse_subscriber
-from radar.pipeline import open_store
 from radar.subscribers import subscribe
 from radar.web.app import create_app
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .helpers.dashboard_site import csrf
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.pipeline import open_store
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .conftest import outbox
 from .helpers.dashboard_site import csrf

@@ -16,13 +16,12 @@ from matching.subscriptions import Subscriber
 from notifications.senders.base import Message
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, hash_password
 from tenders import clock
 from tenders.config import ConfigError, Settings, load_settings
 from tenders.model import Tender
-from tenders.store import Assessed
+from tenders.store import Assessed, open_store
 
 from .helpers.dashboard_site import csrf
 

@@ -17,11 +17,11 @@ from matching.subscriptions import Subscriber
 from notifications.tokens import feedback_token, make_token, profile_token
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from radar.subscribers import active_subscribers
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.store import Assessed, utcnow
+from tenders.store import Assessed, open_store, utcnow
 
 from .conftest import outbox
 from .helpers.dashboard_site import build, client, csrf

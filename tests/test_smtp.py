@@ -17,10 +17,10 @@ from notifications.senders.configured import for_settings
 from notifications.senders.smtp import SmtpSender
 from radar.delivery import send_due
 from radar.judging import judge
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from tenders.config import Settings
 from tenders.model import Tender
-from tenders.store import utcnow
+from tenders.store import open_store, utcnow
 
 from .fakes.smtp import fake_smtp, self_signed
 

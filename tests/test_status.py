@@ -18,10 +18,9 @@ from sqlalchemy import update
 
 from radar.cli import main
 from radar.judging import judge
-from radar.pipeline import open_store
 from tenders.config import load_settings
 from tenders.model import Tender
-from tenders.store import DigestRow, Store, utcnow
+from tenders.store import DigestRow, Store, open_store, utcnow
 
 from .helpers.cli import PROJECT, cli, home_env
 

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 from matching.subscriptions import SubscriberError
 from notifications.senders.configured import for_settings
-from radar.pipeline import open_store, run_once
+from radar.pipeline import run_once
 from radar.subscribers import active_subscribers, subscribe
 from radar.web.app import create_app
 from tenders.config import Settings
-from tenders.store import address_hash
+from tenders.store import address_hash, open_store
 
 from .conftest import PROJECT, outbox
 

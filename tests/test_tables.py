@@ -20,11 +20,11 @@ from fastapi.testclient import TestClient
 from radar.buyers.notices import add_buyer
 from radar.buyers.plans import read_table
 from radar.ops.hostile_tables import HOSTILE, dimension_bomb, sheet, workbook
-from radar.pipeline import open_store
 from radar.reports.statistics import StatisticsError, read_export
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
+from tenders.store import open_store
 from tenders.store.buyers import BuyerStore
 
 from .helpers.dashboard_site import csrf

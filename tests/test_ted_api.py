@@ -15,11 +15,12 @@ import pytest
 
 import scrapers.http
 from radar.ops.health import freshness
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from scrapers.errors import SourceError
 from scrapers.http import Pacer, PoliteClient
 from scrapers.sources import TedApi, load_sources
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .conftest import PROJECT
 from .fakes.ted import fake_ted

@@ -16,11 +16,12 @@ import pytest
 
 import scrapers.sources.files
 from radar.ops.health import freshness
-from radar.pipeline import collect, open_store
+from radar.pipeline import collect
 from scrapers.errors import SourceError
 from scrapers.notices import MAX_NOTICE_BYTES
 from scrapers.sources.files import CET
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .conftest import FIXTURES
 from .fakes.ted import FakeTed, fake_ted

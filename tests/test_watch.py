@@ -24,14 +24,14 @@ from radar.buyers.interest import raise_hand
 from radar.buyers.notices import BuyerError, add_buyer, edit, publish, withdraw
 from radar.buyers.reminders import remind
 from radar.delivery import send_due
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from radar.subscribers import active_subscribers
 from radar.watching import watch
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.store import Store, drop_schema, new_schema
+from tenders.store import Store, drop_schema, new_schema, open_store
 
 from .helpers.dashboard_site import csrf
 

@@ -10,10 +10,10 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import FAILURE_WINDOW, FAILURES_ALLOWED, SESSION_COOKIE, hash_password
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .helpers.clock import MovingClock
 

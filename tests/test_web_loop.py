@@ -24,11 +24,11 @@ import radar.web.context
 import radar.web.dashboard
 from radar.buyers.events import AirflowEvents
 from radar.buyers.notices import add_buyer
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import CLIENT_FAILURES_ALLOWED, FAILURES_ALLOWED, hash_password
 from tenders import clock
 from tenders.config import Settings, load_settings
+from tenders.store import open_store
 
 PASSWORD = "dalarna-pass-123"
 SOON = (clock.today() + timedelta(days=30)).isoformat()

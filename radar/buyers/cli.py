@@ -56,8 +56,8 @@ def add_buyer_parser(sub: Any) -> None:
 
 
 def _store() -> Any:
-    from radar.pipeline import open_store
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     return open_store(load_settings())
 
@@ -100,7 +100,7 @@ def cmd_buyer_revoke(args: argparse.Namespace, run: Problems) -> None:
 
 def cmd_buyer_user(args: argparse.Namespace, run: Problems) -> None:
     """A login with the role buyer; a new login's password comes from standard input, never the command line."""
-    from radar.web.auth import hash_password_from_input
+    from radar.passwords import hash_password_from_input
     from tenders.store.buyers import BuyerStore
 
     store = _store()

@@ -174,8 +174,8 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
+    from radar.passwords import hash_password
     from radar.web.app import create_app
-    from radar.web.auth import hash_password
     from tenders.config import load_settings
 
     home = tempfile.mkdtemp(prefix="tender-radar-scale-")

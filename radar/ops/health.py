@@ -11,9 +11,12 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from notifications.alerts import send_alert
 from scrapers.errors import SourceError
+from scrapers.sources import load_sources
+from tenders.config import Settings, load_settings
 from tenders.config import parse_interval as parse_interval
-from tenders.store import TAKE_OVER, PipelineRunRow, SourceHealth, Store, utcnow
+from tenders.store import TAKE_OVER, PipelineRunRow, SourceHealth, Store, open_store, utcnow
 
 DEFAULT_EXPECT = {"ted_files": "3d", "feed": "7d"}  # TED publishes Monday to Friday
 
@@ -114,3 +117,17 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process of that number
         return True
     return True
+
+
+def source_freshness(settings: Settings, store: Store) -> list[Freshness]:
+    return freshness({s.name: s.expect_every for s in load_sources(settings.sources_file)}, store)
+
+
+def check_freshness(settings: Settings | None = None) -> list[Freshness]:
+    """Alert the operators about every source gone quiet or failing; returns those sources."""
+    settings = settings or load_settings()
+    bad = [f for f in source_freshness(settings, open_store(settings)) if f.state in ("stale", "failing", "blocked")]
+    if bad:
+        lines = [f"{f.source}: {f.state} - {f.detail}" for f in bad]
+        send_alert(f"{len(bad)} source(s) need a look", "\n".join(lines), settings)
+    return bad

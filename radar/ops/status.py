@@ -17,8 +17,9 @@ class Problems(Protocol):
 
 def cmd_status(args: argparse.Namespace, run: Problems) -> None:
     from radar.ops.health import status
-    from radar.pipeline import open_store, sources
+    from radar.pipeline import sources
     from tenders.config import load_settings
+    from tenders.store import open_store
 
     settings = load_settings()
     store = open_store(settings)

@@ -51,8 +51,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def cmd_statistics_import(args: argparse.Namespace, run: Problems) -> None:
-    from radar.pipeline import open_store
     from radar.reports.statistics import StatisticsError, import_export
+    from tenders.store import open_store
 
     store = open_store()
     for raw in args.files:
@@ -111,11 +111,11 @@ def cmd_statistics_parameters(args: argparse.Namespace, run: Problems) -> None:
 
 
 def cmd_report(args: argparse.Namespace, run: Problems) -> None:
-    from radar.pipeline import open_store
     from radar.reports.october import build_report
     from radar.reports.render import render_as
     from tenders.config import load_settings
     from tenders.places import PlaceError, county_code
+    from tenders.store import open_store
 
     try:
         county = county_code(args.county)

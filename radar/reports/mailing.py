@@ -13,13 +13,12 @@ from typing import Any
 
 from notifications.senders.base import Attachment, Message, Sender, SendError
 from notifications.senders.configured import for_settings
-from radar.pipeline import open_store
 from radar.reports.october import build_report
 from radar.reports.render import render_pdf, title
 from radar.wording import words
 from tenders.config import Settings, load_settings
 from tenders.places import county_names
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.translations import LANGUAGES
 
 

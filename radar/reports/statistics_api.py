@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from radar.pipeline import open_store
 from radar.reports.statistics import ImportResult, import_export
 from scrapers.http import PoliteClient
 from tenders.config import Settings, load_settings
+from tenders.store import open_store
 
 API = "https://www.upphandlingsmyndigheten.se/api/sv/statisticsservice/bridgeapi/statistics"
 FIXED = (

@@ -20,12 +20,13 @@ import base64
 import hashlib
 import hmac
 import os
-import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+from radar.passwords import hash_password as hash_password  # the login pages' callers find it here
+from radar.passwords import unknown_user_hash as unknown_user_hash
+from radar.passwords import verify_password as verify_password
+
 SESSION_HOURS = 8
 SESSION_COOKIE = "tr_session"
 LOGIN_COOKIE = "tr_login"
@@ -34,41 +35,6 @@ CLIENT_FAILURES_ALLOWED = 20  # per client address and 15 minutes: an office beh
 FAILURE_WINDOW = 15 * 60
 HASH_THREADS = max(1, (os.cpu_count() or 2) // 2)  # logins hash on at most half the cores
 _hashing = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="password-hash")
-
-
-def hash_password(password: str) -> str:
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
-
-
-def hash_password_from_input() -> str:
-    """A new login's password, hashed: read from standard input (a prompt on a terminal), never
-    from the command line, where other users could see it. Raises ValueError for a weak one."""
-    import getpass
-    import sys
-
-    return hash_password(sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: "))
-
-
-@lru_cache(maxsize=1)
-def unknown_user_hash() -> str:
-    """A hash to check a password against when the user name is unknown: the answer takes as long
-    as for a real user, so user names cannot be told apart by timing."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
-            return False
-        again = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p))
-    except ValueError:
-        return False
-    return hmac.compare_digest(again, _unb64(digest))
 
 
 async def on_hashing_threads(check: Callable[[str, str], bool], password: str, stored: str) -> bool:
@@ -89,7 +55,3 @@ def csrf_ok(secret: str, anchor: str, given: str) -> bool:
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -23,12 +23,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from notifications.tokens import TokenError, read_token
-from radar.pipeline import open_store
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 from radar.web.i18n import STRINGS
 from radar.web.limits import limit_for
 from tenders.config import Settings
-from tenders.store import CoordinatorRow, Store
+from tenders.store import CoordinatorRow, Store, open_store
 from tenders.store.buyers import BuyerStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -20,6 +20,7 @@ from tenders.store.engine import DatabaseUnavailable as DatabaseUnavailable
 from tenders.store.engine import drop_schema as drop_schema
 from tenders.store.engine import new_schema as new_schema
 from tenders.store.ingest import SourceHealth as SourceHealth
+from tenders.store.opening import open_store as open_store
 from tenders.store.outbox import LISTING_DELAY as LISTING_DELAY
 from tenders.store.outbox import LOOKUP_WINDOW as LOOKUP_WINDOW
 from tenders.store.outbox import STALE_SENDING as STALE_SENDING

@@ -9,12 +9,13 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from radar.judging import judge
-from radar.pipeline import open_store, run_once
+from radar.pipeline import run_once
 from radar.reports.register import parse_register
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
+from tenders.store import open_store
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 PASSWORDS = {"anna": "dalarna-pass-123", "gustav": "gavleborg-pass-1", "root": "admin-pass-12345"}

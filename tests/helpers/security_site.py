@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings
+from tenders.store import open_store
 
 from .dashboard_site import csrf
 
