@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv/bin
 
-.PHONY: help setup system-deps demo test lint typecheck pytest test-future bench profile-ingest airflow airflow-celery clean
+.PHONY: help setup system-deps demo test lint typecheck pytest test-future bench profile-ingest airflow airflow-celery clean translations
 
 help:
 	@echo "make demo            set up, then run the whole pipeline once on the bundled notices (digests in var/outbox)"
@@ -19,6 +19,7 @@ help:
 	@echo "make airflow         Airflow 3 standalone with the project's DAGs"
 	@echo "make airflow-celery  the production shape on this machine: CeleryExecutor, PostgreSQL, Redis"
 	@echo "make setup           the virtual environment from the lock file (.venv)"
+	@echo "make translations    extract the words of the code and templates and add the new ones to each catalogue (.po)"
 	@echo "make system-deps     Debian's packages the tests need (Chromium, Dovecot, Pango, poppler-utils)"
 	@echo "make clean           remove var/ and the caches"
 
@@ -100,3 +101,10 @@ profile-ingest: setup
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+# The gettext catalogues (one per folder with a babel.cfg): the words the code and the templates say
+# are extracted and merged into locale/<lang>/LC_MESSAGES/messages.po. Then translate each new entry
+# (an empty or fuzzy msgstr in sv; the catalogue tests fail until it is done) and commit the .po files.
+CATALOGUES := radar/web
+translations: setup
+	@for dir in $(CATALOGUES); do 	  $(VENV)/pybabel extract --add-location=file --sort-by-file --project="Social Tender Radar" 	    -F $$dir/babel.cfg -o $$dir/locale/messages.pot $$dir >/dev/null && 	  $(VENV)/pybabel update --ignore-obsolete -i $$dir/locale/messages.pot -d $$dir/locale && 	  rm $$dir/locale/messages.pot || exit 1; 	done

@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from radar.buyers.notices import add_buyer, publish
+from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders import clock
 from tenders.config import Settings, load_settings
-from tenders.store import Store, open_store
+from tenders.store import Store
 from tenders.store.buyers import BuyerStore
 
 from .helpers.dashboard_site import csrf
@@ -88,7 +89,7 @@ def test_a_buyer_publishes_with_the_form_and_it_is_logged(settings: Settings, st
     tender = store.get(ident)
     assert tender is not None and tender.reserved_participation == ["res-ws"] and tender.estimated_value == 250000
     page = c.get(f"/buyer/notices/{ident}")
-    assert "Fönsterputs i skolor" in page.text and "user:dala" in page.text and "publish" in page.text
+    assert "Fönsterputs i skolor" in page.text and "user:dala" in page.text and "<td>Publicerad</td>" in page.text
     assert "Fönsterputs i skolor" in c.get("/buyer").text
 
 

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from notifications.tokens import make_token
+from radar.pipeline import open_store
 from radar.web.auth import SESSION_COOKIE
 from tenders import clock
 from tenders.config import Settings
 from tenders.places import municipalities_by_county
-from tenders.store import open_store
 
 from .helpers.dashboard_site import build, client, csrf, login
 
@@ -182,11 +182,11 @@ def test_the_register_import_adds_and_updates_or_keeps_it_whole(tmp_path: Path) 
     token = csrf(c.get("/dashboard/register").text)
     bad = b"namn;organisationsnummer\nA;556036-0793\nB;123\n"
     response = c.post("/dashboard/register", files={"file": ("bad.csv", bad, "text/csv")}, data={"csrf": token})
-    assert response.status_code == 400 and "line 3" in response.text
+    assert response.status_code == 400 and "Line 3: “123” is not a Swedish organisation number" in response.text
     assert len(open_store(settings).register()) == 2  # the old register, untouched
     good = "namn;organisationsnummer;kommun\nNy Start ek. för.;556036-0793;Leksand\n".encode()
     response = c.post("/dashboard/register", files={"file": ("ok.csv", good, "text/csv")}, data={"csrf": token})
-    assert response.status_code == 200 and "1 social enterprises imported (1 new, 0 updated)" in response.text
+    assert response.status_code == 200 and "1 social enterprise imported (new: 1, updated: 0)" in response.text
     register = open_store(settings).register()
     assert len(register) == 3  # the two imported before stay
     [entry] = [e for e in register if e.org_number == "5560360793"]

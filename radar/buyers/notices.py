@@ -45,11 +45,22 @@ class BuyerError(ValueError):
 
 
 class NoticeError(BuyerError):
-    """A malformed notice: ``fields`` maps each failing field (dotted path) to what is wrong."""
+    """A malformed notice: ``fields`` maps each failing field (dotted path) to what is wrong (English);
+    ``kinds`` maps it to the error's code and context (pydantic's ``type`` and ``ctx``, or a
+    ``_RuleError``'s), from which a page says it in its own language."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    def __init__(self, fields: dict[str, str], kinds: dict[str, tuple[str, dict[str, Any]]] | None = None) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+        self.kinds = kinds or {}
+
+
+class _RuleError(ValueError):
+    """A rule of this module broken: a code (for the pages' words) beside the English message."""
+
+    def __init__(self, code: str, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.code, self.context = code, context
 
 
 class OutsideAreaError(BuyerError):
@@ -182,7 +193,7 @@ def _day(value: str | None, what: str) -> str | None:
                 raise ValueError(value)
             datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{what} must be an ISO date (YYYY-MM-DD), optionally with a time") from None
+        raise _RuleError("iso_date", f"{what} must be an ISO date (YYYY-MM-DD), optionally with a time") from None
     return value
 
 
@@ -190,7 +201,7 @@ def _no_nul(value: Any) -> Any:
     """A NUL in any text is refused (PostgreSQL cannot store one: it was a 500)."""
     texts = value if isinstance(value, list) else [value]
     if any(isinstance(text, str) and "\x00" in text for text in texts):
-        raise ValueError("must not contain NUL characters")
+        raise _RuleError("no_nul", "must not contain NUL characters")
     return value
 
 
@@ -218,7 +229,7 @@ class _Part(BaseModel):
     @classmethod
     def _cpv(cls, value: str | None) -> str | None:
         if value is not None and not _CPV.fullmatch(value):
-            raise ValueError("a CPV code is eight digits, optionally with a check digit (90910000-9)")
+            raise _RuleError("cpv_code", "a CPV code is eight digits, optionally with a check digit (90910000-9)")
         return value
 
     @field_validator("cpv_additional")
@@ -233,7 +244,7 @@ class _Part(BaseModel):
     def _nuts(cls, values: list[str]) -> list[str]:
         for value in values:
             if not _NUTS.fullmatch(value):
-                raise ValueError(f"{value!r} is not a NUTS code (e.g. SE312)")
+                raise _RuleError("nuts_code", f"{value!r} is not a NUTS code (e.g. SE312)", value=value)
         return values
 
     @field_validator("deadline")
@@ -279,7 +290,9 @@ class NoticeIn(_Part):
     @classmethod
     def _documents_url(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"https?://[^\s<>\"]+", value, re.IGNORECASE):
-            raise ValueError("an https:// (or http://) address of the procurement documents, on one line")
+            raise _RuleError(
+                "documents_url", "an https:// (or http://) address of the procurement documents, on one line"
+            )
         return value
 
     @field_validator("buyer_nuts")
@@ -292,36 +305,44 @@ class NoticeIn(_Part):
     @model_validator(mode="after")
     def _status_fields(self) -> NoticeIn:
         if self.status == "planned" and not self.expected_publication:
-            raise ValueError("expected_publication: a planned procurement needs the date it is expected")
+            raise _RuleError(
+                "planned_needs_date", "expected_publication: a planned procurement needs the date it is expected"
+            )
         if self.status == "open" and not self.deadline and not any(lot.deadline for lot in self.lots):
-            raise ValueError("deadline: an open tender needs its deadline")
+            raise _RuleError("open_needs_deadline", "deadline: an open tender needs its deadline")
         ids = [lot.id for lot in self.lots]
         if len(set(ids)) != len(ids):
-            raise ValueError("lots: each lot needs an id of its own")
+            raise _RuleError("lot_ids", "lots: each lot needs an id of its own")
         return self
 
 
 def read_notice(data: Any, today: date | None = None) -> NoticeIn:
     """The notice, or NoticeError naming every failing field."""
     if not isinstance(data, dict):
-        raise NoticeError({"body": "expected a JSON object (the tender JSON form)"})
+        raise NoticeError({"body": "expected a JSON object (the tender JSON form)"}, {"body": ("json_object", {})})
     try:
         notice = NoticeIn.model_validate(data)
     except ValidationError as exc:
         fields: dict[str, str] = {}
+        kinds: dict[str, tuple[str, dict[str, Any]]] = {}
         for error in exc.errors():
             path = ".".join(str(p) for p in error["loc"]) or _field_of(error["msg"])
             fields.setdefault(path, error["msg"].removeprefix("Value error, "))
-        raise NoticeError(fields) from None
+            context = dict(error.get("ctx") or {})
+            cause = context.pop("error", None)
+            kinds.setdefault(
+                path, (cause.code, cause.context) if isinstance(cause, _RuleError) else (error["type"], context)
+            )
+        raise NoticeError(fields, kinds) from None
     today = today or clock.today()
-    late = {}
+    late: dict[str, str] = {}
     if notice.status == "open":
         for where, deadline in [("deadline", notice.deadline), *((f"lots.{i}.deadline", lot.deadline)
                                                                   for i, lot in enumerate(notice.lots))]:  # fmt: skip
             if deadline and deadline[:10] < today.isoformat():
                 late[where] = f"{deadline} has passed"
     if late:
-        raise NoticeError(late)
+        raise NoticeError(late, {where: ("date_passed", {"date": text.split(" ")[0]}) for where, text in late.items()})
     return notice
 
 

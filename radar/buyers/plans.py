@@ -53,7 +53,12 @@ GUESSES: dict[str, tuple[str, ...]] = {
 
 
 class PlanError(ValueError):
-    """A file or mapping that cannot be read at all; the message says what and where."""
+    """A file or mapping that cannot be read at all; the message says what and where (English), the
+    ``code`` and ``context`` let a page say it in its own language."""
+
+    def __init__(self, message: str, code: str = "unreadable", **context: Any) -> None:
+        super().__init__(message)
+        self.code, self.context = code, context
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +70,13 @@ class Table:
 
 @dataclass(slots=True)
 class PlanRow:
+    """A row: its notice, each failing field's problem (English) and, as ``NoticeError.kinds``, its
+    code and context, from which a page says it in its own language."""
+
     line: int
     notice: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -81,13 +90,13 @@ class Imported:
 def read_table(data: bytes, origin: str) -> Table:
     """The first sheet of an XLSX workbook, or a CSV (``;`` or ``,``), as headers and rows of text."""
     if len(data) > MAX_BYTES:
-        raise PlanError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB")
+        raise PlanError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB", "too_large", mb=MAX_BYTES // 1_000_000)
     try:
         numbered = [(line, [_text(c) for c in cells]) for line, cells in read_rows(data, origin, BOUNDS)]
     except TableError as exc:
-        raise PlanError(str(exc)) from None
+        raise PlanError(str(exc), "unreadable", file=origin) from None
     if not numbered:
-        raise PlanError(f"{origin}: no rows")
+        raise PlanError(f"{origin}: no rows", "no_rows", file=origin)
     (_, headers), rows = numbered[0], numbered[1:]
     return Table(origin, [h.strip() for h in headers], rows)
 
@@ -122,15 +131,17 @@ def check_mapping(table: Table, mapping: Mapping[str, str]) -> dict[str, str]:
     given = {k: v.strip() for k, v in mapping.items() if v and v.strip()}
     unknown = sorted(set(given) - set(FIELDS))
     if unknown:
-        raise PlanError(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}")
+        raise PlanError(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}", "unknown_fields")
     lacking = [name for name in REQUIRED if name not in given]
     if lacking:
         raise PlanError(f"the mapping must name the column for {' and '.join(lacking)}; "
-                        f"the file's columns: {', '.join(table.headers)}")  # fmt: skip
+                        f"the file's columns: {', '.join(table.headers)}", "mapping_lacks", fields=lacking,
+                        columns=table.headers)  # fmt: skip
     missing = [header for header in given.values() if header not in table.headers]
     if missing:
         raise PlanError(f"{table.origin} has no column {', '.join(map(repr, missing))}; "
-                        f"its columns are: {', '.join(table.headers)}")  # fmt: skip
+                        f"its columns are: {', '.join(table.headers)}", "no_column", missing=missing,
+                        columns=table.headers)  # fmt: skip
     return given
 
 
@@ -141,18 +152,20 @@ def plan_rows(table: Table, mapping: Mapping[str, str], today: date | None = Non
     out = []
     for line, cells in table.rows:
         values = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
-        notice, errors = _notice(values)
+        notice, errors, kinds = _notice(values)
         if not errors:
             try:
                 read_notice(notice, today)
             except NoticeError as exc:
-                errors = exc.fields
-        out.append(PlanRow(line, notice, errors))
+                errors, kinds = exc.fields, exc.kinds
+        out.append(PlanRow(line, notice, errors, kinds))
     return out
 
 
-def _notice(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _notice(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str], dict[str, tuple[str, dict[str, Any]]]]:
+    """The row as a notice, and what is wrong with its cells (messages and their codes)."""
     errors: dict[str, str] = {}
+    kinds: dict[str, tuple[str, dict[str, Any]]] = {}
     notice: dict[str, Any] = {"status": "planned", "title": values.get("title", "")}
     if values.get("expected_publication"):
         notice["expected_publication"] = values["expected_publication"][:10]
@@ -163,6 +176,7 @@ def _notice(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         code = cpv(values["cpv"])
         if code is None:
             errors["cpv"] = f"{values['cpv']!r} does not start with a CPV code"
+            kinds["cpv"] = ("not_a_cpv", {"value": values["cpv"]})
         else:
             notice["cpv_main"] = code
     if values.get("place"):
@@ -170,14 +184,16 @@ def _notice(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
             notice["nuts"] = [region_code(values["place"], "place")]
         except SubscriberError:
             errors["place"] = f"{values['place']!r} is not a county, municipality or NUTS code"
+            kinds["place"] = ("not_a_place", {"value": values["place"]})
     if values.get("value"):
         try:
             notice["estimated_value"] = float(values["value"].replace(" ", "").replace("\xa0", "").replace(",", "."))
         except ValueError:
             errors["value"] = f"{values['value']!r} is not a number"
+            kinds["value"] = ("not_a_number", {"value": values["value"]})
     if values.get("reserved", "").lower() in YES:
         notice["reserved_participation"] = ["res-ws"]
-    return notice, errors
+    return notice, errors, kinds
 
 
 def plan_notice_id(notice: Mapping[str, Any]) -> str:

@@ -25,7 +25,12 @@ HEADERS = {
 
 
 class RegisterError(ValueError):
-    pass
+    """The register cannot be read: the message (English) and, for a page's own words, ``line`` (0:
+    the header) and ``value`` (the organisation number that is not one, or the columns found)."""
+
+    def __init__(self, message: str, line: int = 0, value: str = "") -> None:
+        super().__init__(message)
+        self.line, self.value = line, value
 
 
 def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
@@ -35,7 +40,8 @@ def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
     found = {field: next((columns[n] for n in names if n in columns), None) for field, names in HEADERS.items()}
     if not found["name"] or not found["org_number"]:
         raise RegisterError(f"{origin}: needs the columns name (namn) and org_number (organisationsnummer); "
-                            f"it has {', '.join(reader.fieldnames or []) or 'none'}")  # fmt: skip
+                            f"it has {', '.join(reader.fieldnames or []) or 'none'}", 0,
+                            ", ".join(reader.fieldnames or []))  # fmt: skip
     out: dict[str, dict[str, Any]] = {}
     for line, row in enumerate(reader, start=2):
 
@@ -45,7 +51,8 @@ def parse_register(text: str, origin: str = "register") -> list[dict[str, Any]]:
 
         number = digits(cell("org_number"))
         if not luhn_ok(number):
-            raise RegisterError(f"{origin}: line {line}: {cell('org_number')!r} is not a Swedish organisation number")
+            raise RegisterError(f"{origin}: line {line}: {cell('org_number')!r} is not a Swedish organisation number",
+                                line, cell("org_number"))  # fmt: skip
         municipality = cell("municipality") or None
         place = municipality_of(f"{municipality} kommun") if municipality else None
         sectors = [s.strip() for s in cell("sectors").replace("|", ";").split(";") if s.strip()]

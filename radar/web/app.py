@@ -11,17 +11,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from radar.web.buyers_api import buyers_api
 from radar.web.buyers_pages import buyer_pages_router
 from radar.web.consent import consent_router
-from radar.web.context import Context, CoordinatorsOnlyError, LoginRequiredError, coordinators_only, to_login
+from radar.web.context import (
+    BadParameterError,
+    Context,
+    CoordinatorsOnlyError,
+    LoginRequiredError,
+    coordinators_only,
+    to_login,
+)
 from radar.web.dashboard import dashboard_router
 from radar.web.headers import SecurityHeaders, quiet_access_log
 from radar.web.interest_pages import interest_router
 from radar.web.limits import BodyLimit
+from radar.web.refusals import bad_parameter, invalid_request
 from radar.web.report_page import report_router
 from radar.web.selfservice import selfservice_router
 from radar.web.tenders_list import tenders_list_router
@@ -42,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = ctx
     app.add_exception_handler(LoginRequiredError, to_login)
     app.add_exception_handler(CoordinatorsOnlyError, coordinators_only)
+    app.add_exception_handler(BadParameterError, bad_parameter)
+    app.add_exception_handler(RequestValidationError, invalid_request)  # pages in words, the API in JSON
     app.include_router(consent_router(ctx))
     app.include_router(dashboard_router(ctx))
     app.include_router(report_router(ctx))  # the October check-in per county

@@ -37,15 +37,20 @@ from radar.buyers.plans import MAX_ROWS, PlanError, PlanRow, guess_mapping, impo
 from radar.buyers.reminders import invite, send_buyer_messages
 from radar.buyers.supply import RESERVABLE_AT_LEAST, supply
 from radar.subscribers import active_subscribers
-from radar.web.buyers_i18n import BUYER_STRINGS
 from radar.web.context import Context, PostedForm, csv_response
-from radar.web.i18n import STRINGS
+from radar.web.problems import FIELD_LABELS, field_label, field_problems, invite_problem, plan_problem
+from radar.web.words import BAD_FORM, N_, words
 from tenders.model import Tender
 from tenders.places import counties
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
 FORM_FIELDS = ("title", "description", "status", "expected_publication", "deadline", "cpv_main", "estimated_value",
                "procedure_id")  # fmt: skip
+NOT_YOURS = N_("There is no such notice, or it is not yours.")
+NO_ROLE = N_("This page is for buyers and coordinators.")
+PUBLISH = N_("Publish a notice")
+PLAN = N_("Import a procurement plan")
+INVITE = N_("Invite to a market dialogue")
 
 
 def buyer_pages_router(ctx: Context) -> APIRouter:
@@ -60,12 +65,14 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
     def page(request: Request, template: str, user: Any, **values: Any) -> Response:
         lang = ctx.lang(request, user)
         names = {code: n[lang] for code, n in counties().items()}
-        return ctx.render(request, template, user=user, lang=lang, b=BUYER_STRINGS[lang], region_names=names, **values)
+        _ = words(lang).gettext
+        labels = {name: field_label(name, _) for name in FIELD_LABELS}
+        return ctx.render(request, template, user=user, lang=lang, region_names=names, field_names=labels, **values)
 
-    def refuse(request: Request, user: Any, key: str, status: int) -> Response:
+    def refuse(request: Request, user: Any, why: str, status: int) -> Response:
+        """``why``: a message id (``NOT_YOURS``, ``NO_ROLE``), shown in the page's language."""
         lang = ctx.lang(request, user)
-        title = BUYER_STRINGS[lang][key]
-        return ctx.render(request, "message.html", title=title, status=status, user=user, lang=lang)
+        return ctx.render(request, "message.html", title=words(lang).gettext(why), status=status, user=user, lang=lang)
 
     def own(request: Request, tender_id: str) -> tuple[Viewer | None, Any, Tender | None]:
         person, user = who(request)
@@ -77,7 +84,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
     def posted(request: Request, user: Any, form: FormData) -> Response | None:
         """The refusal of a form without a valid CSRF field, or None."""
         if not ctx.form_ok(request, form):
-            title = STRINGS[ctx.lang(request, user)]["bad_form"]
+            title = words(ctx.lang(request, user)).gettext(BAD_FORM)
             return ctx.render(request, "message.html", title=title, status=403, user=user)
         return None
 
@@ -93,7 +100,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if (refusal := posted(request, user, form)) is not None:
             return refusal
         if tender is None or person.org is None or not may_change(person, tender):
-            return refuse(request, user, "not_yours", 404)
+            return refuse(request, user, NOT_YOURS, 404)
         return person, person.org, user, tender, form
 
     def publishing(request: Request, form: FormData) -> Response | tuple[Viewer, BuyerOrg, Any, str, Any]:
@@ -106,13 +113,15 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if (refusal := posted(request, user, form)) is not None:
             return refusal
         if person.org is None:
-            return refuse(request, user, "no_role", 403)
+            return refuse(request, user, NO_ROLE, 403)
         return person, person.org, user, ctx.lang(request, user), form
 
     def list_page(request: Request, person: Viewer, user: Any, message: str | None = None) -> Response:
-        b = BUYER_STRINGS[ctx.lang(request, user)]
+        _ = words(ctx.lang(request, user)).gettext
         rows = visible_notices(ctx.store, person)
-        title = b["notices_of"].format(org=person.org.name) if person.org else b["notices_county"]
+        title = (
+            _("Notices of %(org)s") % {"org": person.org.name} if person.org else _("Buyers' notices in your counties")
+        )
         interest = BuyerStore(ctx.store).interest_counts([t.id for _, t in rows])
         return page(request, "buyer_notices.html", user, title=title, rows=rows, person=person, message=message,
                     interest=interest)  # fmt: skip
@@ -122,8 +131,9 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         person, user = who(request)
         if person is None:
             return ctx.login_redirect(request)
-        b = BUYER_STRINGS[ctx.lang(request, user)]
-        return list_page(request, person, user, b["withdrawn_done"] if request.query_params.get("done") else None)
+        _ = words(ctx.lang(request, user)).gettext
+        done = _("The notice is withdrawn. Those who had it will hear so in their next digest.")
+        return list_page(request, person, user, done if request.query_params.get("done") else None)
 
     @app.get("/buyer/log")
     def log_page(request: Request) -> Response:
@@ -138,12 +148,12 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             visible = {t.id for _, t in visible_notices(ctx.store, person)}
             entries = [e for e in buyers.audit_log(limit=5000) if e.tender_id in visible][:1000]
         titles = {t.id: t.title or t.id for _, t in visible_notices(ctx.store, person)}
-        b = BUYER_STRINGS[ctx.lang(request, user)]
         if request.query_params.get("format") == "csv":
             return csv_response("log.csv", ["when", "who", "what", "notice", "title"],
                                 [[e.at.isoformat(timespec="seconds"), e.actor, e.action, e.tender_id or "",
                                   titles.get(e.tender_id or "", "")] for e in entries])  # fmt: skip
-        return page(request, "buyer_log.html", user, title=b["audit"], entries=entries, titles=titles)
+        title = words(ctx.lang(request, user)).gettext("Log")
+        return page(request, "buyer_log.html", user, title=title, entries=entries, titles=titles)
 
     @app.get("/buyer/new")
     def new_page(request: Request) -> Response:
@@ -151,10 +161,10 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if person is None:
             return ctx.login_redirect(request)
         if person.org is None:
-            return refuse(request, user, "no_role", 403)
+            return refuse(request, user, NO_ROLE, 403)
         lang = ctx.lang(request, user)
         values = {"status": "open", "nuts": list(person.org.regions)}
-        return page(request, "buyer_form.html", user, title=BUYER_STRINGS[lang]["publish"], v=values,
+        return page(request, "buyer_form.html", user, title=words(lang).gettext(PUBLISH), v=values,
                     regions=person.org.regions, problems={})  # fmt: skip
 
     @app.post("/buyer/new")
@@ -167,16 +177,19 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         try:
             done = publish(ctx.store, org, data, person.actor, base_url=ctx.settings.base_url)
         except (NoticeError, OutsideAreaError) as exc:
-            b = BUYER_STRINGS[lang]
+            _ = words(lang).gettext
             problems = (
-                exc.fields
+                field_problems(exc.kinds, lang)
                 if isinstance(exc, NoticeError)
-                else {"nuts": b["outside"].format(places=", ".join(exc.places))}
+                else {
+                    "nuts": _("The place is outside the organisation's area: %(places)s")
+                    % {"places": ", ".join(exc.places)}
+                }
             )
             values = {**{k: str(form.get(k) or "") for k in FORM_FIELDS}, "nuts": data.get("nuts", []),
                       "reserved": bool(form.get("reserved"))}  # fmt: skip
-            return page(request, "buyer_form.html", user, title=b["publish"], v=values, regions=org.regions,
-                        problems=problems, status=400, error=b["invalid"])  # fmt: skip
+            return page(request, "buyer_form.html", user, title=_(PUBLISH), v=values, regions=org.regions,
+                        problems=problems, status=400, error=_("Please check these fields:"))  # fmt: skip
         return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{done.tender.id}?lang={lang}", status_code=303,
                                 background=_announcing(ctx, done.tender.id, "publish"))  # fmt: skip
 
@@ -186,7 +199,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if person is None:
             return ctx.login_redirect(request)
         if tender is None:
-            return refuse(request, user, "not_yours", 404)
+            return refuse(request, user, NOT_YOURS, 404)
         found = ctx.store.assessed_by_ids([tender.id])
         buyers = BuyerStore(ctx.store)
         log = buyers.audit_log(tender_id=tender.id)
@@ -198,12 +211,14 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if tender.status == "planned":
             behind = supply(tender, ctx.store.register(), active_subscribers(ctx.settings, ctx.store))
         invited = _small_number(request.query_params.get("invited", ""))
-        b = BUYER_STRINGS[ctx.lang(request, user)]
+        ngettext = words(ctx.lang(request, user)).ngettext
         return page(request, "buyer_notice.html", user, title=tender.title or tender.id, t=tender,
                     a=found[0] if found else None, log=log, mine=mine, interested=interested, supply=behind, n=n,
                     can_invite=mine and tender.status == "planned" and person.org is not None
                     and bool(person.org.contact_email),
-                    message=b["invited"].format(n=invited) if invited is not None else None)  # fmt: skip
+                    message=ngettext("The invitation went to %(num)s enterprise.",
+                                     "The invitation went to %(num)s enterprises.", invited) % {"num": invited}
+                    if invited is not None else None)  # fmt: skip
 
     @app.post("/buyer/notices/{tender_id}/invite")
     def invite_post(request: Request, tender_id: str, form: PostedForm) -> Response:
@@ -215,8 +230,8 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         try:
             n = invite(ctx.settings, ctx.store, org, tender.id, str(form.get("text") or ""), person.actor)
         except BuyerError as exc:
-            return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["invite"], status=400, user=user,
-                              lang=lang, error=str(exc))  # fmt: skip
+            return ctx.render(request, "message.html", title=words(lang).gettext(INVITE), status=400, user=user,
+                              lang=lang, error=invite_problem(exc, lang))  # fmt: skip
         send_buyer_messages(ctx.settings, ctx.store, for_settings(ctx.settings))
         return RedirectResponse(f"{ctx.base(request)}/buyer/notices/{tender.id}?lang={lang}&invited={n}",
                                 status_code=303)  # fmt: skip
@@ -227,7 +242,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if person is None:
             return ctx.login_redirect(request)
         if tender is None:
-            return refuse(request, user, "not_yours", 404)
+            return refuse(request, user, NOT_YOURS, 404)
         rows = interest_rows(BuyerStore(ctx.store).interest(tender.id), with_contact=may_change(person, tender))
         return csv_response(f"interest-{tender.notice_id}.csv", INTEREST_CSV_HEADER, rows)
 
@@ -241,7 +256,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         try:
             withdraw(ctx.store, org, tender.id, person.actor)
         except BuyerError:
-            return refuse(request, user, "not_yours", 404)
+            return refuse(request, user, NOT_YOURS, 404)
         return RedirectResponse(f"{ctx.base(request)}/buyer?lang={lang}&done=withdrawn", status_code=303,
                                 background=_announcing(ctx, tender.id, "withdraw"))  # fmt: skip
 
@@ -250,7 +265,10 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
     def plan_page(request: Request, user: Any, status: int = 200, **values: Any) -> Response:
         lang = ctx.lang(request, user)
         values.setdefault("mapping", {})
-        return page(request, "buyer_plan.html", user, title=BUYER_STRINGS[lang]["plan"], fields=PLAN_FIELDS,
+        _ = words(lang).gettext
+        values["column_names"] = {name: field_label(name, _) for name in PLAN_FIELDS}
+        values["row_problems"] = {row.line: field_problems(row.kinds, lang) for row in values.get("rows") or []}
+        return page(request, "buyer_plan.html", user, title=words(lang).gettext(PLAN), fields=PLAN_FIELDS,
                     status=status, **values)  # fmt: skip
 
     @app.get("/buyer/plan")
@@ -259,7 +277,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if person is None:
             return ctx.login_redirect(request)
         if person.org is None:
-            return refuse(request, user, "no_role", 403)
+            return refuse(request, user, NO_ROLE, 403)
         return plan_page(request, user)
 
     @app.post("/buyer/plan")
@@ -267,7 +285,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         checked = publishing(request, form)
         if isinstance(checked, Response):
             return checked
-        _, _, user, _, form = checked
+        _person, _org, user, lang, form = checked
         given = {name: str(form.get(f"col_{name}") or "") for name in PLAN_FIELDS}
         upload = form.get("file")
         raw = upload.file.read() if isinstance(upload, UploadFile) else b""
@@ -277,7 +295,7 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
             mapping = {**guess_mapping(table.headers), **{k: v for k, v in given.items() if v.strip()}}
             rows = plan_rows(table, mapping)
         except PlanError as exc:
-            return plan_page(request, user, status=400, error=str(exc), mapping=given)
+            return plan_page(request, user, status=400, error=plan_problem(exc, lang), mapping=given)
         good = [r.notice for r in rows if not r.errors]
         return plan_page(request, user, mapping=mapping, rows=rows, headers=table.headers,
                          payload=json.dumps(good, ensure_ascii=False))  # fmt: skip
@@ -288,18 +306,23 @@ def buyer_pages_router(ctx: Context) -> APIRouter:
         if isinstance(checked, Response):
             return checked
         person, org, user, lang, form = checked
-        b = BUYER_STRINGS[lang]
+        _, ngettext = words(lang).gettext, words(lang).ngettext
         try:
             notices = json.loads(str(form.get("rows") or "[]"))
         except ValueError:
             notices = None
         except RecursionError:  # 100,000 nested brackets: a 500 before
-            return plan_page(request, user, status=400, error=b["plan_too_deep"])
+            too_deep = _("The rows are nested too deeply to read (JSON). Please preview the file again.")
+            return plan_page(request, user, status=400, error=too_deep)
         if not isinstance(notices, list) or len(notices) > MAX_ROWS:
-            return plan_page(request, user, status=400, error=b["plan_again"])
+            return plan_page(request, user, status=400, error=_("Please preview the file again."))
         rows = [PlanRow(i, n if isinstance(n, dict) else {}) for i, n in enumerate(notices, start=1)]
         done = import_plan(ctx.store, org, rows, person.actor, base_url=ctx.settings.base_url)
-        message = b["plan_done"].format(new=len(done.created), updated=len(done.updated), failed=len(done.failed))
+        counts = {"new": len(done.created), "updated": len(done.updated), "failed": len(done.failed)}
+        read = ngettext("The plan is imported: %(num)s row.", "The plan is imported: %(num)s rows.", len(rows))
+        counted = _("New: %(new)s, changed: %(updated)s, with errors: %(failed)s.") % counts
+        message = f"{read % {'num': len(rows)}} {counted}"
+
         answer = list_page(request, person, user, message)
         if done.created or done.updated:
             answer.background = _announcing(ctx, f"{org.source}:plan", "import")

@@ -17,31 +17,25 @@ from matching.subscriptions import Subscriber, parse_subscriber
 from notifications.tokens import TokenError, read_token
 from radar.subscribers import find_subscriber
 from radar.web.context import Context, PostedBody
+from radar.web.problems import link_problem
+from radar.web.words import N_, words
 
 log = logging.getLogger(__name__)
+# Each page: (title, text, button), message ids marked for extraction and translated when shown.
 TEXTS = {
-    "sv": {
-        "ask": ("Avsluta prenumerationen?", "{email} får inga fler upphandlingar från Social Tender Radar.", "Avsluta"),
-        "done": ("Prenumerationen är avslutad", "{email} får inga fler brev från oss.", ""),
-        "bad": ("Länken fungerar inte", "Länken är ogiltig eller för gammal ({why}).", ""),
-        "confirm": (
-            "Bekräfta prenumerationen",
-            "Vill {email} få upphandlingar från Social Tender Radar?",
-            "Ja, bekräfta",
-        ),
-        "confirmed": ("Tack, prenumerationen är bekräftad", "{email} får nu upphandlingar som passar.", ""),
-    },
-    "en": {
-        "ask": ("Unsubscribe?", "{email} will get no more tenders from Social Tender Radar.", "Unsubscribe"),
-        "done": ("You are unsubscribed", "{email} will get no more email from us.", ""),
-        "bad": ("This link does not work", "The link is invalid or too old ({why}).", ""),
-        "confirm": (
-            "Confirm your subscription",
-            "Should {email} receive tenders from Social Tender Radar?",
-            "Yes, confirm",
-        ),
-        "confirmed": ("Thank you, you are subscribed", "{email} will now receive tenders that suit.", ""),
-    },
+    "ask": (
+        N_("Unsubscribe?"),
+        N_("%(email)s will get no more tenders from Social Tender Radar."),
+        N_("Unsubscribe"),
+    ),
+    "done": (N_("You are unsubscribed"), N_("%(email)s will get no more email from us."), ""),
+    "bad": (N_("This link does not work"), "", ""),
+    "confirm": (
+        N_("Confirm your subscription"),
+        N_("Should %(email)s receive tenders from Social Tender Radar?"),
+        N_("Yes, confirm"),
+    ),
+    "confirmed": (N_("Thank you, you are subscribed"), N_("%(email)s will now receive tenders that suit."), ""),
 }
 
 
@@ -64,16 +58,18 @@ def consent_router(ctx: Context) -> APIRouter:
         action: str = "/unsubscribe",
         **values: str,
     ) -> HTMLResponse:
-        title, text, button = TEXTS[lang][kind]
-        return ctx.render(request, "consent.html", title=title, status=status, lang=lang, text=text.format(**values),
-                          button=button, token=token, action=action)  # fmt: skip
+        _ = words(lang).gettext
+        title, text, button = TEXTS[kind]
+        shown = link_problem(values["why"], lang) if kind == "bad" else _(text) % values
+        return ctx.render(request, "consent.html", title=_(title), status=status, lang=lang, text=shown,
+                          button=_(button) if button else "", token=token, action=action)  # fmt: skip
 
     @router.get("/unsubscribe")
     def ask(request: Request, token: str = "") -> HTMLResponse:
         try:
             sub = subscriber_for(token)
         except TokenError as exc:
-            return page(request, "bad", "sv", 400, why=str(exc))
+            return page(request, "bad", ctx.lang(request), 400, why=str(exc))
         return page(request, "ask", sub.language, token=token, email=sub.email)
 
     @router.post("/unsubscribe")
@@ -83,7 +79,7 @@ def consent_router(ctx: Context) -> APIRouter:
         try:
             sub = subscriber_for(token)
         except TokenError as exc:
-            return page(request, "bad", "sv", 400, why=str(exc))
+            return page(request, "bad", ctx.lang(request), 400, why=str(exc))
         ctx.store.suppress(sub.email, "unsubscribed", f"one-click link ({'mail client' if one_click else 'page'})")
         ctx.store.end_subscription(sub.key)
         log.info("unsubscribed %s", sub.key)
@@ -105,7 +101,7 @@ def consent_router(ctx: Context) -> APIRouter:
         try:
             sub, _ = confirmation_for(token)
         except TokenError as exc:
-            return page(request, "bad", "sv", 400, why=str(exc))
+            return page(request, "bad", ctx.lang(request), 400, why=str(exc))
         return page(request, "confirm", sub.language, token=token, action="/confirm", email=sub.email)
 
     @router.post("/confirm")
@@ -113,7 +109,7 @@ def consent_router(ctx: Context) -> APIRouter:
         try:
             sub, proposal = confirmation_for(token)
         except TokenError as exc:
-            return page(request, "bad", "sv", 400, why=str(exc))
+            return page(request, "bad", ctx.lang(request), 400, why=str(exc))
         ip = request.client.host if request.client else None
         if proposal is not None:
             ctx.store.apply_sign_up_proposal(proposal, ip)

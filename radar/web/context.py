@@ -13,31 +13,28 @@ import re
 import secrets
 import threading
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from notifications.tokens import TokenError, read_token
+from radar.pipeline import open_store
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
-from radar.web.i18n import STRINGS
 from radar.web.limits import limit_for
+from radar.web.words import LANGUAGES, environment, words
 from tenders.config import Settings
-from tenders.store import CoordinatorRow, Store, open_store
+from tenders.store import CoordinatorRow, Store
 from tenders.store.buyers import BuyerStore
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG_COOKIE = "tr_lang"
 
 
 class Context:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
         self._store: Store | None = None
         self._opening = threading.Lock()
 
@@ -85,7 +82,7 @@ class Context:
             fallback,
             user.language if user else None,
         ):
-            if value in STRINGS:
+            if value in LANGUAGES:
                 return str(value)
         return "sv"
 
@@ -125,17 +122,20 @@ class Context:
         query = dict(request.query_params)
         query["lang"] = other
         anchor = csrf_anchor if csrf_anchor is not None else self.anchor(request)
-        html = self.env.get_template(template).render(
-            s=STRINGS[lang],
-            lang=lang,
-            other_lang=other,
-            other_lang_query=urlencode(query),
-            base=self.base(request),
-            user=user.username if user else None,
-            role=("buyer" if self.is_buyer(user.username) else "coordinator") if user else None,
-            csrf=csrf_token(self.secret, anchor) if anchor else "",
-            title=title,
-            **values,
+        html = (
+            environment(lang)
+            .get_template(template)
+            .render(
+                lang=lang,
+                other_lang=other,
+                other_lang_query=urlencode(query),
+                base=self.base(request),
+                user=user.username if user else None,
+                role=("buyer" if self.is_buyer(user.username) else "coordinator") if user else None,
+                csrf=csrf_token(self.secret, anchor) if anchor else "",
+                title=title,
+                **values,
+            )
         )
         response = HTMLResponse(html, status_code=status)
         response.headers["Content-Security-Policy"] = (
@@ -144,7 +144,7 @@ class Context:
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
-        if request.query_params.get("lang") in STRINGS:
+        if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, samesite="strict", path=self.cookie_path(request))
         return response
 
@@ -168,6 +168,14 @@ class Context:
         return secrets.token_urlsafe(24)
 
 
+class BadParameterError(Exception):
+    """A query parameter out of its range (``dashboard.number_param``): ``refusals`` answers a 400 page."""
+
+    def __init__(self, name: str, low: int, high: int) -> None:
+        super().__init__(f"{name} must be a whole number from {low} to {high}")
+        self.name, self.low, self.high = name, low, high
+
+
 class LoginRequiredError(Exception):
     """Raised by the ``Coordinator`` dependency; the app answers with the login page's redirect."""
 
@@ -180,7 +188,8 @@ def coordinators_only(request: Request, _exc: Exception) -> Response:
     ctx = context_of(request)
     user = ctx.user(request)
     lang = ctx.lang(request, user)
-    return ctx.render(request, "message.html", title=STRINGS[lang]["coordinators_only"], status=403, user=user)
+    return ctx.render(request, "message.html", title=words(lang).gettext("This page is for coordinators"), status=403,
+                      user=user)  # fmt: skip
 
 
 def context_of(request: Request) -> Context:

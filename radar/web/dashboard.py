@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -31,15 +31,16 @@ from radar.web.auth import (
     verify_password,
 )
 from radar.web.charts import county_map, month_chart, municipality_tiles
-from radar.web.context import Context, Coordinator, PostedForm, csv_response
-from radar.web.i18n import STRINGS
+from radar.web.context import BadParameterError, Context, Coordinator, PostedForm, csv_response
+from radar.web.problems import register_problem
+from radar.web.words import BAD_FORM, N_, month_names, words
 from tenders import clock
 from tenders.places import counties
 from tenders.store import CoordinatorRow
 
 
 def number_param(request: Request, name: str, low: int, high: int, default: int) -> int:
-    """A whole number in ASCII digits within [low, high]; anything else given is a 400 naming it.
+    """A whole number in ASCII digits within [low, high]; anything else given is a 400 page naming it.
 
     ``str.isdigit`` is true for "²", which ``int`` refuses: only 0-9 pass here.
     """
@@ -47,7 +48,7 @@ def number_param(request: Request, name: str, low: int, high: int, default: int)
     if not value:
         return default
     if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
-        raise HTTPException(400, f"{name} must be a whole number from {low} to {high}")
+        raise BadParameterError(name, low, high)
     return int(value)
 
 
@@ -69,9 +70,9 @@ def dashboard_router(ctx: Context) -> APIRouter:
     @router.get("/login")
     def login_page(request: Request, next: str = "") -> Response:
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
-        s = STRINGS[ctx.lang(request)]
+        _ = words(ctx.lang(request)).gettext
         response = ctx.render(
-            request, "login.html", title=s["login"], next=_local(next), username="", csrf_anchor=cookie
+            request, "login.html", title=_("Log in"), next=_local(next), username="", csrf_anchor=cookie
         )
         return ctx.with_form_cookie(request, response, cookie)
 
@@ -85,9 +86,10 @@ def dashboard_router(ctx: Context) -> APIRouter:
         matches = await on_hashing_threads(verify_password, str(form.get("password") or ""), stored)
         return await run_in_threadpool(after_hash, request, form, user if matches else None)
 
-    def refused(request: Request, form: FormData, status: int, key: str) -> Response:
-        s = STRINGS[ctx.lang(request)]
-        return ctx.render(request, "login.html", title=s["login"], status=status, error=s[key],
+    def refused(request: Request, form: FormData, status: int, why: str) -> Response:
+        """``why``: one of ``LOGIN_REFUSALS``'s messages, shown in the page's language."""
+        _ = words(ctx.lang(request)).gettext
+        return ctx.render(request, "login.html", title=_("Log in"), status=status, error=_(why),
                           username=str(form.get("username") or "").strip(), next=_local(str(form.get("next") or "")),
                           csrf_anchor=request.cookies.get(LOGIN_COOKIE, ""))  # fmt: skip
 
@@ -95,14 +97,14 @@ def dashboard_router(ctx: Context) -> APIRouter:
         """The refusal before any hashing (a bad form, a name or a client that failed too often),
         or the user (None if unknown) and the hash to check the password against."""
         if not request.cookies.get(LOGIN_COOKIE) or not ctx.form_ok(request, form):
-            return refused(request, form, 403, "bad_form")
+            return refused(request, form, 403, BAD_FORM)
         username = str(form.get("username") or "").strip()
         window = timedelta(seconds=FAILURE_WINDOW)
         if (
             ctx.store.throttle_count("login-failure", username, window) >= FAILURES_ALLOWED
             or ctx.store.throttle_count("login-client", _client(request), window) >= CLIENT_FAILURES_ALLOWED
         ):
-            return refused(request, form, 429, "login_blocked")
+            return refused(request, form, 429, N_("Too many attempts. Wait a quarter of an hour and try again."))
         user = ctx.store.coordinator(username)
         return user, user.password_hash if user is not None else unknown_user_hash()  # the same work either way
 
@@ -111,7 +113,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         if user is None:
             ctx.store.throttle_note("login-failure", str(form.get("username") or "").strip())
             ctx.store.throttle_note("login-client", _client(request))  # not forgotten on a success elsewhere
-            return refused(request, form, 401, "login_failed")
+            return refused(request, form, 401, N_("Wrong user name or password."))
         ctx.store.throttle_forget("login-failure", user.username)
         session = ctx.store.open_session(user.username, timedelta(hours=SESSION_HOURS))
         token = make_token(ctx.secret, "session", session, valid_for=SESSION_HOURS * 3600)
@@ -141,7 +143,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
     @router.get("/dashboard")
     def overview(request: Request, user: Coordinator) -> Response:
         lang, year = ctx.lang(request, user), year_of(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         allowed = allowed_counties(user)
         reports = county_reports(ctx.store, year, sorted(allowed), details=False)
         names = {code: n[lang] for code, n in counties().items()}
@@ -168,12 +170,12 @@ def dashboard_router(ctx: Context) -> APIRouter:
             )
         link = f"{ctx.base(request)}/dashboard/county/{{code}}?year={year}&lang={lang}"
         svg = county_map(
-            {c: r.totals.seen for c, r in reports.items()}, {**names, "_title": s["map_title"]}, allowed, link
+            {c: r.totals.seen for c, r in reports.items()}, {**names, "_title": _("Tenders by county")}, allowed, link
         )
         return ctx.render(
             request,
             "overview.html",
-            title=s["overview"],
+            title=_("Overview"),
             user=user,
             lang=lang,
             year=year,
@@ -185,26 +187,27 @@ def dashboard_router(ctx: Context) -> APIRouter:
     @router.get("/dashboard/county/{code}")
     def county(request: Request, user: Coordinator, code: str) -> Response:
         lang, year = ctx.lang(request, user), year_of(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if code not in counties():
-            return ctx.render(request, "message.html", title=s["not_found"], status=404, user=user, lang=lang)
+            return ctx.render(request, "message.html", title=_("No such page."), status=404, user=user, lang=lang)
         if code not in allowed_counties(user):
-            return ctx.render(request, "message.html", title=s["forbidden"], status=403, user=user, lang=lang)
+            return ctx.render(request, "message.html", title=_("You are not assigned this county."), status=403,
+                              user=user, lang=lang)  # fmt: skip
         days = number_param(request, "days", 1, 3650, BLIND_DAYS)
         report = county_reports(ctx.store, year, [code])[code]
         blind = report.blind_spots(clock.today(), days)
         chosen = request.query_params.get("municipality")
         municipality = chosen if chosen in report.by_municipality else None
         if request.query_params.get("format") == "csv":
-            return _county_csv(report, str(request.query_params.get("table")), blind, s, municipality)
+            return _county_csv(report, str(request.query_params.get("table")), blind, month_names(lang), municipality)
         name = counties()[code][lang]
         by_month = report.months_of(municipality)
-        months = list(zip(s["months"].split(), [by_month[m] for m in range(1, 13)], strict=True))
+        months = list(zip(month_names(lang), [by_month[m] for m in range(1, 13)], strict=True))
         place = municipality or name
-        chart = month_chart([(m, f.seen, f.social) for m, f in months], f"{s['progress']} {year}: {place}")
+        chart = month_chart([(m, f.seen, f.social) for m, f in months], _("Progress by month") + f" {year}: {place}")
         link = f"?year={year}&days={days}&lang={lang}&municipality={{name}}#progress"
         tiles = municipality_tiles(
-            {m: f.seen for m, f in report.by_municipality.items()}, {b for b, _ in blind}, s["blind_spots"], link
+            {m: f.seen for m, f in report.by_municipality.items()}, {b for b, _last in blind}, _("Blind spots"), link
         )
         csv_base = f"?year={year}&days={days}&lang={lang}&format=csv" + (
             f"&municipality={quote(municipality)}" if municipality else ""
@@ -254,7 +257,9 @@ def dashboard_router(ctx: Context) -> APIRouter:
                     for r in rows
                 ],
             )
-        return ctx.render(request, "sources.html", title=STRINGS[lang]["sources"], user=user, lang=lang, rows=rows)
+        return ctx.render(
+            request, "sources.html", title=words(lang).gettext("Sources"), user=user, lang=lang, rows=rows
+        )
 
     @router.get("/dashboard/register")
     def register_page(request: Request, user: Coordinator) -> Response:
@@ -266,17 +271,19 @@ def dashboard_router(ctx: Context) -> APIRouter:
                 ["name", "org_number", "municipality", "county", "sectors"],
                 [[e.name, e.org_number, e.municipality, e.county, ";".join(e.sectors)] for e in rows],
             )
-        return ctx.render(request, "register.html", title=STRINGS[lang]["register"], user=user, lang=lang, rows=rows,
+        title = words(lang).gettext("Register of social enterprises")
+        return ctx.render(request, "register.html", title=title, user=user, lang=lang, rows=rows,
                           can_import=user.is_admin)  # fmt: skip
 
     @router.post("/dashboard/register")
     def register_import(request: Request, user: Coordinator, form: PostedForm) -> Response:
         lang = ctx.lang(request, user)
-        s = STRINGS[lang]
+        _, ngettext = words(lang).gettext, words(lang).ngettext
         if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=s["bad_form"], status=403, user=user, lang=lang)
+            return ctx.render(request, "message.html", title=_(BAD_FORM), status=403, user=user, lang=lang)
         if not user.is_admin:  # the register spans every county: only an admin changes it
-            return ctx.render(request, "message.html", title=s["import_admin_only"], status=403, user=user, lang=lang)
+            return ctx.render(request, "message.html", title=_("Only an administrator can import the register."),
+                              status=403, user=user, lang=lang)  # fmt: skip
         upload: Any = form.get("file")
         try:
             raw = upload.file.read() if isinstance(upload, UploadFile) else b""
@@ -285,23 +292,28 @@ def dashboard_router(ctx: Context) -> APIRouter:
             return ctx.render(
                 request,
                 "register.html",
-                title=s["register"],
+                title=_("Register of social enterprises"),
                 status=400,
                 user=user,
                 lang=lang,
                 rows=ctx.store.register(),
-                error=str(exc),
+                error=register_problem(exc, lang),
                 can_import=True,
             )
         added, updated = ctx.store.import_register(entries)
         return ctx.render(
             request,
             "register.html",
-            title=s["register"],
+            title=_("Register of social enterprises"),
             user=user,
             lang=lang,
             rows=ctx.store.register(),
-            message=s["imported"].format(n=added + updated, added=added, updated=updated),
+            message=ngettext(
+                "%(num)s social enterprise imported (new: %(added)s, updated: %(updated)s); the other rows stay.",
+                "%(num)s social enterprises imported (new: %(added)s, updated: %(updated)s); the other rows stay.",
+                added + updated,
+            )
+            % {"num": added + updated, "added": added, "updated": updated},
             can_import=True,
         )
 
@@ -322,7 +334,7 @@ def _local(target: str) -> str:
 
 
 def _county_csv(
-    report: CountyReport, table: str, blind: list[tuple[str, str | None]], s: dict[str, str], municipality: str | None
+    report: CountyReport, table: str, blind: list[tuple[str, str | None]], names: list[str], municipality: str | None
 ) -> Response:
     code, year = report.county, report.year
     if table == "blind":
@@ -376,7 +388,6 @@ def _county_csv(
                 for w in report.wins
             ],
         )
-    names = s["months"].split()
     months = report.months_of(municipality)
     total = report.by_municipality[municipality] if municipality else report.totals
     rows = [(f"{year}-{m:02d} ({names[m - 1]})", f) for m, f in months.items()] + [("total", total)]
@@ -391,7 +402,8 @@ def _county_csv(
 
 def _source_rows(ctx: Context) -> list[dict[str, Any]]:
     """Per source: its freshness (``tender-radar status``), its last run and last error."""
-    from radar.ops.health import freshness, source_freshness
+    from radar.ops.health import freshness
+    from radar.pipeline import source_freshness
     from scrapers.errors import SourcesFileError
 
     try:

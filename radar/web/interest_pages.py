@@ -16,11 +16,13 @@ from fastapi.responses import RedirectResponse, Response
 from notifications.tokens import TokenError, interest_subscriber, read_token, visit_token
 from radar.buyers.interest import InterestError, enterprise, lower_hand, open_notice, raise_hand
 from radar.web.auth import LOGIN_COOKIE
-from radar.web.buyers_i18n import BUYER_STRINGS
 from radar.web.context import Context, PostedForm
-from radar.web.i18n import STRINGS
+from radar.web.problems import link_problem
+from radar.web.words import BAD_FORM, N_, words
 from tenders.model import Tender
 from tenders.store.buyers import BuyerStore
+
+INTERESTED_Q = N_("Are you interested?")
 
 
 def interest_router(ctx: Context) -> APIRouter:
@@ -36,8 +38,8 @@ def interest_router(ctx: Context) -> APIRouter:
         return key, tender_id
 
     def bad(request: Request, lang: str, why: str) -> Response:
-        return ctx.render(request, "message.html", title=BUYER_STRINGS[lang]["interested_q"], status=400, lang=lang,
-                          error=STRINGS[lang]["bad_link"].format(why=why))  # fmt: skip
+        return ctx.render(request, "message.html", title=words(lang).gettext(INTERESTED_Q), status=400, lang=lang,
+                          error=link_problem(why, lang))  # fmt: skip
 
     @app.get("/interest")
     def interest_page(request: Request) -> Response:
@@ -50,7 +52,7 @@ def interest_router(ctx: Context) -> APIRouter:
         tender = ctx.store.get(tender_id)
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
         response = ctx.render(
-            request, "interest.html", title=BUYER_STRINGS[lang]["interested_q"], lang=lang, b=BUYER_STRINGS[lang],
+            request, "interest.html", title=words(lang).gettext(INTERESTED_Q), lang=lang,
             tender=tender, current=BuyerStore(ctx.store).interest_of(tender_id, key), email=who.email if who else "",
             action=f"{ctx.base(request)}/interest?{request.url.query}", csrf_anchor=cookie,
         )  # fmt: skip
@@ -59,24 +61,24 @@ def interest_router(ctx: Context) -> APIRouter:
     @app.post("/interest")
     def interest_post(request: Request, form: PostedForm) -> Response:
         lang = ctx.lang(request)
-        b = BUYER_STRINGS[lang]
+        _ = words(lang).gettext
         if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=b["interested_q"], status=403, lang=lang,
-                              error=STRINGS[lang]["bad_form"])  # fmt: skip
+            return ctx.render(request, "message.html", title=_(INTERESTED_Q), status=403, lang=lang,
+                              error=_(BAD_FORM))  # fmt: skip
         try:
             key, tender_id = target(request)
             if form.get("action") == "withdraw":
                 lower_hand(ctx.store, key, tender_id)
-                message = b["interest_withdrawn"]
+                message = _("Your interest is withdrawn, and the buyer no longer sees your contact address.")
             else:
                 raise_hand(ctx.settings, ctx.store, key, tender_id, note=str(form.get("note") or ""),
                            capacity=str(form.get("capacity") or ""), joint_bid=bool(form.get("joint_bid")),
                            share_contact=bool(form.get("share_contact")))  # fmt: skip
-                message = b["interest_saved"]
+                message = _("Thank you! The buyer now sees your interest.")
         except (TokenError, InterestError) as exc:
             return bad(request, lang, str(exc))
         tender = ctx.store.get(tender_id)
-        return ctx.render(request, "message.html", title=b["interested_q"], lang=lang, message=message,
+        return ctx.render(request, "message.html", title=_(INTERESTED_Q), lang=lang, message=message,
                           link=f"{ctx.base(request)}/tenders/{tender_id}?lang={lang}",
                           link_text=tender.title if tender and tender.title else tender_id)  # fmt: skip
 
@@ -102,11 +104,12 @@ def interest_box(ctx: Context, request: Request, tender: Tender, lang: str) -> d
     or how to get it. None for other tenders and withdrawn notices."""
     if not tender.source.startswith("buyer:") or tender.status == "withdrawn":
         return None
-    b = BUYER_STRINGS[lang]
+    _ = words(lang).gettext
     token = request.query_params.get("token", "")
     try:
         interest_subscriber(ctx.secret, token)
     except TokenError:
-        return {"title": b["interested_q"], "text": b["interest_via_digest"], "link": ""}
+        return {"title": _(INTERESTED_Q), "text": _("A subscriber? Use the link in your digest to show interest."),
+                "link": ""}  # fmt: skip
     query = urlencode({"token": token, "tender": tender.id, "lang": lang})
-    return {"title": b["interested_q"], "text": b["we_are_interested"], "link": f"{ctx.base(request)}/interest?{query}"}
+    return {"title": _(INTERESTED_Q), "text": _("We are interested"), "link": f"{ctx.base(request)}/interest?{query}"}

@@ -11,27 +11,29 @@ from fastapi.responses import Response
 
 from matching.rules import rules
 from matching.subscriptions import SubscriberError, parse_subscriber
-from notifications.digest import STRINGS as DIGEST_STRINGS
 from notifications.digest import money, place_names, reason_text, still_open
 from notifications.readable import buyer_text, listing_name, when_text
 from notifications.tokens import PROFILE_VALID, TokenError, make_token, read_token
 from radar.subscribers import subscribe
 from radar.web.auth import LOGIN_COOKIE
+from radar.web.codes import code_namer
 from radar.web.context import Context, PostedForm
-from radar.web.i18n import STRINGS
 from radar.web.interest_pages import interest_box, without_feedback_token
+from radar.web.search_i18n import SEARCH_STRINGS
+from radar.web.problems import link_problem, profile_problems
 from radar.web.watching import watch_box
+from radar.web.words import BAD_FORM, N_, words
 from tenders import clock
 
 SIGN_UPS_PER_CLIENT = 10  # sign-ups from one client address in an hour
+LISTED = N_("This subscription is managed by the operator. Ask your coordinator for changes.")
 
 
 def selfservice_router(ctx: Context) -> APIRouter:
     router = APIRouter()
 
     def bad_link(request: Request, lang: str, title: str, why: str) -> Response:
-        return ctx.render(request, "message.html", title=title, status=400, lang=lang,
-                          error=STRINGS[lang]["bad_link"].format(why=why))  # fmt: skip
+        return ctx.render(request, "message.html", title=title, status=400, lang=lang, error=link_problem(why, lang))
 
     def form_page(
         request: Request,
@@ -63,20 +65,22 @@ def selfservice_router(ctx: Context) -> APIRouter:
             unsubscribe=unsubscribe,
             csrf_anchor=cookie,
             calendar=f"{ctx.base(request)}/calendar?{request.url.query}" if editing else "",  # the profile's link
+            search=f"{ctx.base(request)}/tenders?{request.url.query}" if editing else "",  # rows with "Bevaka"
+            search_text=SEARCH_STRINGS[lang]["search_link"],
         )
         return ctx.with_form_cookie(request, response, cookie)
 
     @router.get("/subscribe")
     def subscribe_page(request: Request) -> Response:
         lang = ctx.lang(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         values = _values({"language": lang, "frequency": "daily", "min_score": 0.5, **_from_search(request)})
         return form_page(
             request,
             lang,
-            title=s["subscribe"],
+            title=_("Subscribe to public tenders"),
             values=values,
-            intro=s["subscribe_intro"],
+            intro=_("Get the tenders that suit your social enterprise. We send a link to confirm."),
             action=f"{ctx.base(request)}/subscribe?lang={lang}",
             editing=False,
         )
@@ -84,33 +88,41 @@ def selfservice_router(ctx: Context) -> APIRouter:
     @router.post("/subscribe")
     def subscribe_post(request: Request, form: PostedForm) -> Response:
         lang = ctx.lang(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=s["bad_form"], status=403, lang=lang)
+            return ctx.render(request, "message.html", title=_(BAD_FORM), status=403, lang=lang)
         client = request.client.host if request.client else "unknown"
         if not ctx.store.throttle_take("sign-up-client", client, SIGN_UPS_PER_CLIENT, timedelta(hours=1)):
-            return ctx.render(request, "message.html", title=s["subscribe"], status=429, lang=lang,
-                              error=s["too_many"])  # fmt: skip
+            too_many = _("Too many sign-ups from here in a short time. Try again in an hour.")
+            return ctx.render(request, "message.html", title=_("Subscribe to public tenders"), status=429, lang=lang,
+                              error=too_many)  # fmt: skip
         profile = _profile(form)
         try:
+            problems = profile_problems(profile, lang, signing_up=True)
+            if problems:
+                raise SubscriberError("; ".join(problems))
             subscriber = subscribe(ctx.settings, ctx.store, profile)
-        except SubscriberError as exc:
+        except SubscriberError:
             return form_page(
                 request,
                 lang,
-                title=s["subscribe"],
+                title=_("Subscribe to public tenders"),
                 values=_values(profile),
                 status=400,
-                problems=[str(exc).removeprefix("sign-up: ")],
+                problems=problems or [_("The profile could not be saved. Check the fields and try again.")],
                 editing=False,
                 action=f"{ctx.base(request)}/subscribe?lang={lang}",
             )
         return ctx.render(
             request,
             "message.html",
-            title=s["subscribe"],
+            title=_("Subscribe to public tenders"),
             lang=lang,
-            message=s["sent_confirm"].format(email=subscriber.email),
+            message=_(
+                "Thank you! We have sent a confirmation link to %(email)s. Nothing starts or changes until "
+                "the link is used, not even a subscription the address already has."
+            )
+            % {"email": subscriber.email},
         )
 
     def signed_subscriber(request: Request, purpose: str) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -126,18 +138,18 @@ def selfservice_router(ctx: Context) -> APIRouter:
     def profile_page(request: Request) -> Response:
         key, profile, error = signed_subscriber(request, "profile")
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if error:
-            return bad_link(request, lang, s["profile"], error)
+            return bad_link(request, lang, _("Your profile"), error)
         if profile is None:
-            return ctx.render(request, "message.html", title=s["profile"], lang=lang, body=s["profile_listed"])
+            return ctx.render(request, "message.html", title=_("Your profile"), lang=lang, body=_(LISTED))
         token = request.query_params.get("token", "")
         leave = make_token(ctx.secret, "unsubscribe", key, valid_for=PROFILE_VALID)
         unsubscribe = f"{ctx.base(request)}/unsubscribe?token={leave}"
         return form_page(
             request,
             lang,
-            title=f"{s['profile']}: {profile.get('organisation', '')}",
+            title=_("Your profile") + f": {profile.get('organisation', '')}",
             values=_values(profile),
             editing=True,
             unsubscribe=unsubscribe,
@@ -148,13 +160,11 @@ def selfservice_router(ctx: Context) -> APIRouter:
     def profile_post(request: Request, form: PostedForm) -> Response:
         key, profile, error = signed_subscriber(request, "profile")
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if error or profile is None or not ctx.form_ok(request, form):
-            why = (
-                s["bad_link"].format(why=error) if error else s["profile_listed"] if profile is None else s["bad_form"]
-            )
+            why = link_problem(error, lang) if error else _(LISTED) if profile is None else _(BAD_FORM)
             return ctx.render(
-                request, "message.html", title=s["profile"], status=403 if not error else 400, lang=lang, error=why
+                request, "message.html", title=_("Your profile"), status=403 if not error else 400, lang=lang, error=why
             )
         changes = _profile(form)
         updated = {**profile, **{k: v for k, v in changes.items() if k not in ("organisation", "email", "org_number")}}
@@ -163,16 +173,19 @@ def selfservice_router(ctx: Context) -> APIRouter:
         token = request.query_params.get("token", "")
         action = f"{ctx.base(request)}/profile?token={token}&lang={lang}"
         try:
+            problems = profile_problems(updated, lang, signing_up=False)
+            if problems:
+                raise SubscriberError("; ".join(problems))
             parse_subscriber({**updated, "key": key}, "profile")
-        except SubscriberError as exc:
+        except SubscriberError:
             return form_page(
                 request,
                 lang,
-                title=s["profile"],
+                title=_("Your profile"),
                 values=_values(updated),
                 status=400,
                 editing=True,
-                problems=[str(exc).removeprefix("profile: ")],
+                problems=problems or [_("The profile could not be saved. Check the fields and try again.")],
                 action=action,
             )
         ctx.store.update_profile(key, updated)
@@ -180,11 +193,11 @@ def selfservice_router(ctx: Context) -> APIRouter:
         return form_page(
             request,
             lang,
-            title=STRINGS[lang]["profile"],
+            title=words(lang).gettext("Your profile"),
             values=_values(updated),
             editing=True,
             action=action,
-            intro=STRINGS[lang]["profile_saved"],
+            intro=words(lang).gettext("Your profile is saved."),
         )
 
     def feedback_target(request: Request) -> tuple[str, Any, str | None]:
@@ -197,17 +210,17 @@ def selfservice_router(ctx: Context) -> APIRouter:
 
     @router.get("/feedback")
     def feedback_page(request: Request) -> Response:
-        _, tender, error = feedback_target(request)
+        _key, tender, error = feedback_target(request)
         lang = ctx.lang(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if error:
-            return bad_link(request, lang, s["feedback_q"], error)
+            return bad_link(request, lang, _("Was this tender relevant to you?"), error)
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
         action = f"{ctx.base(request)}/feedback?{request.url.query}"
         response = ctx.render(
             request,
             "feedback.html",
-            title=s["feedback_q"],
+            title=_("Was this tender relevant to you?"),
             lang=lang,
             tender=tender,
             action=action,
@@ -220,21 +233,21 @@ def selfservice_router(ctx: Context) -> APIRouter:
     def feedback_post(request: Request, form: PostedForm) -> Response:
         key, tender, error = feedback_target(request)
         lang = ctx.lang(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if error or not ctx.form_ok(request, form) or form.get("relevant") not in ("0", "1"):
             return ctx.render(
                 request,
                 "message.html",
-                title=s["feedback_q"],
+                title=_("Was this tender relevant to you?"),
                 status=400,
                 lang=lang,
-                error=s["bad_link"].format(why=error) if error else s["bad_form"],
+                error=link_problem(error, lang) if error else _(BAD_FORM),
             )
         ctx.store.save_feedback(key, tender.id, form.get("relevant") == "1")
         return ctx.render(
             request,
             "message.html",
-            title=s["feedback_saved"],
+            title=_("Thank you! We use your answer to choose better for you."),
             lang=lang,
             link=f"{ctx.base(request)}/tenders/{tender.id}?lang={lang}",
             link_text=tender.title or tender.id,
@@ -246,34 +259,35 @@ def selfservice_router(ctx: Context) -> APIRouter:
         "och N till" / "and N more" leads (the profile's signed link opens it)."""
         key, profile, error = signed_subscriber(request, "profile")
         lang = ctx.lang(request, fallback=(profile or {}).get("language"))
-        s = STRINGS[lang]
+        _ = words(lang).gettext
+        named = code_namer(_)
         if error:
-            return bad_link(request, lang, s["my_tenders"], error)
+            return bad_link(request, lang, _("Your tenders"), error)
         items = ctx.store.assessed_by_ids(sorted(ctx.store.delivered(key)))
         if not ctx.settings.include_expired:
             items = still_open(items, clock.today())
         items.sort(key=lambda a: (-a.score, a.tender.deadline or "9999", a.tender.id))
         rows = [
             {"title": a.tender.title or a.tender.id, "url": f"{ctx.base(request)}/tenders/{a.tender.id}?lang={lang}",
-             "label": DIGEST_STRINGS[lang].get(a.label, a.label), "score": round(a.score * 100),
+             "label": named("label", a.label), "score": round(a.score * 100),
              "buyer": buyer_text(a.tender, lang) or "–", "place": place_names(a.tender, lang) or "–",
              "deadline": when_text(a.tender.deadline, lang) or "–"}
             for a in items
         ]  # fmt: skip
-        return ctx.render(request, "my_tenders.html", title=s["my_tenders"], lang=lang, rows=rows)
+        return ctx.render(request, "my_tenders.html", title=_("Your tenders"), lang=lang, rows=rows)
 
     @router.get("/tenders/{tender_id:path}")
     def tender_page(request: Request, tender_id: str) -> Response:
         if (redirect := without_feedback_token(ctx, request)) is not None:
             return redirect
         lang = ctx.lang(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         found = ctx.store.assessed_by_ids([tender_id])
         if not found:
-            return ctx.render(request, "message.html", title=s["not_found"], status=404, lang=lang)
+            return ctx.render(request, "message.html", title=_("No such page."), status=404, lang=lang)
         item = found[0]
         t = item.tender
-        label = DIGEST_STRINGS[lang].get(item.label, item.label)
+        label = code_namer(_)("label", item.label)
         return ctx.render(
             request,
             "tender.html",

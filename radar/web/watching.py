@@ -23,10 +23,13 @@ from radar.subscribers import active_subscribers
 from radar.watching import WatchError, calendar_feed, watch
 from radar.web.auth import LOGIN_COOKIE
 from radar.web.context import Context, PostedForm
-from radar.web.i18n import STRINGS
+from radar.web.problems import link_problem
+from radar.web.words import BAD_FORM, N_, words
 from tenders.model import Tender
 
 CALENDAR_VALID = 10 * 365 * 24 * 3600  # a calendar app polls the same address for years; revoking ends it
+WATCH_Q = N_("Watch this procurement")
+CALENDAR = N_("Calendar")
 
 
 def calendar_token(secret: str, key: str, version: int) -> str:
@@ -50,18 +53,18 @@ def watching_router(ctx: Context) -> APIRouter:
         return key, tender
 
     def bad(request: Request, lang: str, title: str, why: str, status: int = 400) -> Response:
-        return ctx.render(request, "message.html", title=title, status=status, lang=lang,
-                          error=STRINGS[lang]["bad_link"].format(why=why))  # fmt: skip
+        return ctx.render(request, "message.html", title=title, status=status, lang=lang, error=link_problem(why, lang))
 
     @router.get("/watch")
     def watch_page(request: Request) -> Response:
         lang = ctx.lang(request)
+        _ = words(lang).gettext
         try:
             key, tender = target(request)
         except (TokenError, WatchError) as exc:
-            return bad(request, lang, STRINGS[lang]["watch_q"], str(exc))
+            return bad(request, lang, _(WATCH_Q), str(exc))
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
-        response = ctx.render(request, "watch.html", title=STRINGS[lang]["watch_q"], lang=lang, tender=tender,
+        response = ctx.render(request, "watch.html", title=_(WATCH_Q), lang=lang, tender=tender,
                               watching=ctx.store.watching(key, tender.id), csrf_anchor=cookie,
                               action=f"{ctx.base(request)}/watch?{request.url.query}")  # fmt: skip
         return ctx.with_form_cookie(request, response, cookie)
@@ -69,20 +72,20 @@ def watching_router(ctx: Context) -> APIRouter:
     @router.post("/watch")
     def watch_post(request: Request, form: PostedForm) -> Response:
         lang = ctx.lang(request)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if not ctx.form_ok(request, form):
-            return ctx.render(request, "message.html", title=s["watch_q"], status=403, lang=lang, error=s["bad_form"])
+            return ctx.render(request, "message.html", title=_(WATCH_Q), status=403, lang=lang, error=_(BAD_FORM))
         try:
             key, tender = target(request)
             if form.get("action") == "unwatch":
                 ctx.store.unwatch(key, tender.id)
-                message = s["watch_stopped"]
+                message = _("You no longer watch the procurement.")
             else:
                 watch(ctx.store, key, tender.id)
-                message = s["watch_saved"]
+                message = _("You are now watching the procurement.")
         except (TokenError, WatchError) as exc:
-            return bad(request, lang, s["watch_q"], str(exc))
-        return ctx.render(request, "message.html", title=s["watch_q"], lang=lang, message=message,
+            return bad(request, lang, _(WATCH_Q), str(exc))
+        return ctx.render(request, "message.html", title=_(WATCH_Q), lang=lang, message=message,
                           link=f"{ctx.base(request)}/tenders/{tender.id}?lang={lang}",
                           link_text=tender.title or tender.id)  # fmt: skip
 
@@ -104,7 +107,7 @@ def watching_router(ctx: Context) -> APIRouter:
                 rows.append({"title": tender.title or tender.id, "deadline": when_text(tender.deadline, lang) or "–",
                              "url": f"{ctx.base(request)}/tenders/{tender.id}?lang={lang}"})  # fmt: skip
         cookie = request.cookies.get(LOGIN_COOKIE) or ctx.new_login_cookie()
-        response = ctx.render(request, "calendar.html", title=STRINGS[lang]["calendar"], lang=lang, feed=feed,
+        response = ctx.render(request, "calendar.html", title=words(lang).gettext(CALENDAR), lang=lang, feed=feed,
                               webcal="webcal://" + feed.split("://", 1)[-1], rows=rows, intro=intro,
                               action=f"{ctx.base(request)}/calendar?{request.url.query}",
                               csrf_anchor=cookie)  # fmt: skip
@@ -115,20 +118,20 @@ def watching_router(ctx: Context) -> APIRouter:
         _, who, error = profile_key(request)
         lang = ctx.lang(request, fallback=who.language if who else None)
         if who is None:
-            return bad(request, lang, STRINGS[lang]["calendar"], error or "")
+            return bad(request, lang, words(lang).gettext(CALENDAR), error or "")
         return calendar_page(request, who, lang)
 
     @router.post("/calendar")
     def calendar_revoke(request: Request, form: PostedForm) -> Response:
         _, who, error = profile_key(request)
         lang = ctx.lang(request, fallback=who.language if who else None)
-        s = STRINGS[lang]
+        _ = words(lang).gettext
         if who is None:
-            return bad(request, lang, s["calendar"], error or "")
+            return bad(request, lang, _(CALENDAR), error or "")
         if not ctx.form_ok(request, form) or form.get("action") != "revoke":
-            return ctx.render(request, "message.html", title=s["calendar"], status=403, lang=lang, error=s["bad_form"])
+            return ctx.render(request, "message.html", title=_(CALENDAR), status=403, lang=lang, error=_(BAD_FORM))
         ctx.store.revoke_calendar(who.key)
-        return calendar_page(request, who, lang, intro=s["calendar_revoked"])
+        return calendar_page(request, who, lang, intro=_("The old address no longer works. Here is the new one."))
 
     @router.get("/calendar.ics")
     def calendar_ics(request: Request) -> Response:
@@ -149,11 +152,12 @@ def watching_router(ctx: Context) -> APIRouter:
 
 def watch_box(ctx: Context, request: Request, tender: Tender, lang: str) -> dict[str, str]:
     """On every tender page: the way to watch it (with the digest's signed link), or how to get it."""
-    s = STRINGS[lang]
+    _ = words(lang).gettext
     token = request.query_params.get("token", "")
     try:
         interest_subscriber(ctx.secret, token)
     except TokenError:
-        return {"title": s["watch_q"], "text": s["watch_via_digest"], "link": ""}
+        via_digest = _("Watch the procurement with the link in your email from Social Tender Radar.")
+        return {"title": _(WATCH_Q), "text": via_digest, "link": ""}
     query = urlencode({"token": token, "tender": tender.id, "lang": lang})
-    return {"title": s["watch_q"], "text": s["watch"], "link": f"{ctx.base(request)}/watch?{query}"}
+    return {"title": _(WATCH_Q), "text": _("Watch"), "link": f"{ctx.base(request)}/watch?{query}"}
