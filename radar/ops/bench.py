@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import random
 import re
 import shutil
@@ -19,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from matching.subscriptions import Subscriber, match_all
 from notifications.digest import clear_block_cache, render_digest
 from radar.judging import judge
 from radar.ops.bench_feed import big_feed_case
+from radar.ops.bench_hanging import hanging_source_case
 from radar.ops.bench_rows import Row, machine, table
 from radar.ops.hostile_tables import hostile_tables_case
 from radar.pipeline import collect
@@ -165,11 +168,20 @@ def timed(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = 
     return runs
 
 
-def lxml_parse_seconds(folder: Path) -> float:
-    """lxml alone on the same bytes, one core: the floor any ingest stands on."""
+def lxml_parse_seconds(folder: Path, cores: int = 1) -> float:
+    """lxml alone on the same bytes: the floor any ingest stands on. On ``cores`` cores at once,
+    each process parsing its share of the files; the slowest one's time (the parse only, as on one)."""
+    paths = sorted(folder.rglob("*.xml"))
+    if cores <= 1:
+        return _parse_only(paths)
+    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
+        return max(pool.map(_parse_only, [paths[i::cores] for i in range(cores)]))
+
+
+def _parse_only(paths: list[Path]) -> float:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     spent = 0.0
-    for path in sorted(folder.rglob("*.xml")):
+    for path in paths:
         data = path.read_bytes()
         start = time.perf_counter()
         etree.fromstring(data, parser)
@@ -205,8 +217,13 @@ class Databases:
             drop_schema(store.url)
 
 
+INGEST_LIMIT = 1.3  # the ingest's target: within this of lxml's bare parse of the same bytes on as many cores
+YEAR_LIMIT = 10  # minutes for a year of TED
+
+
 def ingest_case(folder: Path, nbytes: int, n: int, kind: str, dbs: Databases, settings: Settings,
                 repeat: int, floor: float) -> tuple[Row, Row]:  # fmt: skip
+    """``floor``: lxml's bare parse of the same files on ``settings.workers`` cores."""
     source = NoticeFiles(name="bench", path=folder)
     firsts: list[float] = []
     reruns: list[float] = []
@@ -224,10 +241,10 @@ def ingest_case(folder: Path, nbytes: int, n: int, kind: str, dbs: Databases, se
     mb = nbytes / 1e6
     ingest = Row(f"ingest ({kind})", f"{n:,} notices, {mb:,.0f} MB", firsts, "notices", n, extra=counts)
     ratio = ingest.median / floor
-    ingest.note = f"{mb / ingest.median:,.1f} MB/s; {ratio:.2f}x lxml's bare parse ({floor:.1f} s, 1 core)"
-    if kind == "sqlite":
-        ingest.target = "<= 2x lxml parse"
-        ingest.verdict = "met" if ratio <= 2 else "missed"
+    cores = f"{settings.workers} core{'s' if settings.workers > 1 else ''}"
+    ingest.note = f"{mb / ingest.median:,.1f} MB/s; {ratio:.2f}x lxml's bare parse ({floor:.2f} s, {cores})"
+    ingest.target = f"<= {INGEST_LIMIT}x lxml parse ({cores})"
+    ingest.verdict = "met" if ratio <= INGEST_LIMIT else "missed"
     idle = Row(f"idle rerun ({kind})", f"{n:,} notices", reruns, "notices", n)
     fraction = idle.median / ingest.median
     idle.note = f"{fraction:.1%} of the first run"
@@ -246,7 +263,7 @@ def year_of_ted(rows: list[Row]) -> list[Row]:
               runs, "notices", 870_000)  # fmt: skip
     minutes = row.median / 60
     row.note = f"{minutes:.1f} min on this machine"
-    row.target, row.verdict = "< 15 min", "met" if minutes < 15 else "missed"
+    row.target, row.verdict = f"<= {YEAR_LIMIT} min", "met" if minutes <= YEAR_LIMIT else "missed"
     return [row]
 
 
@@ -476,7 +493,7 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
             folder = work / f"notices-{n}"
             print(f"writing {n:,} notices ...", file=sys.stderr)
             nbytes = write_folder(folder, n)
-            floor = lxml_parse_seconds(folder)
+            floor = lxml_parse_seconds(folder, settings.workers)
             for kind in kinds:
                 print(f"ingest {n:,} on {kind} x{repeat} ...", file=sys.stderr)
                 rows += ingest_case(folder, nbytes, n, kind, dbs, settings, repeat, floor)
@@ -490,6 +507,8 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
             rows.append(hostile_case(work))
             print("a 50 MB feed ...", file=sys.stderr)
             rows.append(big_feed_case(work))
+            print("a feed that never answers ...", file=sys.stderr)
+            rows.append(hanging_source_case(work))
         print("matching, digests, classification ...", file=sys.stderr)
         day = day_of_tenders(opts.day)
         rows += matching_cases(day, opts.subscribers, opts.repeat)
@@ -528,11 +547,13 @@ def run(opts: Options, out: Any = sys.stdout) -> list[Row]:
 NOTES = """## Reading the table
 
 * **ingest**: parse → normalize → classify → store, from files on disk into a fresh database, the
-  parse and classification on every core. The headline is the ratio to lxml alone parsing the
-  same bytes on one core (legacy TED notices are parsed without their translated forms, which
-  are most of their bytes and never read).
+  parse and classification on every core (worker processes), the writes in the collecting process:
+  plain-SQL multi-row `INSERT`s, one transaction per 500 notices (`tenders/store/batch_write.py`).
+  The headline is the ratio to lxml alone parsing the same bytes on as many cores, each core
+  parsing its share of the files (the slowest core's time; legacy TED notices are parsed without
+  their translated forms, which are most of their bytes and never read). Target: within 1.3x.
 * **a year of TED**: 870,000 notices at the rate of the largest SQLite ingest (its steady state:
-  the small run carries the start-up of the worker processes and the database).
+  the small run carries the start-up of the worker processes and the database). Target: 10 min.
 * **idle rerun**: the same sources again, unchanged: every file's fingerprint (size, mtime) is
   known, so nothing is read or parsed.
 * **hostile package**: a `.tar.gz` with a member of 1 GB of zeros (refused unread: over the
@@ -546,6 +567,11 @@ NOTES = """## Reading the table
 * **big feed**: a 50 MB RSS feed of invented items served on loopback and collected as a feed
   source with 2 workers, in a process of its own; the peak resident memory of the collector and
   of a worker.
+* **hanging source**: `tender-radar run` over 8 small RSS feeds of invented items on loopback, with
+  and without a ninth feed whose server accepts the connection and never answers (its
+  `source_deadline` 10 s); the runs' times with it, and the extra seconds over the median run
+  without it. Sources are read side by side, so what it adds is its deadline less what the others
+  take (`radar/ops/bench_hanging.py`; `python -m radar.ops.bench_hanging` runs this row alone).
 * **login flood**: the web app under uvicorn on a loopback port; the sign-up page's requests/s from
   4 clients, alone and while 20 clients from other loopback addresses post wrong logins for fresh
   names (`radar/ops/hostile_logins.py`).

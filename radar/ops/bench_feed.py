@@ -37,7 +37,7 @@ print(json.dumps({"new": result.new, "errors": len(result.errors),
 """
 
 
-def write_feed(path: Path, megabytes: int = 50) -> int:
+def write_feed(path: Path, megabytes: float = 50) -> int:
     """Invented RSS items (example.org) up to ``megabytes``; the number of items."""
     rng = random.Random(26)
     words = ["Lokalvård", "i", "förskolor", "och", "skolor", "&amp;", "<b>fet</b>", "kommun", "upphandling"]
