@@ -180,6 +180,9 @@ def subscribe(store: Store, **profile: Any) -> str:
 def test_a_subscriber_watches_the_search_after_confirming_and_keeps_the_rest_of_the_profile(site: Any) -> None:
     client, _, store = site
     token = subscribe(store)
+    profile = client.get("/profile", params={"token": token}).text
+    search = profile.split('id="search-tenders" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert search.startswith("/tenders?") and token in search  # the profile page leads to the list as this subscriber
     page = client.get("/tenders", params={"q": "lokalvård", "county": "SE312", "sector": "cleaning", "token": token})
     assert 'class="watch"' in page.text  # "Bevaka" on each row
     link = page.text.split('id="watch-search" href="')[1].split('"')[0].replace("&amp;", "&")

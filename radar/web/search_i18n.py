@@ -9,6 +9,7 @@ from __future__ import annotations
 SEARCH_STRINGS: dict[str, dict[str, str]] = {
     "sv": {
         "tenders": "Öppna upphandlingar",
+        "search_link": "Sök bland alla öppna upphandlingar och bevaka dem",
         "intro": "Alla öppna upphandlingar vi har läst, med skälen till bedömningen. Sök på ord och välj plats, "
         "bransch och sista anbudsdag.",
         "words": "Sökord",
@@ -55,6 +56,7 @@ SEARCH_STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "tenders": "Open tenders",
+        "search_link": "Search every open tender and watch them",
         "intro": "Every open tender we have read, with the reasons for its assessment. Search by words and choose "
         "place, sector and deadline.",
         "words": "Search words",

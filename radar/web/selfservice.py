@@ -19,8 +19,8 @@ from radar.web.auth import LOGIN_COOKIE
 from radar.web.codes import code_namer
 from radar.web.context import Context, PostedForm
 from radar.web.interest_pages import interest_box, without_feedback_token
-from radar.web.search_i18n import SEARCH_STRINGS
 from radar.web.problems import link_problem, profile_problems
+from radar.web.search_i18n import SEARCH_STRINGS
 from radar.web.watching import watch_box
 from radar.web.words import BAD_FORM, N_, words
 from tenders import clock
