@@ -44,8 +44,10 @@ def test_a_tiny_store_at_scale_case_times_every_page_and_keeps_its_section(tmp_p
     target = tmp_path / "benchmarks.md"
     target.write_text("# Benchmarks\n\nthe other cases\n")
     text = run(scale=0.005, repeat=2, pg_url=None, output=target)
-    pages = [line for line in text.splitlines() if "(sqlite)" in line and "ms |" in line]
+    pages = [line for line in text.splitlines() if "(sqlite)" in line and "ms |" in line and "/tenders" not in line]
     assert len(pages) == 10 and all("| 2 |" in line for line in pages)  # each page and CSV, twice
+    searches = [line for line in text.splitlines() if line.startswith("| search /tenders at 1,000: ")]
+    assert len(searches) == 6 and all("| 2 |" in line for line in searches)  # each search over HTTP, twice
     assert "peak memory (sqlite)" in text
     written = target.read_text()
     assert written.startswith("# Benchmarks\n\nthe other cases") and "## The store at scale" in written
