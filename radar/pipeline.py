@@ -190,6 +190,8 @@ def collect(
             problem(exc)
         _count(result, upserted)
         store.record_run(source.name, started, upserted, result.errors, skipped=result.skipped)
+        if turns is not None:
+            turns.finished = True
     if unreachable:
         unreachable[0].collected = result  # what was stored before the source failed still counts
         raise unreachable[0]
@@ -229,9 +231,11 @@ def collect_side_by_side(settings: Settings, store: Store, listed: list[Source])
 
 def _late(name: str, seconds: float, store: Store) -> Callable[[Turns], CollectResult]:
     def late(turns: Turns) -> CollectResult:
+        done = turns.progress if isinstance(turns.progress, _Progress) else None  # None: abandoned before reading
+        if done is not None and turns.finished:  # it ended in the same instant: its own record stands
+            return done.result
         error = SourceDeadlineError(name, seconds, ": abandoned while still running")
         log.warning("%s", error)
-        done = turns.progress if isinstance(turns.progress, _Progress) else None  # None: abandoned before reading
         progress = done or _Progress(utcnow(), CollectResult(source=name), UpsertResult())
         progress.result.errors.append(str(error))
         _count(progress.result, progress.upserted)

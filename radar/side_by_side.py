@@ -37,6 +37,7 @@ class Turns:
         self._lock = lock
         self.abandoned = False
         self.progress: Any = None  # set by the job: what its ``late`` reports as done before it was abandoned
+        self.finished = False  # set by the job in its last write: abandoned now, it has recorded itself
 
     @contextmanager
     def write(self) -> Generator[None]:

@@ -20,6 +20,7 @@ from radar.ops.health import freshness
 from radar.pipeline import collect, open_store, run_once
 from scrapers.errors import SourceError
 from tenders.config import load_settings
+from tenders.store import new_schema
 
 from .conftest import PROJECT
 from .fakes.silent import silent_server
@@ -100,3 +101,34 @@ def test_a_source_past_its_deadline_outside_http_is_abandoned_and_the_run_ends(t
     assert f"'alerts': not done within its deadline of {DEADLINE} s" in error and "abandoned" in error
     states = {f.source: f.state for f in freshness({"alerts": timedelta(days=7)}, open_store(load_settings(env)))}
     assert states["alerts"] == "failing"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_side_by_side_stores_what_one_after_the_other_stored(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four feeds of the same two items and a silent one, on SQLite (one writer) and PostgreSQL: the
+    writes take turns, so the store ends as it did when the sources were read one at a time."""
+
+    def stored(home: Path, at_once: int) -> tuple[list[tuple[str, int, int, int]], set[str]]:
+        monkeypatch.setattr("radar.pipeline.SOURCES_AT_ONCE", at_once)
+        env = {"TENDER_RADAR_HOME": str(home), "TENDER_RADAR_WORKERS": "1"}
+        if database == "postgresql":
+            env["TENDER_RADAR_DATABASE_URL"] = new_schema(request.getfixturevalue("pg_url"), "t")
+        summary = run_once(load_settings(env))
+        counts = sorted((c["source"], c["new"], c["linked"], len(c["errors"])) for c in summary["collected"])
+        ids = {a.tender.id for a in open_store(load_settings(env)).assessed(min_score=0.0)}
+        return counts, ids
+
+    with silent_server() as silent, fake_site({"/feed": (ATOM, FEED)}) as good:
+        feeds = [feed(f"good-{n}", f"{good.url}/feed") for n in range(4)]
+        hanging = feed("silent", f"http://127.0.0.1:{silent.port}/feed", source_deadline=DEADLINE)
+        (tmp_path / "one").mkdir()
+        (tmp_path / "all").mkdir()
+        write_sources(tmp_path / "one", *feeds)
+        write_sources(tmp_path / "all", hanging, *feeds)
+        one_at_a_time, ids_before = stored(tmp_path / "one", 1)
+        side_by_side, ids_now = stored(tmp_path / "all", 4)
+    assert [c for c in side_by_side if c[0] != "silent"] == one_at_a_time
+    assert ids_now == ids_before and len(ids_now) >= 2
+    assert ("silent", 0, 0, 1) in side_by_side
