@@ -26,36 +26,41 @@ PARAMETERS = ("q", "county", "municipality", "sector", "label", "source", "from"
 
 
 class SearchError(ValueError):
-    """A parameter the search cannot take; the message names it and says what it takes."""
+    """A parameter the search cannot take: ``parameter`` names it (a page says why in its own
+    language), the message says what it takes."""
+
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(f"{parameter}: {detail}")
+        self.parameter = parameter
 
 
 def read_query(params: Mapping[str, str]) -> SearchQuery:
     """The search an address asks for; SearchError names the first wrong parameter."""
     text = params.get("q", "")
     if len(text) > MAX_TEXT:
-        raise SearchError(f"q: the search words are too long (at most {MAX_TEXT} characters)")
+        raise SearchError("q", f"the search words are too long (at most {MAX_TEXT} characters)")
     county = params.get("county", "").strip() or None
     if county is not None and county not in counties():
-        raise SearchError("county: not a Swedish county code (SE110 to SE332)")
+        raise SearchError("county", "not a Swedish county code (SE110 to SE332)")
     municipality = _municipality(params.get("municipality", ""), county)
     sector = params.get("sector", "").strip() or None
     if sector is not None and sector not in rules().typical:
-        raise SearchError(f"sector: not one of {', '.join(rules().typical)}")
+        raise SearchError("sector", f"not one of {', '.join(rules().typical)}")
     label = params.get("label", "").strip() or None
     if label is not None and label not in LABELS:
-        raise SearchError(f"label: not one of {', '.join(LABELS)}")
+        raise SearchError("label", f"not one of {', '.join(LABELS)}")
     source = params.get("source", "").strip() or None
     if source is not None and not re.fullmatch(r"[\w.:-]{1,100}", source):
-        raise SearchError("source: a source's name (letters, digits, '.', ':', '-'; at most 100)")
+        raise SearchError("source", "a source's name (letters, digits, '.', ':', '-'; at most 100)")
     state = params.get("state", "open")
     if state not in ("open", "planned"):
-        raise SearchError("state: open or planned")
+        raise SearchError("state", "open or planned")
     order = params.get("order", "score")
     if order not in ORDERS:
-        raise SearchError(f"order: {' or '.join(ORDERS)}")
+        raise SearchError("order", " or ".join(ORDERS))
     page = params.get("page", "1")
     if not (page.isascii() and page.isdigit() and 1 <= int(page) <= MAX_PAGE):
-        raise SearchError(f"page: a number from 1 to {MAX_PAGE}")
+        raise SearchError("page", f"a number from 1 to {MAX_PAGE}")
     return SearchQuery(
         words=search_words(text), county=county, municipality=municipality, sector=sector, label=label,
         source=source, deadline_from=_day(params, "from"), deadline_to=_day(params, "to"),
@@ -69,7 +74,7 @@ def _municipality(value: str, county: str | None) -> str | None:
     try:
         return municipality_named(value.strip(), county).name
     except PlaceError as exc:
-        raise SearchError(f"municipality: {exc}") from None
+        raise SearchError("municipality", str(exc)) from None
 
 
 def _day(params: Mapping[str, str], name: str) -> date | None:
@@ -81,7 +86,7 @@ def _day(params: Mapping[str, str], name: str) -> date | None:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise SearchError(f"{name}: a date as YYYY-MM-DD") from None
+        raise SearchError(name, "a date as YYYY-MM-DD") from None
 
 
 def search_params(params: Mapping[str, str]) -> dict[str, str]:

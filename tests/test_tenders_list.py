@@ -148,18 +148,24 @@ def test_hostile_words_never_break_the_search(site: Any, words: str) -> None:
     assert store.count() == len(TENDERS)
 
 
-@pytest.mark.parametrize(("params", "named"), [({"q": "x" * 201}, "q"), ({"county": "SE999"}, "county"),
-                                               ({"sector": "'; --"}, "sector"), ({"label": "great"}, "label"),
-                                               ({"from": "2027-13-01"}, "from"), ({"to": "tomorrow"}, "to"),
-                                               ({"page": "0"}, "page"), ({"page": "²"}, "page"),
-                                               ({"order": "price"}, "order"), ({"state": "closed"}, "state"),
-                                               ({"municipality": "Atlantis"}, "municipality"),
-                                               ({"source": "a b"}, "source")])  # fmt: skip
-def test_a_wrong_parameter_is_a_400_naming_it(site: Any, params: dict[str, str], named: str) -> None:
+@pytest.mark.parametrize(("params", "said"), [({"q": "x" * 201}, "the search words are too long"),
+                                              ({"county": "SE999"}, "no such county"),
+                                              ({"sector": "'; --"}, "no such sector"),
+                                              ({"label": "great"}, "no such assessment"),
+                                              ({"from": "2027-13-01"}, "a date is written YYYY-MM-DD"),
+                                              ({"to": "tomorrow"}, "a date is written YYYY-MM-DD"),
+                                              ({"page": "0"}, "the page is a number"), ({"page": "²"}, "the page is"),
+                                              ({"order": "price"}, "choose an order"),
+                                              ({"state": "closed"}, "choose open or planned"),
+                                              ({"municipality": "Atlantis"}, "no such municipality"),
+                                              ({"municipality": "Mora", "county": "SE110"}, "no such municipality"),
+                                              ({"source": "a b"}, "a source's name")])  # fmt: skip
+def test_a_wrong_parameter_is_a_400_saying_which_and_why(site: Any, params: dict[str, str], said: str) -> None:
     client, _, _ = site
     response = client.get("/tenders", params={**params, "lang": "en"})
     assert response.status_code == 400
-    assert f"The search could not be made: {named}:" in response.text
+    assert f"The search could not be made: {said}" in response.text.replace("&#39;", "'")
+    assert "Sökningen kunde inte göras: " in client.get("/tenders", params={**params, "lang": "sv"}).text
 
 
 def test_one_client_searching_too_fast_is_told_to_wait(site: Any, monkeypatch: pytest.MonkeyPatch) -> None:

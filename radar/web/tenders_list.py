@@ -79,7 +79,7 @@ def tenders_list_router(ctx: Context) -> APIRouter:
         try:
             query = read_query(request.query_params)
         except SearchError as exc:
-            return page(request, lang, status=400, error=w["bad_search"].format(why=exc), key=key)
+            return page(request, lang, status=400, error=w["bad_search"].format(why=w[f"bad_{exc.parameter}"]), key=key)
         found = TenderSearch(ctx.store).search(query, clock.today())
         return page(request, lang, found=found, query=query, key=key)
 
@@ -97,27 +97,29 @@ def tenders_list_router(ctx: Context) -> APIRouter:
         )  # fmt: skip
         return ctx.with_form_cookie(request, response, cookie)
 
-    def watched_search(request: Request) -> tuple[str, dict[str, Any], SearchQuery] | str:
-        """(key, stored profile, the search) of a signed profile link, or why not."""
+    def watched_search(request: Request, lang: str) -> tuple[str, dict[str, Any], SearchQuery] | str:
+        """(key, stored profile, the search) of a signed profile link, or why not, in words."""
+        w = SEARCH_STRINGS[lang]
         try:
             key = read_token(ctx.secret, request.query_params.get("token", ""), "profile")
             query = read_query(request.query_params)
-        except (TokenError, SearchError) as exc:
-            return str(exc)
+        except TokenError:
+            return w["bad_link"]
+        except SearchError as exc:
+            return w["bad_search"].format(why=w[f"bad_{exc.parameter}"])
         row = ctx.store.signed_up_row(key)
         if row is None or row.status != "active":
-            return "listed"
+            return w["listed"]
         return key, {**row.profile, "email": row.email}, query
 
     def refused(request: Request, lang: str, why: str) -> Response:
-        w = SEARCH_STRINGS[lang]
-        text = w["listed"] if why == "listed" else w["bad_search"].format(why=why)
-        return ctx.render(request, "message.html", title=w["watch_search"], status=400, lang=lang, error=text)
+        return ctx.render(request, "message.html", title=SEARCH_STRINGS[lang]["watch_search"], status=400, lang=lang,
+                          error=why)  # fmt: skip
 
     @router.get("/watch-search")
     def watch_search_page(request: Request) -> Response:
         lang = ctx.lang(request)
-        found = watched_search(request)
+        found = watched_search(request, lang)
         if isinstance(found, str):
             return refused(request, lang, found)
         return confirm_page(request, lang, found[2], intro=SEARCH_STRINGS[lang]["watch_search_confirm"])
@@ -126,19 +128,19 @@ def tenders_list_router(ctx: Context) -> APIRouter:
     def watch_search_post(request: Request, form: PostedForm) -> Response:
         lang = ctx.lang(request)
         w = SEARCH_STRINGS[lang]
-        found = watched_search(request)
+        found = watched_search(request, lang)
         if isinstance(found, str):
             return refused(request, lang, found)
         if not ctx.form_ok(request, form):
             return ctx.render(request, "message.html", title=w["watch_search"], status=403, lang=lang,
-                              error=w["bad_search"].format(why="the form's security token"))  # fmt: skip
+                              error=w["bad_form"])  # fmt: skip
         key, profile, query = found
         changed = profile_from_search(query, profile)
         try:
             parse_subscriber({**changed, "key": key}, "profile")
-        except SubscriberError as exc:
-            return refused(request, lang, str(exc).removeprefix("profile: "))
-        ctx.store.update_profile(key, {k: v for k, v in changed.items() if k != "email"})
+        except SubscriberError:
+            return refused(request, lang, w["bad_profile"])
+        ctx.store.update_profile(key, changed)  # the stored profile keeps its address: without it, no digest
         return confirm_page(request, lang, query, intro=w["watch_search_saved"], done=True)
 
     return router
