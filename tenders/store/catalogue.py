@@ -5,33 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tenders.dedupe import buyer_key, head_of, linking_order, listed_before, procedure_deadline, procedure_key
-from tenders.facts import judged, place_of, winner_orgs
-from tenders.model import Tender, content_hash
+from tenders.dedupe import procedure_deadline
+from tenders.model import Tender
 from tenders.results import Assessed, Listing, Verdict
+from tenders.store.batch_write import UpsertResult as UpsertResult  # its home; callers import it from here
+from tenders.store.batch_write import judged_columns, write_batch
 from tenders.store.engine import BATCH, StoreBase
-from tenders.store.tables import EnterpriseRow, TenderHistoryRow, TenderRow, TenderWinnerRow, utcnow
-
-
-@dataclass(slots=True)
-class UpsertResult:
-    new: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    linked: int = 0  # new notices of a procedure already stored under another id
-
-    def add(self, other: UpsertResult) -> None:
-        self.new += other.new
-        self.changed += other.changed
-        self.unchanged += other.unchanged
-        self.linked += other.linked
+from tenders.store.tables import TenderHistoryRow, TenderRow, utcnow
 
 
 class CatalogueMixin(StoreBase):
@@ -65,44 +51,8 @@ class CatalogueMixin(StoreBase):
     def _upsert_batch(
         self, batch: dict[str, Tender], verdicts: dict[str, Verdict], hashes: Mapping[str, str]
     ) -> UpsertResult:
-        result = UpsertResult()
-        now = utcnow()
-        added: list[TenderRow] = []  # kept here: a query below flushes, and session.new forgets them
-        with self.session() as session, session.begin():
-            existing = {row.id: row for row in session.scalars(select(TenderRow).where(TenderRow.id.in_(list(batch))))}
-            for tender_id, tender in batch.items():
-                data = tender.to_dict()
-                digest = hashes.get(tender_id) or content_hash(data)
-                row = existing.get(tender_id)
-                verdict = verdicts.get(tender_id)
-                if row is None:
-                    row = _new_row(tender, data, digest, now)
-                    _judge(row, verdict, digest)
-                    session.add(row)
-                    added.append(row)
-                    result.new.append(tender_id)
-                elif row.content_hash == digest:
-                    if verdict is not None and row.classifier_version != verdict.version:
-                        _judge(row, verdict, digest)
-                    result.unchanged += 1
-                else:
-                    session.add(
-                        TenderHistoryRow(
-                            tender_id=tender_id,
-                            version=row.version,
-                            content_hash=row.content_hash,
-                            data=row.data,
-                            replaced_at=now,
-                        )
-                    )
-                    _update_row(row, tender, data, digest, now)
-                    _judge(row, verdict, digest)
-                    result.changed.append(tender_id)
-            _save_winners(session, batch, existing, result)
-            if added:
-                session.flush()
-                result.linked = _link(session, added)
-        return result
+        with self.engine.begin() as connection:
+            return write_batch(connection, batch, verdicts, hashes, utcnow())
 
     def get(self, tender_id: str) -> Tender | None:
         with self.session() as session:
@@ -222,117 +172,6 @@ def _members(session: Session, heads: Sequence[str] | None = None) -> dict[str, 
     return out
 
 
-def _link(session: Session, added: Sequence[TenderRow]) -> int:
-    """Link each new notice to the tender that already stands for its procedure, if any.
-
-    By procedure id first (a TED change notice, the same procedure elsewhere), else by
-    buyer, title and deadline against other sources. The earliest notice stands for the
-    procedure; links never chain.
-    """
-    linked = 0
-    new_ids = {row.id for row in added}
-    heads: dict[str, dict[str | None, str]] = {}  # procedure key -> buyer key -> the id standing for it
-    keys = {row.procedure_key for row in added if row.procedure_key}
-    if keys:
-        # Only the tenders standing for a procedure, and only their keys: a procedure id shared by
-        # thousands of notices (call-offs, a converter's placeholder) costs one row per buyer.
-        existing = session.execute(
-            select(TenderRow.procedure_key, TenderRow.buyer_key, TenderRow.id)
-            .where(TenderRow.procedure_key.in_(list(keys)), TenderRow.canonical_id.is_(None),
-                   TenderRow.id.not_in(list(new_ids)))
-            .order_by(TenderRow.first_seen, TenderRow.id)
-        )  # fmt: skip
-        for key, buyer, ident in existing:
-            heads.setdefault(str(key), {}).setdefault(buyer, ident)
-    order = sorted(added, key=linking_order)
-    unlinked = []
-    for row in order:
-        head = head_of(heads, row.procedure_key, row.buyer_key)
-        if head is None:
-            if row.procedure_key:
-                heads.setdefault(row.procedure_key, {}).setdefault(row.buyer_key, row.id)
-            unlinked.append(row)
-        else:
-            row.canonical_id = head
-            linked += 1
-    buyers = {row.buyer_key for row in unlinked if row.buyer_key}
-    if not buyers:
-        return linked
-    candidates: dict[str, list[TenderRow]] = {}
-    sources = {row.source for row in unlinked}
-    query = select(TenderRow).where(
-        TenderRow.buyer_key.in_(list(buyers)),
-        TenderRow.canonical_id.is_(None),
-        TenderRow.notice_type != "result",
-    )
-    if len(sources) == 1:  # the usual batch: one source, and only other sources can list it again
-        query = query.where(TenderRow.source != next(iter(sources)))
-    for row in session.scalars(query.order_by(TenderRow.first_seen, TenderRow.id)):
-        candidates.setdefault(str(row.buyer_key), []).append(row)
-    targets: set[str] = set()
-    for row in unlinked:
-        if row.id in targets or not row.buyer_key:
-            continue
-        old = listed_before(row, candidates.get(row.buyer_key, ()))
-        if old is not None:
-            row.canonical_id = old.id
-            targets.add(old.id)
-            linked += 1
-    moved = {row.id: row.canonical_id for row in unlinked if row.canonical_id}
-    for row in added:  # a notice linked by procedure id to one that has just been linked itself
-        if row.canonical_id in moved:
-            row.canonical_id = moved[row.canonical_id]
-    return linked
-
-
-def _save_winners(
-    session: Session, batch: dict[str, Tender], existing: dict[str, TenderRow], result: UpsertResult
-) -> None:
-    """Who won each new or changed result, and whether the register knows one of them (``won``)."""
-    written = result.new + result.changed
-    rows = {**existing, **{r.id: r for r in session.new if isinstance(r, TenderRow)}}
-    if result.changed:
-        session.execute(delete(TenderWinnerRow).where(TenderWinnerRow.tender_id.in_(result.changed)))
-    orgs = {ident: winner_orgs(rows[ident].data) for ident in written if batch[ident].notice_type == "result"}
-    wanted = sorted({org for found in orgs.values() for org in found})
-    known = set(session.scalars(select(EnterpriseRow.org_number).where(EnterpriseRow.org_number.in_(wanted))))
-    for ident in written:
-        rows[ident].won = any(org in known for org in orgs.get(ident, ()))
-    pairs = [{"tender_id": ident, "org_number": org} for ident, found in orgs.items() for org in found]
-    if pairs:
-        session.flush()  # the new tenders first: the winners point at them
-        session.execute(insert(TenderWinnerRow), pairs)
-
-
-def _new_row(tender: Tender, data: dict[str, Any], digest: str, now: datetime) -> TenderRow:
-    row = TenderRow(id=tender.id, source=tender.source, notice_id=tender.notice_id, version=1, first_seen=now)
-    _update_row(row, tender, data, digest, now, bump=False)
-    return row
-
-
-def _judge(row: TenderRow, verdict: Verdict | None, digest: str) -> None:
-    if verdict is None:
-        return
-    row.score, row.label, row.reasons = verdict.score, verdict.label, verdict.reasons
-    row.sectors = verdict.sectors
-    row.social, row.reserved = judged(verdict.reasons)
-    row.assessed_hash, row.classifier_version = digest, verdict.version
-
-
-def _update_row(
-    row: TenderRow, tender: Tender, data: dict[str, Any], digest: str, now: datetime, *, bump: bool = True
-) -> None:
-    row.notice_type = tender.notice_type
-    row.title = tender.title
-    row.buyer_country = tender.buyer_country
-    row.published = tender.published
-    row.deadline = tender.deadline
-    row.procedure_key = procedure_key(tender.procedure_id)
-    row.buyer_key = buyer_key(tender.buyer_org_id, tender.buyer_name)
-    row.content_hash = digest
-    row.data = data
-    row.updated_at = now
-    place = place_of(data, row.first_seen)
-    row.county, row.municipality, row.day, row.month = place.county, place.municipality, place.day, place.month
-    if bump:
-        row.version += 1
+def _judge(row: TenderRow, verdict: Verdict, digest: str) -> None:
+    for name, value in judged_columns(verdict, digest).items():
+        setattr(row, name, value)
