@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from matching.rules import rules
+
 
 def N_(text: str) -> str:  # ruff: ignore[invalid-function-name] - the name pybabel extracts
     """Marks ``text`` for extraction; it is translated where it is shown."""
@@ -47,6 +49,11 @@ NAMES: dict[str, dict[str, str]] = {
         "weekly": N_("Weekly"),
     },
 }
+
+
+def sector_name(code: str, lang: str) -> str:
+    """A typical sector's name in ``lang`` (``matching/data/sectors.yaml`` names each in both)."""
+    return str(rules().typical.get(code, {}).get(lang, code))
 
 
 def code_namer(gettext: Callable[[str], str]) -> Callable[[str, str], str]:

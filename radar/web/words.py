@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from radar.web.codes import N_, code_namer
+from radar.web.codes import N_, code_namer, sector_name
 from tenders.translations import LANGUAGES, catalogue
 
 LOCALE = Path(__file__).resolve().parent / "locale"
@@ -35,13 +35,15 @@ def words(lang: str) -> Translations:
 
 @cache
 def environment(lang: str) -> Environment:
-    """The templates in ``lang``: ``{{ _("...") }}``, ``{% trans %}``, ``ngettext`` and ``named(kind, code)``."""
+    """The templates in ``lang``: ``{{ _("...") }}``, ``{% trans %}``, ``ngettext``, ``named(kind, code)``
+    and ``sector_named(code)``."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), extensions=["jinja2.ext.i18n"]
     )
     translations = words(lang)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["named"] = code_namer(translations.gettext)
+    env.globals["sector_named"] = lambda code: sector_name(code, lang)
     return env
 
 
