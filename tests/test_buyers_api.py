@@ -244,7 +244,7 @@ def test_edit_and_withdraw_reach_those_told_as_updated_and_withdrawn(
     assert "Återkallade av köparen" in third and "förskolor och skolor" in third
     (withdrawn,) = [p for p in settings.outbox_dir.glob("*.eml") if p.name not in subjects]
     subject = email.message_from_bytes(withdrawn.read_bytes(), policy=email.policy.default)["Subject"]
-    assert subject == "Återkallade av köparen: Lokalvård av förskolor och skolor"
+    assert subject == "Återkallad av köparen: Lokalvård av förskolor och skolor"
     assert digests_for(settings, store, "dalarna-instant") == ""  # told once
 
     again = client.put(f"/api/v1/notices/{ident}", json=reserved_cleaning(), headers=bearer(token))

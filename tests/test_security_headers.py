@@ -119,7 +119,7 @@ def test_every_kind_of_message_with_a_hostile_title_keeps_its_headers(settings: 
         "advertised": [s for s in mails if s.startswith("Nu annonseras: Lokalvård")],
         "deadline": [s for s in mails if s.startswith("Sista anbudsdag om 5 dagar: Lokalvård")],
         "digest": [s for s in mails if s.startswith("1 ny upphandling för Dala Städ")],
-        "withdrawn": [s for s in mails if s.startswith("Återkallade av köparen: Lokalvård")],
+        "withdrawn": [s for s in mails if s.startswith("Återkallad av köparen: Lokalvård")],
         "confirm": [s for s in mails if s.startswith("Bekräfta din prenumeration")],
     }
     assert {kind: len(subjects) for kind, subjects in kinds.items()} == dict.fromkeys(kinds, 1), list(mails)
