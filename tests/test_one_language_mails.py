@@ -343,11 +343,14 @@ def test_the_swedish_catalogue_translates_every_message_used(folder: str) -> Non
     assert len(used) > 50
     with (PROJECT / folder / "locale" / "sv" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
-    translated = {}
+    translated, misfilled = {}, []
     for message in catalogue:
         if not message.id:
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         msgid = message.id[0] if isinstance(message.id, tuple) else message.id
         translated[msgid] = not message.fuzzy and all(str(s or "").strip() for s in strings)
+        wanted = set(re.findall(r"%(?:\(\w+\))?[sd%]", msgid))  # a translation fills in what its message does
+        misfilled += [msgid for string in strings if set(re.findall(r"%(?:\(\w+\))?[sd%]", str(string))) != wanted]
     assert sorted(m for m in used if not translated.get(m)) == []
+    assert misfilled == []
