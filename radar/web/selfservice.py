@@ -20,7 +20,6 @@ from radar.web.codes import code_namer
 from radar.web.context import Context, PostedForm
 from radar.web.interest_pages import interest_box, without_feedback_token
 from radar.web.problems import link_problem, profile_problems
-from radar.web.search_i18n import SEARCH_STRINGS
 from radar.web.watching import watch_box
 from radar.web.words import BAD_FORM, N_, words
 from tenders import clock
@@ -66,7 +65,6 @@ def selfservice_router(ctx: Context) -> APIRouter:
             csrf_anchor=cookie,
             calendar=f"{ctx.base(request)}/calendar?{request.url.query}" if editing else "",  # the profile's link
             search=f"{ctx.base(request)}/tenders?{request.url.query}" if editing else "",  # rows with "Bevaka"
-            search_text=SEARCH_STRINGS[lang]["search_link"],
         )
         return ctx.with_form_cookie(request, response, cookie)
 
