@@ -26,8 +26,11 @@ from tenders.results import Assessed
 from tenders.store.composed import Store
 from tenders.store.tables import TenderRow
 
-OPEN_SQL = "tenders.canonical_id IS NULL AND tenders.notice_type IN ('competition', 'other')"
-PLANNED_SQL = "tenders.canonical_id IS NULL AND tenders.notice_type = 'planning'"
+# A procedure's head, in the words of migration 0020's partial indexes (SQLite's form keeps its
+# planner, which has no statistics, off the canonical_id index and on the list's own).
+HEADS = {"postgresql": "tenders.canonical_id IS NULL", "sqlite": "coalesce(tenders.canonical_id, '') = ''"}
+OPEN_SQL = "{heads} AND tenders.notice_type IN ('competition', 'other')"
+PLANNED_SQL = "{heads} AND tenders.notice_type = 'planning'"
 NO_DEADLINE = "'9999-12-31'"  # sorts a tender without a deadline last, and keeps it open
 DEADLINE_KEY = f"coalesce(tenders.deadline, {NO_DEADLINE})"  # as the index ix_tenders_open_deadline has it
 MAX_WORDS, MAX_WORD = 8, 40
@@ -82,7 +85,7 @@ class TenderSearch:
     def _statement(self, query: SearchQuery, today: date) -> Select[str]:
         deadline: ColumnElement[str] = literal_column(DEADLINE_KEY)
         conditions: list[ColumnElement[bool] | TextClause] = [
-            text(PLANNED_SQL if query.planned else OPEN_SQL),
+            self._listed(query.planned),
             TenderRow.score.is_not(None),
             deadline >= today.isoformat(),
             not_(and_(TenderRow.source.startswith("buyer:"), TenderRow.data["status"].as_string() == "withdrawn")),
@@ -111,6 +114,11 @@ class TenderSearch:
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page + 1)
         )
+
+    def _listed(self, planned: bool) -> TextClause:
+        """The heads of open (or planned) procedures, in the words of the list's partial indexes."""
+        heads = HEADS["postgresql" if self._postgresql() else "sqlite"]
+        return text((PLANNED_SQL if planned else OPEN_SQL).format(heads=heads))
 
     def _postgresql(self) -> bool:
         return self.store.engine.dialect.name == "postgresql"

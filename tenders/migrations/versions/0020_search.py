@@ -16,8 +16,12 @@ from alembic import op
 revision = "0020_search"
 down_revision = "0019_watches"
 
-OPEN = "canonical_id IS NULL AND notice_type IN ('competition', 'other')"  # tenders.store.search.OPEN_SQL
-PLANNED = "canonical_id IS NULL AND notice_type = 'planning'"  # tenders.store.search.PLANNED_SQL
+# A procedure's head (no other notice stands for it), as tenders.store.search.HEADS says it: SQLite
+# has no statistics, so a plain "canonical_id IS NULL" sent its planner to ix_tenders_canonical_id
+# (an equality lookup, taken for a few rows) and a sort of every head.
+HEADS = {"postgresql": "canonical_id IS NULL", "sqlite": "coalesce(canonical_id, '') = ''"}
+OPEN = "{heads} AND notice_type IN ('competition', 'other')"  # tenders.store.search.OPEN_SQL
+PLANNED = "{heads} AND notice_type = 'planning'"  # tenders.store.search.PLANNED_SQL
 LIST_INDEXES = {
     "ix_tenders_open_score": f"(score DESC, id) WHERE {OPEN}",
     "ix_tenders_open_deadline": f"((coalesce(deadline, '9999-12-31')), id) WHERE {OPEN}",
@@ -62,8 +66,9 @@ def upgrade() -> None:
         _postgresql_upgrade()
     else:
         _sqlite_upgrade()
+    heads = HEADS["postgresql" if op.get_bind().dialect.name == "postgresql" else "sqlite"]
     for name, columns in LIST_INDEXES.items():
-        op.execute(f"CREATE INDEX {name} ON tenders {columns}")
+        op.execute(f"CREATE INDEX {name} ON tenders {columns.format(heads=heads)}")
 
 
 def downgrade() -> None:
