@@ -102,9 +102,15 @@ profile-ingest: setup
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
-# The gettext catalogues (one per folder with a babel.cfg): the words the code and the templates say
-# are extracted and merged into locale/<lang>/LC_MESSAGES/messages.po. Then translate each new entry
-# (an empty or fuzzy msgstr in sv; the catalogue tests fail until it is done) and commit the .po files.
-CATALOGUES := radar/web
+# The gettext catalogues, one per folder with a babel.cfg (the web pages, the stage's mails, the application's
+# mails and the October report): the words the code and the templates say are extracted and merged into
+# <folder>/locale/<lang>/LC_MESSAGES/messages.po. Then translate each new entry (an empty or fuzzy msgstr
+# in sv: the catalogue tests fail until it is done) and commit the .po files.
+CATALOGUES := radar/web notifications radar
 translations: setup
-	@for dir in $(CATALOGUES); do 	  $(VENV)/pybabel extract --add-location=file --sort-by-file --project="Social Tender Radar" 	    -F $$dir/babel.cfg -o $$dir/locale/messages.pot $$dir >/dev/null && 	  $(VENV)/pybabel update --ignore-obsolete -i $$dir/locale/messages.pot -d $$dir/locale && 	  rm $$dir/locale/messages.pot || exit 1; 	done
+	@for dir in $(CATALOGUES); do \
+	  $(VENV)/pybabel extract --add-location=file --sort-by-file --project="Social Tender Radar" \
+	    -F $$dir/babel.cfg -o $$dir/locale/messages.pot $$dir >/dev/null && \
+	  $(VENV)/pybabel update --ignore-obsolete -i $$dir/locale/messages.pot -d $$dir/locale && \
+	  rm $$dir/locale/messages.pot || exit 1; \
+	done
