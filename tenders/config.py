@@ -56,6 +56,7 @@ class Settings:
     airflow_user: str | None = None  # its service account (none: a dev Airflow where everyone is admin)
     airflow_password: str | None = None
     database_wait: float = 60.0  # seconds a database that does not answer is retried (with backoff) before giving up
+    source_deadline: float = 1800.0  # seconds one source may take per run, every request and retry included
     delivery_journal: Path | None = None  # where accepted digests are journalled (None: var/delivery-journal.jsonl)
     smtp_unsure: str = "resend"  # a digest SMTP may or may not have: "resend" (same Message-ID) or "hold" for a person
 
@@ -115,6 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         home=home,
         database_url=database_url,
         database_wait=_seconds(env, "TENDER_RADAR_DATABASE_WAIT", 60.0),
+        source_deadline=_seconds(env, "TENDER_RADAR_SOURCE_DEADLINE", 1800.0, least=1.0),
         sources_file=_readable(env, "TENDER_RADAR_SOURCES", home / "sources.yaml", home),
         subscribers_file=_readable(env, "TENDER_RADAR_SUBSCRIBERS", home / "subscribers.yaml", home),
         outbox_dir=_path(env, "TENDER_RADAR_OUTBOX", var / "outbox", home),
@@ -232,7 +234,7 @@ def _database_url(value: str) -> str:
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, least: float = 0.0) -> float:
     value = (env.get(name) or "").strip()
     if not value:
         return default
@@ -240,8 +242,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         seconds = float(value)
     except ValueError:
         seconds = -1
-    if not 0 <= seconds <= 86_400:
-        raise ConfigError(f"{name}={value!r} must be a number of seconds from 0 to 86400")
+    if not least <= seconds <= 86_400:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds from {least:g} to 86400")
     return seconds
 
 
