@@ -137,7 +137,10 @@ class TenderSearch:
             values = {f"w{i}": w for i, w in enumerate(words)} | {f"p{i}": f"{w}:*" for i, w in enumerate(words)}
             return text(f"tenders.search @@ ({' && '.join(each)})").bindparams(**values)
         fts = " ".join(f'"{w}"*' for w in words)  # letters and digits only: the quotes are the only syntax
-        return text("tenders.rowid IN (SELECT rowid FROM tender_search WHERE tender_search MATCH :fts)").bindparams(
+        # "+" keeps SQLite from fetching every matching row by its rowid and sorting them (229 ms for
+        # a word in every tender at 50,000): the list's index is read in order and each entry's rowid
+        # checked against the matches, from the index alone (18 ms; a word in none: 15 ms).
+        return text("+tenders.rowid IN (SELECT rowid FROM tender_search WHERE tender_search MATCH :fts)").bindparams(
             fts=fts
         )
 
