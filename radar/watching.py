@@ -19,7 +19,7 @@ from icalendar import Calendar, Event
 
 from matching.subscriptions import Subscriber
 from notifications.digest import one_line
-from notifications.readable import when_text
+from notifications.readable import buyer_name, when_text
 from notifications.tokens import feedback_token
 from radar.wording import words
 from tenders import clock
@@ -131,7 +131,7 @@ def _queue(settings: Settings, buyers: BuyerStore, kind: str, who: Subscriber, i
     stop = feedback_token(settings.secret_key(), who.key)
     values: dict[str, Any] = {
         "title": one_line(tender.title or tender.id),
-        "buyer": one_line(tender.buyer_name or "") or t.gettext("buyer not given"),
+        "buyer": one_line(buyer_name(tender) or "") or t.gettext("buyer not given"),
         "org": one_line(who.organisation),
         "deadline": when_text(tender.deadline, language) or t.gettext("not given"),
         "link": f"{base}/tenders/{tender.id}?lang={language}",

@@ -238,6 +238,12 @@ def test_watch_mails_and_the_calendar_are_in_one_language(settings: Settings, st
     for _, subject, body in mails:
         assert_one_language(subject + "\n" + body, language, [WATCHED, BUYER, ORG])
     subjects = {kind: subject for kind, subject, _ in mails}
+    nameless = Tender(source="feed", notice_id="w2", title=WATCHED, buyer_org_id=HOFORS, buyer_country="SE")
+    store.upsert([nameless])
+    assert queue_watch(settings, buyers, "awarded", who, Assessed(tender=nameless, score=0.9, label="suitable",
+                                                                  reasons=[], content_hash="w2")) == 1  # fmt: skip
+    named = [b for _, _, b in queued(store) if nameless.id in b]
+    assert len(named) == 1 and f"{WATCHED} (Hofors kommun)" in named[0]  # a buyer given by number, named
     assert subjects["watch-7d:x"].startswith({"sv": "Sista anbudsdag om 7 dagar", "en": "Deadline in 7 days"}[language])
     watch(store, who.key, item.tender.id)
     feed = calendar_feed(settings, store, who.key, ORG, language).decode().replace("\r\n ", "")
@@ -350,7 +356,7 @@ def test_the_swedish_catalogue_translates_every_message_used(folder: str) -> Non
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         msgid = message.id[0] if isinstance(message.id, tuple) else message.id
         translated[msgid] = not message.fuzzy and all(str(s or "").strip() for s in strings)
-        wanted = set(re.findall(r"%(?:\(\w+\))?[sd%]", msgid))  # a translation fills in what its message does
+        wanted = set(re.findall(r"%(?:\(\w+\))?[sd%]", str(msgid)))  # a translation fills in what its message does
         misfilled += [msgid for string in strings if set(re.findall(r"%(?:\(\w+\))?[sd%]", str(string))) != wanted]
     assert sorted(m for m in used if not translated.get(m)) == []
     assert misfilled == []
