@@ -4,8 +4,8 @@ Why: the sources of a run used to be read one after the other, so a feed that ac
 answers held up every source behind it and the run. Here each job (one source's collect) runs in a
 daemon thread of its own, at most ``at_once`` at a time, and is waited for until its deadline (and
 ``grace`` seconds more, for its own time limits to end it cleanly). One still running then is
-abandoned: its ``late`` answer stands for it, and its thread, which nothing waits for and which
-does not keep the process alive, is refused every later write.
+abandoned: its ``late`` answer stands for it, its parse workers are killed, and its thread, which
+nothing waits for and which does not keep the process alive, is refused every later write.
 
 Writes take turns (``Turns.write``): SQLite has one writer, and the store's upsert reads, then
 links notices of one procedure across sources; one at a time, the sources' writes are as safe as
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from tenders.parallel import stop_all_workers
+from tenders.parallel import stop_workers
 
 R = TypeVar("R")
 
@@ -112,10 +112,11 @@ def side_by_side(jobs: Sequence[Job[R]], *, at_once: int, grace: float = 5.0) ->
                 with lock:  # no write of the job under way, and none after this
                     entry.turns.abandoned = True
                     results[index] = entry.job.late(entry.turns)
+                stop_workers(entry.thread.ident)  # its parse workers too: one stuck would hold the exit
     except BaseException:  # an error, or SIGTERM: the jobs still running write nothing more, their workers stop
         _abandon_all(running, lock)
         if running:
-            stop_all_workers()
+            stop_workers()
         raise
     return [results[i] for i in range(len(jobs))]
 

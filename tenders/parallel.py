@@ -6,8 +6,8 @@ how big an item is, are in flight. A short stream never starts a pool.
 
 The workers never outlive their run: they are in its process group, a run stopped by an exception
 (SIGTERM included) kills them at once, and a run killed by SIGKILL takes them along (``_die_with``).
-A map running in another thread (sources read side by side) never sees the run's exception: the run
-calls ``stop_all_workers``.
+A map running in another thread (sources read side by side) never sees the run's exception, nor that
+its source was given up: the run calls ``stop_workers``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCH_EVERY = 0.5  # seconds between a worker's looks at its parent
-_POOLS: set[ProcessPoolExecutor] = set()  # the pools at work now, in any thread
+_POOLS: dict[ProcessPoolExecutor, int] = {}  # the pools at work now -> the thread that maps with each
 _POOLS_LOCK = threading.Lock()
 
 
@@ -81,7 +81,7 @@ def ordered_map(
                                budget=budget)  # fmt: skip
         return
     with _POOLS_LOCK:
-        _POOLS.add(pool)
+        _POOLS[pool] = threading.get_ident()
     with pool:
         try:
             pending: deque[tuple[Future[list[R]], int]] = deque()
@@ -104,14 +104,15 @@ def ordered_map(
             raise
         finally:
             with _POOLS_LOCK:
-                _POOLS.discard(pool)
+                _POOLS.pop(pool, None)
 
 
-def stop_all_workers() -> None:
-    """Kill the workers of every map at work, in whatever thread: the run stops now (SIGTERM), and
-    the interpreter would otherwise wait at exit for each worker to finish its chunk."""
+def stop_workers(thread: int | None = None) -> None:
+    """Kill the workers of the maps of ``thread`` (a source given up), or of every thread (the run
+    stops now: SIGTERM). Else the interpreter waits at exit for each worker to finish its chunk,
+    and a worker stuck in one never does."""
     with _POOLS_LOCK:
-        pools = list(_POOLS)
+        pools = [pool for pool, owner in _POOLS.items() if thread is None or owner == thread]
     for pool in pools:
         _stop(pool)
 

@@ -132,3 +132,46 @@ def test_side_by_side_stores_what_one_after_the_other_stored(
     assert [c for c in side_by_side if c[0] != "silent"] == one_at_a_time
     assert ids_now == ids_before and len(ids_now) >= 2
     assert ("silent", 0, 0, 1) in side_by_side
+
+
+STUCK_RUN = """
+import sys, time
+from scrapers.sources import registry
+from scrapers.sources.files import NoticeFiles
+class Stuck(NoticeFiles):  # a notice whose parse never ends, on a worker process
+    kind = "stuck_files"
+    def parse(self, document):
+        time.sleep(3600)
+        return super().parse(document)
+registry.KINDS["stuck_files"] = Stuck
+from radar.cli import main
+sys.exit(main(["run", "--json"]))
+"""
+
+
+def test_a_parse_stuck_on_a_worker_is_abandoned_with_its_workers_and_the_run_exits(tmp_path: Path) -> None:
+    """The hang is in a worker process: at the deadline the source is given up and its workers
+    killed, or the interpreter would wait at exit for the worker's chunk for ever."""
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    sample = (PROJECT / "data/samples/ted/ted-real_legacy_20-155018-001-EXP.xml").read_bytes()
+    for n in range(40):  # more than the 32 that start worker processes
+        (folder / f"n{n:02}.xml").write_bytes(sample)
+    with fake_site({"/feed": (ATOM, FEED)}) as good:
+        stuck = {"name": "stuck", "kind": "stuck_files", "path": str(folder), "source_deadline": DEADLINE}
+        write_sources(tmp_path, stuck, feed("good", f"{good.url}/feed"))
+        env = home_env(tmp_path, TENDER_RADAR_SOURCES=str(tmp_path / "sources.yaml"),
+                       TENDER_RADAR_SUBSCRIBERS=str(tmp_path / "subscribers.yaml"),
+                       TENDER_RADAR_WORKERS="2")  # fmt: skip
+        started = time.monotonic()
+        try:
+            run = subprocess.run([sys.executable, "-c", STUCK_RUN], cwd=PROJECT, env=env, capture_output=True,
+                                 text=True, timeout=60)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            pytest.fail("the run was still going after 60 s: the stuck worker held it")
+        took = time.monotonic() - started
+    assert took < DEADLINE + 5 + 15, f"{took:.1f} s"
+    by_name = {c["source"]: c for c in json.loads(run.stdout)["collected"]}
+    assert by_name["good"]["new"] == 2
+    (error,) = by_name["stuck"]["errors"]
+    assert f"'stuck': not done within its deadline of {DEADLINE} s" in error and "abandoned" in error
