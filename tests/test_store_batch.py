@@ -89,3 +89,17 @@ def test_a_batch_that_fails_half_way_leaves_nothing_of_itself(store: Store, monk
         assert session.scalars(select(TenderHistoryRow)).first() is None
     monkeypatch.undo()
     assert len(store.upsert(tenders, verdicts).new) == len(tenders)
+
+
+def test_text_with_tabs_newlines_and_backslashes_comes_back_as_it_went_in(store: Store) -> None:
+    awkward = Tender(
+        source="ted",
+        notice_id="1-2026",
+        notice_type="competition",
+        title="Städ\tning \\N\nav skolor\r\n\\",
+        description='C:\\städ\\ \\t \\\\ \t\n"citat" {"json": null}',
+        buyer_name="Falu kommun\\",
+    )  # invented: the characters COPY's text format escapes
+    store.upsert([awkward], {awkward.id: judge(awkward)})
+    assert store.get(awkward.id) == awkward
+    assert [a.tender.title for a in store.assessed()] == [awkward.title]

@@ -1,5 +1,6 @@
-"""One upsert batch in plain SQL, one transaction: new tenders in multi-row INSERTs, changed
-and re-judged ones in executemany UPDATEs, the replaced versions copied to history by the database.
+"""One upsert batch in plain SQL, one transaction: new tenders in one COPY (PostgreSQL) or an
+executemany INSERT (SQLite), changed and re-judged ones in executemany UPDATEs, the replaced
+versions copied to history by the database.
 
 Why not ORM objects: building them and the unit of work's flush were 70 % of the collector's
 time in the ingest's profile (docs/ingest-profile.md). What is stored is what the ORM stored:
@@ -19,6 +20,7 @@ from tenders.dedupe import buyer_key, head_of, linking_order, listed_before, pro
 from tenders.facts import judged, place_of, winner_orgs
 from tenders.model import Tender, content_hash
 from tenders.results import Verdict
+from tenders.store.pg_copy import copy_rows
 from tenders.store.tables import EnterpriseRow, TenderHistoryRow, TenderRow, TenderWinnerRow
 
 TENDERS = cast(Table, TenderRow.__table__)
@@ -221,10 +223,13 @@ def _registered(conn: Connection, results: Mapping[str, Sequence[str]]) -> dict[
 
 
 def _insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Multi-row INSERTs (SQLAlchemy's insertmanyvalues on PostgreSQL, executemany on SQLite),
-    one statement per set of columns: a column left out is SQL NULL, never JSON ``null``."""
+    """COPY on PostgreSQL, executemany on SQLite; one statement per set of columns: a column
+    left out is SQL NULL, never JSON ``null``."""
     for group in _by_columns(rows):
-        conn.execute(insert(table), group)
+        if conn.dialect.name == "postgresql":
+            copy_rows(conn, table, group)
+        else:
+            conn.execute(insert(table), group)
 
 
 def _update_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
