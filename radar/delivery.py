@@ -35,7 +35,8 @@ from notifications.messages import digest_links, digest_message, unsubscribe_url
 from notifications.senders.base import LookupUnavailableError, PartlyRefusedError, Sender, SendError
 from notifications.senders.journal import AcceptanceJournal, JournalledSender
 from tenders.config import Settings
-from tenders.store import LOOKUP_WINDOW, DigestRow, Store, utcnow
+from tenders.store import LOOKUP_WINDOW, Store, utcnow
+from tenders.store.records import Digest
 
 log = logging.getLogger("tender_radar")
 
@@ -123,7 +124,7 @@ def send_due(
     }
 
 
-def _found_at_provider(store: Store, sender: Sender, digest: DigestRow, run: _Run, now: datetime | None) -> bool:
+def _found_at_provider(store: Store, sender: Sender, digest: Digest, run: _Run, now: datetime | None) -> bool:
     """Ask the provider about a digest that may be there. True when the question is settled for this run
     (found and recorded, or left unsure or unknown); False when it is certainly not there: send it."""
     since = digest.unsure_since or digest.attempted_at or utcnow()
@@ -156,7 +157,7 @@ def _send_one(
     sender: Sender,
     settings: Settings,
     subscriber: Subscriber,
-    digest: DigestRow,
+    digest: Digest,
     to: str,
     run: _Run,
     now: datetime | None,
@@ -213,7 +214,7 @@ def _send_one(
     run.sent += 1
 
 
-def _partly_refused(store: Store, digest: DigestRow, to: str, refused: PartlyRefusedError, run: _Run) -> None:
+def _partly_refused(store: Store, digest: Digest, to: str, refused: PartlyRefusedError, run: _Run) -> None:
     """Suppress the addresses refused for good and tell the operator; only those refused for now get it again."""
     for address, (code, text) in refused.permanent().items():
         store.suppress(address, "refused", f"{code} {text}")

@@ -48,7 +48,7 @@ def test_coordinator_takes_the_password_from_stdin_and_refuses_a_short_one(tmp_p
     assert nowhere.returncode == 1 and "--region" in nowhere.stderr
     store = open_store(load_settings(env))
     user = store.coordinator("anna")
-    assert user is not None and user.regions == ["SE312"] and store.coordinator("bo") is None
+    assert user is not None and user.regions == ("SE312",) and store.coordinator("bo") is None
 
 
 def test_register_imports_the_csv_and_names_a_bad_file(tmp_path: Path) -> None:

@@ -204,7 +204,7 @@ def test_watched_from_the_digest_and_changed_it_is_in_the_next_digest_though_the
     assert not store.waiting_digests() and not store.due_digests()
     run(settings, store)  # the watch step: "Ändrad" now, and the next digest shows it among the changed
     [digest] = store.waiting_digests()
-    assert digest.updated_ids == [tender.id]
+    assert digest.updated_ids == (tender.id,)
 
 
 def test_watching_a_buyers_notice_one_has_shown_interest_in_brings_one_7_day_reminder_not_two(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from matching.rules import rules
 from matching.subscriptions import Subscriber
 from tenders.model import Tender
-from tenders.store import EnterpriseRow
+from tenders.store.records import SocialEnterprise
 
 RESERVABLE_AT_LEAST = 3  # the page can ask for another number
 
@@ -55,7 +55,7 @@ def sectors_of_codes(codes: Sequence[str], text: str = "") -> tuple[str, ...]:
     return tuple(name for name in typical if name in words and words[name].search(text.lower()))
 
 
-def sectors_of_enterprise(entry: EnterpriseRow) -> set[str]:
+def sectors_of_enterprise(entry: SocialEnterprise) -> set[str]:
     """The register's free words for an enterprise's work, as typical sectors."""
     typical, words = rules().typical, rules().typical_words
     out: set[str] = set()
@@ -74,7 +74,7 @@ def _in_place(county: str | None, places: Sequence[str]) -> bool:
     return bool(county) and any(str(county).startswith(p) or p.startswith(str(county)) for p in places)
 
 
-def supply(tender: Tender, register: Sequence[EnterpriseRow], subscribers: Sequence[Subscriber]) -> Supply:
+def supply(tender: Tender, register: Sequence[SocialEnterprise], subscribers: Sequence[Subscriber]) -> Supply:
     places = tender.all_nuts + ([tender.buyer_nuts] if tender.buyer_nuts else [])
     known = [(e, sectors_of_enterprise(e)) for e in register]
     items: list[tuple[str, str, Tender]] = []

@@ -16,7 +16,8 @@ from scrapers.errors import SourceError
 from scrapers.sources import load_sources
 from tenders.config import Settings, load_settings
 from tenders.config import parse_interval as parse_interval
-from tenders.store import TAKE_OVER, PipelineRunRow, SourceHealth, Store, open_store, utcnow
+from tenders.store import TAKE_OVER, SourceHealth, Store, open_store, utcnow
+from tenders.store.records import PipelineRun
 
 DEFAULT_EXPECT = {"ted_files": "3d", "feed": "7d"}  # TED publishes Monday to Friday
 
@@ -103,7 +104,7 @@ def status(declared: dict[str, timedelta], store: Store, now: datetime | None = 
     return Status(sources, counts, runs, attention)
 
 
-def _open_run(row: PipelineRunRow, now: datetime) -> OpenRun:
+def _open_run(row: PipelineRun, now: datetime) -> OpenRun:
     # On this machine: is its process still there? Another machine's run is judged by its age alone.
     alive = _alive(row.pid) if row.host == socket.gethostname() else now - row.started_at < RUN_LIMIT
     return OpenRun(row.id, row.started_at, row.host, row.pid, "running" if alive else "never ended")

@@ -26,8 +26,9 @@ from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 from radar.web.limits import limit_for
 from radar.web.words import LANGUAGES, environment, words
 from tenders.config import Settings
-from tenders.store import CoordinatorRow, Store
+from tenders.store import Store
 from tenders.store.buyers import BuyerStore
+from tenders.store.records import Login
 
 LANG_COOKIE = "tr_lang"
 
@@ -53,7 +54,7 @@ class Context:
 
     # -- who and which language ---------------------------------------------------------
 
-    def user(self, request: Request) -> CoordinatorRow | None:
+    def user(self, request: Request) -> Login | None:
         """The coordinator of a live session: signed, not expired, and not logged out."""
         session = self._session(request)
         username = self.store.session_user(session) if session else None
@@ -75,7 +76,7 @@ class Context:
         """A login with the role buyer acts for an organisation (radar.buyers.notices), not for counties."""
         return BuyerStore(self.store).org_of_user(username) is not None
 
-    def lang(self, request: Request, user: CoordinatorRow | None = None, fallback: str | None = None) -> str:
+    def lang(self, request: Request, user: Login | None = None, fallback: str | None = None) -> str:
         for value in (
             request.query_params.get("lang"),
             request.cookies.get(LANG_COOKIE),
@@ -112,7 +113,7 @@ class Context:
         *,
         title: str,
         status: int = 200,
-        user: CoordinatorRow | None = None,
+        user: Login | None = None,
         lang: str | None = None,
         csrf_anchor: str | None = None,
         **values: Any,
@@ -197,7 +198,7 @@ def context_of(request: Request) -> Context:
     return ctx
 
 
-def logged_in(request: Request) -> CoordinatorRow:
+def logged_in(request: Request) -> Login:
     """The coordinator behind the session cookie, or LoginRequiredError; a buyer's login is refused."""
     user = context_of(request).user(request)
     if user is None:
@@ -211,7 +212,7 @@ def to_login(request: Request, _exc: Exception) -> Response:
     return context_of(request).login_redirect(request)
 
 
-Coordinator = Annotated[CoordinatorRow, Depends(logged_in)]
+Coordinator = Annotated[Login, Depends(logged_in)]
 
 
 # The body arrives over the network, so it is awaited on the event loop; everything after it (the

@@ -36,7 +36,7 @@ from radar.web.problems import register_problem
 from radar.web.words import BAD_FORM, N_, month_names, words
 from tenders import clock
 from tenders.places import counties
-from tenders.store import CoordinatorRow
+from tenders.store.records import Login
 
 
 def number_param(request: Request, name: str, low: int, high: int, default: int) -> int:
@@ -52,7 +52,7 @@ def number_param(request: Request, name: str, low: int, high: int, default: int)
     return int(value)
 
 
-def allowed_counties(user: CoordinatorRow) -> set[str]:
+def allowed_counties(user: Login) -> set[str]:
     return set(counties()) if user.is_admin else {c for c in user.regions if c in counties()}
 
 
@@ -93,7 +93,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
                           username=str(form.get("username") or "").strip(), next=_local(str(form.get("next") or "")),
                           csrf_anchor=request.cookies.get(LOGIN_COOKIE, ""))  # fmt: skip
 
-    def before_hash(request: Request, form: FormData) -> Response | tuple[CoordinatorRow | None, str]:
+    def before_hash(request: Request, form: FormData) -> Response | tuple[Login | None, str]:
         """The refusal before any hashing (a bad form, a name or a client that failed too often),
         or the user (None if unknown) and the hash to check the password against."""
         if not request.cookies.get(LOGIN_COOKIE) or not ctx.form_ok(request, form):
@@ -108,7 +108,7 @@ def dashboard_router(ctx: Context) -> APIRouter:
         user = ctx.store.coordinator(username)
         return user, user.password_hash if user is not None else unknown_user_hash()  # the same work either way
 
-    def after_hash(request: Request, form: FormData, user: CoordinatorRow | None) -> Response:
+    def after_hash(request: Request, form: FormData, user: Login | None) -> Response:
         """``user`` is None for a wrong password or an unknown name."""
         if user is None:
             ctx.store.throttle_note("login-failure", str(form.get("username") or "").strip())

@@ -19,6 +19,7 @@ from tenders.facts import SEEN_TYPES
 from tenders.figures import CountyReport, Figures, Win
 from tenders.places import counties, municipalities_by_county
 from tenders.store.engine import StoreBase
+from tenders.store.records import Feedback, Login, SocialEnterprise, record
 from tenders.store.tables import (
     DELIVERED,
     CoordinatorRow,
@@ -58,9 +59,10 @@ class DashboardMixin(StoreBase):
             row.email = email or row.email
             session.add(row)
 
-    def coordinator(self, username: str) -> CoordinatorRow | None:
+    def coordinator(self, username: str) -> Login | None:
         with self.session() as session:
-            return session.get(CoordinatorRow, username)
+            row = session.get(CoordinatorRow, username)
+            return None if row is None else record(Login, row)
 
     def replace_register(self, enterprises: Sequence[dict[str, Any]]) -> int:
         """The register as the CSV says it now: one transaction, so a failed import keeps the old one.
@@ -95,13 +97,13 @@ class DashboardMixin(StoreBase):
             _set_won(session)
         return added, updated
 
-    def register(self, counties: Collection[str] | None = None) -> list[EnterpriseRow]:
+    def register(self, counties: Collection[str] | None = None) -> list[SocialEnterprise]:
         """The register, or the part of it in ``counties`` (NUTS 3) for a coordinator who sees only those."""
         query = select(EnterpriseRow).order_by(EnterpriseRow.name)
         if counties is not None:
             query = query.where(EnterpriseRow.county.in_(sorted(counties)))
         with self.session() as session:
-            return list(session.scalars(query))
+            return [record(SocialEnterprise, row) for row in session.scalars(query)]
 
     def save_feedback(self, subscriber: str, tender_id: str, relevant: bool) -> None:
         with self.session() as session, session.begin():
@@ -110,12 +112,12 @@ class DashboardMixin(StoreBase):
             row.relevant, row.created_at = relevant, utcnow()
             session.add(row)
 
-    def feedback(self, subscriber: str | None = None) -> list[FeedbackRow]:
+    def feedback(self, subscriber: str | None = None) -> list[Feedback]:
         query = select(FeedbackRow).order_by(FeedbackRow.created_at)
         if subscriber is not None:
             query = query.where(FeedbackRow.subscriber == subscriber)
         with self.session() as session:
-            return list(session.scalars(query))
+            return [record(Feedback, row) for row in session.scalars(query)]
 
     def delivered_tenders(self) -> dict[str, int]:
         """Tender id -> how many subscribers a sent digest brought it to."""

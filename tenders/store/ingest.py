@@ -9,13 +9,14 @@ from sqlalchemy import delete, func, insert, select, update
 
 from tenders.store.catalogue import UpsertResult
 from tenders.store.engine import BATCH, StoreBase
+from tenders.store.records import PipelineRun, SourceRun, record
 from tenders.store.tables import DocumentRow, PipelineRunRow, SourceRunRow, TenderRow, utcnow
 
 
 @dataclass(slots=True)
 class SourceHealth:
     source: str
-    last_run: SourceRunRow
+    last_run: SourceRun
     last_produced: datetime | None = None
     runs: int = 0
 
@@ -77,7 +78,7 @@ class IngestMixin(StoreBase):
                 .subquery()
             )
             for row in session.scalars(select(SourceRunRow).join(last_run, SourceRunRow.id == last_run.c.id)):
-                out[row.source] = SourceHealth(source=row.source, last_run=row)
+                out[row.source] = SourceHealth(source=row.source, last_run=record(SourceRun, row))
             produced = session.execute(
                 select(SourceRunRow.source, func.max(SourceRunRow.finished_at))
                 .where((SourceRunRow.new + SourceRunRow.changed) > 0)
@@ -102,9 +103,10 @@ class IngestMixin(StoreBase):
         with self.session() as session:
             return {source: (int(n or 0), int(total)) for source, n, total in session.execute(query)}
 
-    def recent_runs(self, limit: int = 10) -> list[SourceRunRow]:
+    def recent_runs(self, limit: int = 10) -> list[SourceRun]:
         with self.session() as session:
-            return list(session.scalars(select(SourceRunRow).order_by(SourceRunRow.id.desc()).limit(limit)))
+            query = select(SourceRunRow).order_by(SourceRunRow.id.desc()).limit(limit)
+            return [record(SourceRun, row) for row in session.scalars(query)]
 
     # -- whole runs: opened at the start, closed at the end ---------------------------------
 
@@ -123,11 +125,11 @@ class IngestMixin(StoreBase):
                 .values(finished_at=utcnow(), outcome=outcome)
             )
 
-    def open_pipeline_runs(self) -> list[PipelineRunRow]:
+    def open_pipeline_runs(self) -> list[PipelineRun]:
         """Runs that started and have not ended: running now, or killed on the way."""
         with self.session() as session:
             query = select(PipelineRunRow).where(PipelineRunRow.finished_at.is_(None)).order_by(PipelineRunRow.id)
-            return list(session.scalars(query))
+            return [record(PipelineRun, row) for row in session.scalars(query)]
 
     def close_open_pipeline_runs(self, ids: list[int], outcome: str) -> int:
         """The operator has looked at these runs that never ended: close them with ``outcome``."""

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from tenders.results import Assessed
 from tenders.store.engine import StoreBase
+from tenders.store.records import Digest, record
 from tenders.store.tables import DELIVERED, DeliveryRow, DigestRow, utcnow
 
 STALE_SENDING = timedelta(minutes=10)  # a digest "sending" this long belongs to a run that died
@@ -129,14 +130,15 @@ class OutboxMixin(StoreBase):
                 )
             return digest.id
 
-    def due_digests(self, now: datetime | None = None) -> list[DigestRow]:
+    def due_digests(self, now: datetime | None = None) -> list[Digest]:
         """Digests whose time has come, failed ones to retry (a failed send is never dropped), ones
         that may be at the provider once a lookup can tell (``LISTING_DELAY``), and ones left
         "sending" by a run that died (``TAKE_OVER``: stale, and old enough for a lookup)."""
         now = now or utcnow()
         with self.session() as session:
-            return list(
-                session.scalars(
+            return [
+                record(Digest, row)
+                for row in session.scalars(
                     select(DigestRow)
                     .where(
                         (DigestRow.status == "failed")
@@ -146,7 +148,7 @@ class OutboxMixin(StoreBase):
                     )
                     .order_by(DigestRow.created_at)
                 )
-            )
+            ]
 
     # -- delivery state: taking a digest is a compare-and-set -----------------------------------
 
@@ -207,16 +209,11 @@ class OutboxMixin(StoreBase):
                     if value is not None or name == "last_error":
                         setattr(row, name, value)
 
-    def waiting_digests(self) -> list[DigestRow]:
+    def waiting_digests(self) -> list[Digest]:
         """Queued digests not yet due: they wait for their subscriber's time."""
+        query = select(DigestRow).where(DigestRow.status == "queued", DigestRow.due_at.is_not(None))
         with self.session() as session:
-            return list(
-                session.scalars(
-                    select(DigestRow)
-                    .where(DigestRow.status == "queued", DigestRow.due_at.is_not(None))
-                    .order_by(DigestRow.due_at)
-                )
-            )
+            return [record(Digest, row) for row in session.scalars(query.order_by(DigestRow.due_at))]
 
     def mark_digest(
         self,
@@ -250,9 +247,9 @@ class OutboxMixin(StoreBase):
                 row.status = "failed"
             return len(held)
 
-    def digests(self) -> list[DigestRow]:
+    def digests(self) -> list[Digest]:
         with self.session() as session:
-            return list(session.scalars(select(DigestRow).order_by(DigestRow.created_at)))
+            return [record(Digest, row) for row in session.scalars(select(DigestRow).order_by(DigestRow.created_at))]
 
     def mark_suppressed(self, digest_id: str, reason: str) -> None:
         with self.session() as session, session.begin():

@@ -11,11 +11,19 @@ before the email is sent, so a rerun never mails a county's report twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import delete, func, insert, select, tuple_
 
 from tenders.store.engine import StoreBase
+from tenders.store.records import (
+    NationalContract,
+    NationalProcurement,
+    NationalRecord,
+    NationalValue,
+    ReportMailing,
+    record,
+)
 from tenders.store.tables import (
     CoordinatorRow,
     NationalContractRow,
@@ -29,6 +37,11 @@ STATISTICS: dict[str, Any] = {  # the export -> its table
     "procurements": NationalProcurementRow,
     "contracts": NationalContractRow,
     "values": NationalValueRow,
+}
+RECORDS: dict[str, type[NationalRecord]] = {  # the export -> what its rows are handed out as
+    "procurements": NationalProcurement,
+    "contracts": NationalContract,
+    "values": NationalValue,
 }
 
 
@@ -46,14 +59,23 @@ class StatisticsMixin(StoreBase):
                 session.execute(insert(table), [{**r, "imported_at": now} for r in rows[start : start + 2000]])
         return len(keys)
 
-    def statistics_rows(self, kind: str, year: int, county: str | None = None) -> list[Any]:
+    @overload
+    def statistics_rows(self, kind: Literal["procurements"], year: int,
+                        county: str | None = None) -> list[NationalProcurement]: ...  # fmt: skip
+    @overload
+    def statistics_rows(self, kind: Literal["contracts"], year: int,
+                        county: str | None = None) -> list[NationalContract]: ...  # fmt: skip
+    @overload
+    def statistics_rows(self, kind: Literal["values"], year: int, county: str | None = None) -> list[NationalValue]: ...
+
+    def statistics_rows(self, kind: str, year: int, county: str | None = None) -> Sequence[NationalRecord]:
         """One export's rows for a year (and a county), in Upphandlings-ID order."""
-        table = STATISTICS[kind]
+        table, kind_of = STATISTICS[kind], RECORDS[kind]
         query = select(table).where(table.year == year).order_by(table.procurement_id, table.id)
         if county is not None:
             query = query.where(table.county == county)
         with self.session() as session:
-            return list(session.scalars(query))
+            return [record(kind_of, row) for row in session.scalars(query)]
 
     def statistics_years(self) -> dict[str, dict[int, int]]:
         """Export -> year -> distinct procurements held: what has been imported."""
@@ -74,7 +96,7 @@ class StatisticsMixin(StoreBase):
             rows = session.scalars(select(CoordinatorRow).order_by(CoordinatorRow.username))
             return [(r.email, r.language) for r in rows if r.email and not r.is_admin and county in (r.regions or [])]
 
-    def claim_report_mailing(self, county: str, year: int, key: str, recipients: list[str]) -> ReportMailingRow | None:
+    def claim_report_mailing(self, county: str, year: int, key: str, recipients: list[str]) -> ReportMailing | None:
         """The mailing to attempt now, or None when it was sent already."""
         with self.session() as session, session.begin():
             row = session.get(ReportMailingRow, (county, year))
@@ -84,7 +106,8 @@ class StatisticsMixin(StoreBase):
                 row = ReportMailingRow(county=county, year=year, key=key, created_at=utcnow(), attempts=0)
             row.recipients, row.status, row.attempts = recipients, "sending", (row.attempts or 0) + 1
             session.add(row)
-            return row
+            session.flush()
+            return record(ReportMailing, row)
 
     def mark_report_mailing(self, county: str, year: int, status: str, error: str | None = None) -> None:
         with self.session() as session, session.begin():
@@ -93,7 +116,7 @@ class StatisticsMixin(StoreBase):
                 row.status, row.last_error = status, error
                 row.sent_at = utcnow() if status == "sent" else row.sent_at
 
-    def report_mailings(self) -> list[ReportMailingRow]:
+    def report_mailings(self) -> list[ReportMailing]:
         with self.session() as session:
             query = select(ReportMailingRow).order_by(ReportMailingRow.year, ReportMailingRow.county)
-            return list(session.scalars(query))
+            return [record(ReportMailing, row) for row in session.scalars(query)]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from tenders.store.engine import StoreBase
+from tenders.store.records import SignUp, SignUpProposal, record
 from tenders.store.tables import DeliveryRow, DigestRow, SignUpProposalRow, SubscriberRow, SuppressionRow, utcnow
 
 PROPOSAL_VALID = timedelta(days=7)  # as long as a confirmation link works
@@ -55,12 +56,12 @@ class SubscribersMixin(StoreBase):
             if row is not None and row.status != "unsubscribed":
                 row.status, row.unsubscribed_at = "unsubscribed", utcnow()
 
-    def signed_up(self, status: str | None = None) -> list[SubscriberRow]:
+    def signed_up(self, status: str | None = None) -> list[SignUp]:
         with self.session() as session:
             query = select(SubscriberRow).order_by(SubscriberRow.created_at)
             if status:
                 query = query.where(SubscriberRow.status == status)
-            return list(session.scalars(query))
+            return [record(SignUp, row) for row in session.scalars(query)]
 
     def subscriber_data(self, key: str) -> dict[str, Any]:
         """Everything kept about one subscriber, for a data-access request."""
@@ -145,10 +146,11 @@ class SubscribersMixin(StoreBase):
             session.add(SignUpProposalRow(id=proposal, key=key, email=email, profile=profile, created_at=now))
         return proposal
 
-    def sign_up_proposal(self, proposal: str) -> SignUpProposalRow | None:
+    def sign_up_proposal(self, proposal: str) -> SignUpProposal | None:
         with self.session() as session:
             row = session.get(SignUpProposalRow, proposal)
-        return row if row is not None and row.created_at >= utcnow() - PROPOSAL_VALID else None
+            found = None if row is None else record(SignUpProposal, row)
+        return found if found is not None and found.created_at >= utcnow() - PROPOSAL_VALID else None
 
     def apply_sign_up_proposal(self, proposal: str, ip: str | None) -> str | None:
         """The owner of the address confirmed: the proposed profile becomes the subscription (active,
@@ -167,10 +169,11 @@ class SubscribersMixin(StoreBase):
             session.delete(found)
             return found.key
 
-    def signed_up_row(self, key: str) -> SubscriberRow | None:
+    def signed_up_row(self, key: str) -> SignUp | None:
         """The sign-up with this key, whatever its status."""
         with self.session() as session:
-            return session.get(SubscriberRow, key)
+            row = session.get(SubscriberRow, key)
+            return None if row is None else record(SignUp, row)
 
 
 def address_hash(address: str) -> str:
