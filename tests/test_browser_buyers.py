@@ -94,7 +94,7 @@ def test_a_buyer_publishes_imports_a_plan_and_sees_an_enterprises_interest(
     assert axe(browser) == []
     shot(browser, "buyer-plan-preview")
     browser.find_element(By.CSS_SELECTOR, "button.primary").click()
-    wait_for(browser, "2 nya")
+    wait_for(browser, "Nya: 2,")
     assert len(BuyerStore(store).notices()) == 3
 
     # The enterprise gets the reserved contract in its digest and raises its hand from the link.
