@@ -5,13 +5,18 @@ radar/            the application: imports everything below
 scrapers/ matching/ notifications/   the stages: import the core only
                                      (notifications may read matching's result types)
 tenders/          the core: imports nothing of the project
+
+and the store hands out model types, never its ORM rows.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import inspect
 import re
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,3 +247,54 @@ def test_no_module_imports_a_module_that_imports_it_back() -> None:
 
 def test_the_circle_check_sees_a_circle() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def row_classes_in(hint: object, seen: set[type] | None = None) -> set[str]:
+    """The ORM row classes a type mentions: in its arguments (list[X], X | None, tuple[...]) and in
+    the fields of the dataclasses it names (a result that carries a row hands it out too)."""
+    from tenders.store.tables import Base
+
+    seen = set() if seen is None else seen
+    found = {hint.__name__} if isinstance(hint, type) and issubclass(hint, Base) else set()
+    for inner in hint if isinstance(hint, list) else typing.get_args(hint):  # a Callable's arguments: a list
+        found |= row_classes_in(inner, seen)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hint not in seen:
+        seen.add(hint)
+        for field_type in typing.get_type_hints(hint).values():
+            found |= row_classes_in(field_type, seen)
+    return found
+
+
+def rows_handed_out(*classes: type) -> list[str]:
+    """Each public method of ``classes`` whose return type (or an overload's) mentions an ORM row."""
+    found = []
+    for cls in classes:
+        for name, method in inspect.getmembers(cls, inspect.isfunction):
+            if name.startswith("_"):
+                continue
+            for variant in [method, *typing.get_overloads(method)]:
+                rows = row_classes_in(typing.get_type_hints(variant).get("return"))
+                if rows:
+                    found.append(f"{cls.__name__}.{name} returns {', '.join(sorted(rows))}")
+    return sorted(set(found))
+
+
+def test_the_store_hands_out_model_types_never_orm_rows() -> None:
+    """ORM rows stay inside the store (DESIGN.md): a row handed out can be changed and never saved,
+    or read after its session is gone. Callers get frozen records (tenders/store/records.py)."""
+    from tenders.store import Store
+    from tenders.store.buyers import BuyerStore
+
+    assert rows_handed_out(Store, BuyerStore) == []
+
+
+def test_the_row_check_sees_a_row_handed_out() -> None:
+    from tenders.store.tables import DigestRow, SourceRunRow
+
+    def digests() -> None: ...
+
+    digests.__annotations__["return"] = list[DigestRow | None]
+    assert rows_handed_out(type("Leaky", (), {"digests": digests})) == ["Leaky.digests returns DigestRow"]
+    carrier: typing.Any = dataclasses.make_dataclass("Health", [("last_run", SourceRunRow)])
+    assert row_classes_in(dict[str, tuple[int, carrier]]) == {"SourceRunRow"}
+    assert row_classes_in(dict[str, tuple[int, str]]) == set()
