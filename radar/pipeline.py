@@ -220,13 +220,7 @@ def collect_side_by_side(settings: Settings, store: Store, listed: list[Source])
 
         return Job(source.name, seconds, work, _late(source.name, seconds, store))
 
-    jobs = []
-    for source in listed:
-        try:
-            jobs.append(job(source))
-        except SourceError as exc:  # a wrong source_deadline: that source's error, the others run
-            jobs.append(Job(source.name, 1.0, _failed(exc), _failed(exc)))
-    return side_by_side(jobs, at_once=SOURCES_AT_ONCE)
+    return side_by_side([job(source) for source in listed], at_once=SOURCES_AT_ONCE)
 
 
 def _late(name: str, seconds: float, store: Store) -> Callable[[Turns], CollectResult]:
@@ -244,10 +238,6 @@ def _late(name: str, seconds: float, store: Store) -> Callable[[Turns], CollectR
         return progress.result
 
     return late
-
-
-def _failed(error: SourceError) -> Callable[[Turns], CollectResult]:
-    return lambda _turns: CollectResult(source=error.source, errors=[str(error)])
 
 
 def classify_new(store: Store) -> dict[str, int]:

@@ -175,3 +175,13 @@ def test_a_parse_stuck_on_a_worker_is_abandoned_with_its_workers_and_the_run_exi
     assert by_name["good"]["new"] == 2
     (error,) = by_name["stuck"]["errors"]
     assert f"'stuck': not done within its deadline of {DEADLINE} s" in error and "abandoned" in error
+
+
+@pytest.mark.parametrize("value", ["soon", 0, -5])
+def test_a_wrong_source_deadline_is_an_error_naming_the_file_and_the_entry(tmp_path: Path, value: object) -> None:
+    write_sources(tmp_path, feed("good", "https://example.org/feed", source_deadline=value))
+    env = home_env(tmp_path, TENDER_RADAR_SOURCES=str(tmp_path / "sources.yaml"))
+    shown = subprocess.run([sys.executable, "-m", "radar.cli", "run"], cwd=PROJECT, env=env, capture_output=True,
+                           text=True, timeout=120)  # fmt: skip
+    assert shown.returncode == 2
+    assert f"{tmp_path / 'sources.yaml'}: sources[0]: source_deadline {value!r}" in shown.stderr, shown.stderr

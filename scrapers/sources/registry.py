@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from scrapers.errors import SourcesFileError
+from scrapers.errors import SourceError, SourcesFileError
 from scrapers.sources.apis import OcdsApi, TedApi
 from scrapers.sources.awards import AwardCsv
 from scrapers.sources.base import Source
@@ -51,14 +51,17 @@ def load_sources(path: Path) -> list[Source]:
             expect_every = parse_interval(entry.get("expect_every") or KINDS[kind].default_expect)
         except ValueError as exc:
             raise SourcesFileError(where, f"expect_every: {exc}") from None
-        sources.append(
-            KINDS[kind](
-                name=name,
-                path=(path.parent / raw_path) if raw_path else None,
-                url=entry.get("url"),
-                description=str(entry.get("description") or ""),
-                options=options,
-                expect_every=expect_every,
-            )
+        source = KINDS[kind](
+            name=name,
+            path=(path.parent / raw_path) if raw_path else None,
+            url=entry.get("url"),
+            description=str(entry.get("description") or ""),
+            options=options,
+            expect_every=expect_every,
         )
+        try:
+            source.deadline(1.0)  # a wrong source_deadline is the file's error, not a run's surprise
+        except SourceError as exc:
+            raise SourcesFileError(where, exc.reason) from None
+        sources.append(source)
     return sources
