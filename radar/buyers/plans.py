@@ -90,7 +90,8 @@ class Imported:
 def read_table(data: bytes, origin: str) -> Table:
     """The first sheet of an XLSX workbook, or a CSV (``;`` or ``,``), as headers and rows of text."""
     if len(data) > MAX_BYTES:
-        raise PlanError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB", "too_large", mb=MAX_BYTES // 1_000_000)
+        raise PlanError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB", "too_large", file=origin,
+                        mb=MAX_BYTES // 1_000_000)  # fmt: skip
     try:
         numbered = [(line, [_text(c) for c in cells]) for line, cells in read_rows(data, origin, BOUNDS)]
     except TableError as exc:

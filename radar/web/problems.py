@@ -190,10 +190,11 @@ def plan_problem(exc: PlanError, lang: str) -> str:
     """Why a plan file was not previewed, in ``lang``, naming the columns by the form's labels."""
     _ = words(lang).gettext
     c = exc.context
+    file = _shown(c.get("file") or "")
     if exc.code == "too_large":
-        return _("The file is larger than %(mb)s MB.") % c
+        return _("%(file)s is larger than %(mb)s MB.") % {"file": file, "mb": c["mb"]}
     if exc.code == "no_rows":
-        return _("The file has no rows.")
+        return _("%(file)s has no rows.") % {"file": file}
     if exc.code == "mapping_lacks":
         fields = ", ".join(field_label(f, _) for f in c["fields"])
         return _("Say which column holds: %(fields)s. The file's columns: %(columns)s.") % {
@@ -201,7 +202,7 @@ def plan_problem(exc: PlanError, lang: str) -> str:
     if exc.code == "no_column":
         return _("The file has no column %(missing)s. Its columns: %(columns)s.") % {
             "missing": _shown(c["missing"]), "columns": _shown(c["columns"])}  # fmt: skip
-    return _("The file could not be read as a table (XLSX, or CSV saved as UTF-8).")
+    return _("%(file)s could not be read as a table (XLSX, or CSV saved as UTF-8).") % {"file": file}
 
 
 def register_problem(exc: RegisterError | UnicodeDecodeError, lang: str) -> str:
