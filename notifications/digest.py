@@ -28,7 +28,6 @@ from tenders import clock
 from tenders.codelists import label
 from tenders.hygiene import clean
 from tenders.results import Assessed
-from tenders.translations import LANGUAGES
 
 SOON_DAYS = 7
 MAX_ITEMS = 25  # tenders in one digest; the setting TENDER_RADAR_DIGEST_MAX
@@ -93,10 +92,6 @@ class RenderedDigest:
 def label_name(code: str, language: str) -> str:
     """A verdict's label in words ("Lämplig", "Suitable"); an unknown code as it is."""
     return words(language).gettext(LABELS[code]) if code in LABELS else code
-
-
-# The label names by language, from the catalogue, for the pages that still look them up here.
-STRINGS: dict[str, dict[str, str]] = {lang: {code: label_name(code, lang) for code in LABELS} for lang in LANGUAGES}
 
 
 def reason_text(reason: dict[str, Any], language: str) -> str:
