@@ -187,6 +187,9 @@ def visit(settings: Settings, ids: dict[str, str], lang: str) -> list[Page]:
     form = get(anonymous, "/interest", f"/interest?token={feedback}&tender={notice}")
     post(anonymous, "/interest", f"/interest?token={feedback}&tender={notice}", form,
          data={"action": "raise", "note": "Vi har bil (invented)", "joint_bid": "1", "share_contact": "1"})  # fmt: skip
+    form = get(anonymous, "/interest", f"/interest?token={feedback}&tender={planned}")
+    post(anonymous, "/interest", f"/interest?token={feedback}&tender={planned}", form,
+         data={"action": "raise", "share_contact": "1"})  # fmt: skip
     expired = make_token(secret, "unsubscribe", KEY, valid_for=-1)
     get(anonymous, "/unsubscribe", f"/unsubscribe?token={expired}")
     get(anonymous, "/confirm", f"/confirm?token={make_token(secret, 'confirm', PENDING, valid_for=3600)}")
@@ -200,8 +203,12 @@ def visit(settings: Settings, ids: dict[str, str], lang: str) -> list[Page]:
     form = get(buyer, "/buyer/new", "/buyer/new")
     post(buyer, "/buyer/new", "/buyer/new", form, data={"title": "ab", "status": "open", "estimated_value": "abc",
                                                         "cpv_main": "9091", "deadline": "2020-01-01"})  # fmt: skip
-    get(buyer, "/buyer/notices/{tender_id}", f"/buyer/notices/{planned}")
+    form = get(buyer, "/buyer/notices/{tender_id}", f"/buyer/notices/{planned}")
+    invite = "/buyer/notices/{tender_id}/invite"
+    post(buyer, invite, f"/buyer/notices/{planned}/invite", form, data={"text": ""})
+    post(buyer, invite, f"/buyer/notices/{planned}/invite", form, data={"text": "Välkomna (invented)"})
     get(buyer, "/buyer/notices/{tender_id}", f"/buyer/notices/{notice}")
+    post(buyer, "/buyer/notices/{tender_id}/withdraw", f"/buyer/notices/{notice}/withdraw", form)
     get(buyer, "/buyer/notices/{tender_id}", "/buyer/notices/no-such-notice")
     form = get(buyer, "/buyer/plan", "/buyer/plan")
     plan = (f"Benämning;Annonsering;CPV\nParkskötsel Orsa (invented);{LATER};77310000\n"
@@ -332,6 +339,7 @@ def test_the_forms_name_each_wrong_field_in_the_page_language(visited: tuple[str
     by_route: dict[str, list[str]] = {}
     for page in pages:
         by_route.setdefault(page.route, []).append(" ".join(shown_text(page.text, lang).split()))
+    invited = by_route["POST /buyer/notices/{tender_id}/invite"]
     sign_up, buyer_form, plan = (
         by_route["POST /subscribe"][0],
         by_route["POST /buyer/new"][0],
@@ -343,6 +351,7 @@ def test_the_forms_name_each_wrong_field_in_the_page_language(visited: tuple[str
         assert "Rubrik: Skriv minst 3 tecken." in buyer_form and "Uppskattat värde (kr): Skriv ett tal." in buyer_form
         assert "Importera 1 rad" in plan and "Importera 1 rader" not in plan  # the plurals
         assert "“abc” börjar inte med en CPV-kod." in plan
+        assert "Skriv inbjudan." in invited[0] and "Inbjudan skickades till 1 företag." in invited[1]
     else:
         assert "Email: “x” is not an email address." in sign_up and "Organisation: This field is required." in sign_up
         assert (
@@ -350,6 +359,7 @@ def test_the_forms_name_each_wrong_field_in_the_page_language(visited: tuple[str
             and "Estimated value (SEK): Write a number." in buyer_form
         )
         assert "Import 1 row" in plan and "Import 1 rows" not in plan
+        assert "Write the invitation." in invited[0] and "The invitation went to 1 enterprise." in invited[1]
 
 
 def test_the_swedish_catalogue_translates_every_message_of_the_pages() -> None:
