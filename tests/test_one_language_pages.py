@@ -381,3 +381,26 @@ def test_the_swedish_catalogue_translates_every_message_of_the_pages() -> None:
         assert not message.fuzzy and all(texts), key
         for text in texts:
             assert set(PLACEHOLDER.findall(text)) <= set(PLACEHOLDER.findall(" ".join(texts_of(message.id)))), key
+
+
+@pytest.mark.parametrize(("lang", "said"), [("sv", "År: Skriv ett heltal."), ("en", "Year: Write a whole number.")])
+def test_a_parameter_fastapi_refuses_is_a_page_in_words(tmp_path: Path, lang: str, said: str) -> None:
+    """FastAPI's 422 on a page (a route with a typed parameter; the app's own routes read theirs as
+    text) is the message page in the page's language, naming the parameter; the API keeps its JSON."""
+    (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    app = create_app(load_settings({"TENDER_RADAR_HOME": str(tmp_path)}))
+
+    @app.get("/probe")
+    def probe(year: int) -> str:
+        return str(year)
+
+    @app.get("/api/v1/probe")
+    def api_probe(number: int) -> str:
+        return str(number)
+
+    c = TestClient(app)
+    page = c.get(f"/probe?year=many&lang={lang}")
+    text = " ".join(shown_text(page.text, lang).split())
+    assert page.status_code == 422 and said in text, text
+    assert not [t for t in LIBRARY_TEXT if t in text], text
+    assert c.get("/api/v1/probe?number=many").json()["detail"][0]["type"] == "int_parsing"
