@@ -235,6 +235,8 @@ def visit(settings: Settings, ids: dict[str, str], lang: str) -> list[Page]:
     post(admin, "/dashboard/register", "/dashboard/register", form, files={"file": ("r.csv", good, "text/csv")})
     get(admin, "/buyer", "/buyer")  # the buyers' notices in the coordinator's counties
     get(admin, "/buyer/notices/{tender_id}", f"/buyer/notices/{planned}")
+    answer = admin.post(f"/logout?{q}", data={"csrf": "not-this-session's"})
+    pages.append(Page("POST /logout", "/logout", answer.status_code, answer.text))
 
     # the login, with a wrong password, and the end of a subscription
     form = get(TestClient(create_app(settings)), "/login", "/login")

@@ -134,7 +134,8 @@ def dashboard_router(ctx: Context) -> APIRouter:
     @router.post("/logout")
     def logout(request: Request, form: PostedForm) -> Response:
         if not ctx.form_ok(request, form):
-            return Response("Forbidden", status_code=403)
+            title = words(ctx.lang(request)).gettext(BAD_FORM)
+            return ctx.render(request, "message.html", title=title, status=403, user=ctx.user(request))
         ctx.end_session(request)  # the cookie is dead everywhere, not only in this browser
         response = RedirectResponse(f"{ctx.base(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=ctx.cookie_path(request))
