@@ -16,8 +16,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Table
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
 
 def copy_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """``rows`` all name the same columns; a column none of them names is left to its default."""
@@ -40,9 +38,15 @@ def copy_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) ->
 
 def _field(value: Any, as_json: bool) -> str:
     if as_json:
-        return json.dumps(value).translate(_ESCAPES)
+        return _escaped(json.dumps(value))
     if value is None:
         return r"\N"
     if isinstance(value, bool):
         return "t" if value else "f"
-    return str(value).translate(_ESCAPES)
+    return _escaped(str(value))
+
+
+def _escaped(text: str) -> str:
+    """COPY's text format: backslash, tab, newline and carriage return escaped (``str.replace``
+    each: ``str.translate`` with a table walks a 10 kB JSON text in Python, several times slower)."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
