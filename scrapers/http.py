@@ -21,7 +21,10 @@
   minute exceeded": 120 s) or ``rate_window`` seconds, else the usual backoff. A service that
   throttles with 403 (Contracts Finder) says so with ``throttle_403`` (seconds to wait).
 - **Retries**: only what a retry can fix (429, 5xx, a dropped connection) is tried again,
-  ``attempts`` times in all, with backoff. Any other 4xx is tried once. A 2xx other than
+  ``attempts`` times in all, with backoff. A server that does not answer within ``timeout``
+  (10 s per connect or read) is not asked again in the same run: a server that accepts and stays
+  silent stays so for longer than a backoff, and four tries of it cost the run 4 x 30 s (issue 26).
+  Its source fails for this run, retryably; the next run asks again. Any other 4xx is tried once. A 2xx other than
   200/206, an ``x-amzn-waf-action`` header whatever the status (AWS WAF's CAPTCHA answers 405),
   or (where the caller says what it expects) an
   empty or wrong-kind body is a bot challenge, not content: it is not asked again at once but
@@ -54,6 +57,7 @@ ROBOTS_AGENT = "SocialTenderRadar"
 MAX_BYTES = 50 * 1024 * 1024  # one page, feed or API answer
 MAX_RETRY_AFTER = 15 * 60.0  # seconds: a longer wait fails the source for this run instead
 DEADLINE = 300.0  # seconds for one whole request, redirects and body included
+TIMEOUT = 10.0  # seconds to connect, and between two reads: a healthy server answers well within it
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHALLENGE_HEADER = "x-amzn-waf-action"
@@ -158,11 +162,13 @@ class Response:
 class _RetryError(Exception):
     """An answer that trying again may fix."""
 
-    def __init__(self, reason: str, retry_after: float | None = None, *, challenge: bool = False) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *, challenge: bool = False,
+                 silent: bool = False) -> None:  # fmt: skip
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.challenge = challenge
+        self.silent = silent  # no answer within the timeout: asked again by the next run, not this one
 
 
 class HTTPStatusError(SourceError):
@@ -178,7 +184,7 @@ class PoliteClient:
     source: str
     contact: str | None = None
     min_interval: float = 1.0  # seconds between two requests to the same host
-    timeout: float = 30.0  # seconds per connect or read
+    timeout: float = TIMEOUT  # seconds per connect or read
     deadline: float = DEADLINE  # seconds for a whole request
     attempts: int = 4
     backoff: float = 1.0  # seconds before the second try; doubled after each
@@ -267,6 +273,9 @@ class PoliteClient:
                 if attempt == self.attempts:
                     raise SourceError(self.source, f"{method} {url}: {exc.reason} ({attempt} tries)",
                                       retryable=True) from None  # fmt: skip
+                if exc.silent:  # a server that accepts and stays silent stays so for seconds: not this run
+                    raise SourceError(self.source, f"{method} {url}: {exc.reason}; asked again on the next run",
+                                      retryable=True) from None  # fmt: skip
                 wait = exc.retry_after if exc.retry_after is not None else delay
                 if wait > self.max_retry_after:
                     raise SourceError(self.source, f"{method} {url}: asked to wait {wait:.0f} s (Retry-After), more "
@@ -354,6 +363,9 @@ class PoliteClient:
                     return Protego.parse("User-agent: *\nDisallow: /")
                 return None  # 404 and the like: no robots.txt, nothing is disallowed
             except _RetryError as exc:
+                if exc.silent:  # a silent server, not a refusal: the source fails for this run, not "blocked"
+                    raise SourceError(self.source, f"robots.txt of {urlsplit(origin).hostname}: {exc.reason}; "
+                                      "asked again on the next run", retryable=True) from None  # fmt: skip
                 wait = exc.retry_after if exc.retry_after is not None else delay
                 if self.stop_at is not None and time.monotonic() + wait >= self.stop_at and not exc.challenge:
                     raise self._overrun("GET", f"{origin}/robots.txt", exc.reason) from None
@@ -457,7 +469,9 @@ class PoliteClient:
                         continue
                     return self._answer(raw, method, url, sink, limit, expect, started)
             except httpx.TimeoutException as exc:
-                raise _RetryError(f"cannot fetch {url}: timed out ({exc})") from None
+                what = type(exc).__name__
+                raise _RetryError(f"cannot fetch {url}: timed out, no answer within {timeout:g} s ({what})",
+                                  silent=True) from None  # fmt: skip
             except httpx.HTTPError as exc:
                 raise _RetryError(f"cannot fetch {url}: {exc}") from None
         raise SourceError(self.source, f"{url}: more than {MAX_REDIRECTS} redirects")

@@ -63,6 +63,24 @@ def test_a_feed_that_never_answers_holds_up_neither_the_good_feed_nor_the_run(tm
     assert states["silent"] == "failing"  # out of time: not "blocked" (nothing refused us)
 
 
+def test_a_silent_server_is_asked_once_a_run_with_the_default_settings(tmp_path: Path) -> None:
+    """No source_deadline: the old client asked a silent server 4 times, 30 s each (127 s); now one
+    10 s wait, and the source fails for this run, retryably and not as "blocked"."""
+    with silent_server() as silent, fake_site({"/feed": (ATOM, FEED)}) as good:
+        quiet = feed("silent", f"http://127.0.0.1:{silent.port}/feed")
+        write_sources(tmp_path, quiet, feed("good", f"{good.url}/feed"))
+        settings = load_settings({"TENDER_RADAR_HOME": str(tmp_path), "TENDER_RADAR_WORKERS": "1"})
+        started = time.monotonic()
+        summary = run_once(settings)
+        took = time.monotonic() - started
+        assert silent.accepted == 1  # asked once (its robots.txt), not again after a backoff
+    assert took < 10 + 10, f"the run took {took:.1f} s"
+    by_name = {c["source"]: c for c in summary["collected"]}
+    assert by_name["good"]["new"] == 2
+    (error,) = by_name["silent"]["errors"]
+    assert "no answer within 10 s" in error and "next run" in error and "blocked" not in error
+
+
 def test_retries_stop_at_the_source_deadline_instead_of_sleeping_past_it(tmp_path: Path) -> None:
     """503 with Retry-After: 5, three times: the old loop slept 15 s and read the feed on its 4th try."""
     with fake_site({"/feed": (ATOM, FEED)}, failures={"/feed": [503, 503, 503]}, retry_after="5") as site:

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from scrapers.errors import ParseError, SourceError
-from scrapers.http import DEADLINE, MAX_BYTES, MAX_RETRY_AFTER, PoliteClient
+from scrapers.http import DEADLINE, MAX_BYTES, MAX_RETRY_AFTER, TIMEOUT, PoliteClient
 from scrapers.notices import Document, Parsed, Unit, walk
 from tenders.model import Tender
 
@@ -83,7 +83,7 @@ class Source:
                 self.name,
                 contact=str(o.get("contact") or os.environ.get("TENDER_RADAR_CONTACT") or ""),
                 min_interval=float(o.get("min_interval", 1.0)),
-                timeout=float(o.get("timeout", 30.0)),
+                timeout=float(o.get("timeout", TIMEOUT)),
                 deadline=float(o.get("request_deadline", DEADLINE)),
                 attempts=max(1, int(o.get("attempts", 4))),
                 backoff=float(o.get("backoff", 1.0)),
