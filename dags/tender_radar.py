@@ -186,7 +186,7 @@ def tender_radar_notify() -> None:
 def tender_radar_health() -> None:
     @task
     def freshness() -> None:
-        from radar.ops.health import check_freshness
+        from radar.health import check_freshness
 
         bad = check_freshness()  # alerts the operators itself
         if bad:

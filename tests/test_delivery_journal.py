@@ -23,8 +23,8 @@ from notifications.senders.configured import for_settings
 from notifications.senders.sendgrid import SendGridSender
 from notifications.senders.smtp import SmtpSender
 from radar.delivery import send_due
+from radar.health import status
 from radar.judging import judge
-from radar.ops.health import status
 from radar.pipeline import match_and_queue
 from tenders.config import ConfigError, Settings, load_settings
 from tenders.model import Tender

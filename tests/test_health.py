@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from radar.ops.health import freshness, parse_interval
+from radar.health import freshness, parse_interval
 from tenders.store import Store, UpsertResult, utcnow
 
 from .conftest import PROJECT

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from radar.ops.health import freshness
+from radar.health import freshness
 from radar.pipeline import collect, run_once
 from scrapers.errors import ParseError, SourceError
 from scrapers.http import PoliteClient

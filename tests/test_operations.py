@@ -24,8 +24,8 @@ from matching.subscriptions import Subscriber
 from notifications.alerts import send_alert
 from notifications.senders.base import Message, SendError
 from radar.delivery import send_due
+from radar.health import check_freshness
 from radar.judging import judge
-from radar.ops.health import check_freshness
 from tenders.config import Settings
 from tenders.model import Tender
 from tenders.store import MIGRATIONS, Store, UpsertResult, open_store, utcnow

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from radar.ops.health import freshness
+from radar.health import freshness
 from radar.pipeline import collect, open_store, run_once
 from scrapers.errors import SourceError
 from tenders.config import load_settings

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import scrapers.http
-from radar.ops.health import freshness
+from radar.health import freshness
 from radar.pipeline import collect
 from scrapers.errors import SourceError
 from scrapers.http import Pacer, PoliteClient

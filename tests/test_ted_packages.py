@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import scrapers.sources.files
-from radar.ops.health import freshness
+from radar.health import freshness
 from radar.pipeline import collect
 from scrapers.errors import SourceError
 from scrapers.notices import MAX_NOTICE_BYTES

@@ -1,2 +1,2 @@
-"""Operating the radar: ``status``, health and freshness, the benchmarks (``bench``, ``bench_scale``),
+"""Operating the radar: ``status``, the benchmarks (``bench``, ``bench_scale``),
 profiling, and the hostile inputs the benchmarks feed."""

@@ -16,7 +16,7 @@ class Problems(Protocol):
 
 
 def cmd_status(args: argparse.Namespace, run: Problems) -> None:
-    from radar.ops.health import status
+    from radar.health import status
     from radar.pipeline import sources
     from tenders.config import load_settings
     from tenders.store import open_store
