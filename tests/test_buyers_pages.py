@@ -14,12 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from radar.buyers.notices import add_buyer, publish
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders import clock
 from tenders.config import Settings, load_settings
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.store.buyers import BuyerStore
 
 from .helpers.dashboard_site import csrf

@@ -19,13 +19,12 @@ from fastapi.testclient import TestClient
 
 from radar.buyers.notices import add_buyer
 from radar.buyers.plans import PlanError, guess_mapping, import_plan, plan_rows, read_table
-from radar.pipeline import open_store
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders import clock
 from tenders.config import Settings, load_settings
 from tenders.model import Tender
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
 from .helpers.dashboard_site import csrf

@@ -15,12 +15,11 @@ from fastapi.testclient import TestClient
 from radar.buyers.interest import raise_hand
 from radar.buyers.notices import add_buyer, publish
 from radar.buyers.supply import supply
-from radar.pipeline import open_store
 from radar.subscribers import active_subscribers
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders.config import Settings, load_settings
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.store.buyers import BuyerOrg, BuyerStore
 
 from .helpers.dashboard_site import csrf

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from notifications.tokens import make_token
-from radar.pipeline import open_store
 from radar.web.auth import SESSION_COOKIE
 from tenders import clock
 from tenders.config import Settings
 from tenders.places import municipalities_by_county
+from tenders.store import open_store
 
 from .helpers.dashboard_site import build, client, csrf, login
 

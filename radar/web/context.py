@@ -21,12 +21,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from notifications.tokens import TokenError, read_token
-from radar.pipeline import open_store
 from radar.web.auth import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 from radar.web.limits import limit_for
 from radar.web.words import LANGUAGES, environment, words
 from tenders.config import Settings
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.store.buyers import BuyerStore
 from tenders.store.records import Login
 

@@ -403,8 +403,7 @@ def _county_csv(
 
 def _source_rows(ctx: Context) -> list[dict[str, Any]]:
     """Per source: its freshness (``tender-radar status``), its last run and last error."""
-    from radar.health import freshness
-    from radar.pipeline import source_freshness
+    from radar.health import freshness, source_freshness
     from scrapers.errors import SourcesFileError
 
     try:
