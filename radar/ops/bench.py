@@ -548,7 +548,8 @@ NOTES = """## Reading the table
 
 * **ingest**: parse → normalize → classify → store, from files on disk into a fresh database, the
   parse and classification on every core (worker processes), the writes in the collecting process:
-  plain-SQL multi-row `INSERT`s, one transaction per 500 notices (`tenders/store/batch_write.py`).
+  plain SQL, one transaction per 500 notices (`COPY` on PostgreSQL, an executemany `INSERT` on
+  SQLite; `tenders/store/batch_write.py`).
   The headline is the ratio to lxml alone parsing the same bytes on as many cores, each core
   parsing its share of the files (the slowest core's time; legacy TED notices are parsed without
   their translated forms, which are most of their bytes and never read). Target: within 1.3x.

@@ -13,6 +13,7 @@ import argparse
 import collections
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import replace
@@ -27,6 +28,13 @@ from tenders.store import Store
 
 def measure(n: int, workers: int) -> str:
     work = Path(tempfile.mkdtemp(prefix="tender-radar-profile-"))
+    try:  # 50,000 notices are 4 GB
+        return _measure(work, n, workers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(work: Path, n: int, workers: int) -> str:
     folder = work / "notices"
     write_folder(folder, n)
     cpu0 = time.process_time()
