@@ -20,13 +20,13 @@ from notifications.tokens import make_token
 from radar.buyers.interest import raise_hand
 from radar.buyers.notices import add_buyer, publish, withdraw
 from radar.delivery import send_due
-from radar.pipeline import match_and_queue, open_store
+from radar.pipeline import match_and_queue
 from radar.subscribers import active_subscribers
 from radar.web.app import create_app
 from radar.web.auth import hash_password
 from tenders import clock
 from tenders.config import Settings, load_settings
-from tenders.store import Store
+from tenders.store import Store, open_store
 from tenders.store.buyers import BuyerStore
 from tests.conftest import outbox
 

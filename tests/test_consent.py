@@ -19,11 +19,11 @@ from matching.subscriptions import load_subscribers
 from notifications.senders.configured import for_settings
 from notifications.tokens import TokenError, make_token, read_token
 from radar.delivery import send_due
-from radar.pipeline import open_store, run_once
+from radar.pipeline import run_once
 from radar.web.app import create_app
 from tenders import clock
 from tenders.config import Settings
-from tenders.store import utcnow
+from tenders.store import open_store, utcnow
 
 from .conftest import PROJECT, outbox
 
