@@ -235,5 +235,5 @@ def test_the_pace_is_kept_across_processes_with_a_shared_pace_directory(tmp_path
     # Unshared, the two would go at once (gaps near 0, 0.8 s in all). A moment is taken after the
     # wait returns, so a process put aside by a loaded machine shortens one gap and lengthens
     # another: the span is the sure sign, the smallest gap only a coarse one.
-    assert moments[-1] - moments[0] >= 9 * 0.2 - 0.005
+    assert moments[-1] - moments[0] >= 9 * 0.2 - 0.1  # the first moment may itself come late
     assert min(b - a for a, b in itertools.pairwise(moments)) >= 0.1
