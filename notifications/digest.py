@@ -350,7 +350,7 @@ def more_url(links: DigestLinks | None, language: str) -> str | None:
 
 
 def _subject(language: str, org: str, n: int, planned: int) -> str:
-    """"3 nya upphandlingar för …", "1 ny upphandling och 2 planerade för …": each count with its plural."""
+    """ "3 nya upphandlingar för …", "1 ny upphandling och 2 planerade för …": each count with its plural."""
     t = words(language)
     if not planned:
         return t.ngettext("%(n)d new tender for %(org)s", "%(n)d new tenders for %(org)s", n) % {"n": n, "org": org}

@@ -153,8 +153,14 @@ def _words(name: str, language: str, values: dict[str, Any], days: int) -> tuple
         body = t.gettext("The deadline for %(title)s (%(buyer)s) is %(deadline)s.")
     elif name == "changed":
         subject = t.gettext("Changed: %(title)s")
-        body = t.gettext("The procurement %(title)s (%(buyer)s) that %(org)s watches has changed: a change notice, "
-                         "a corrigendum or the buyer's own edit.") + "\n" + t.gettext("Deadline: %(deadline)s")
+        body = (
+            t.gettext(
+                "The procurement %(title)s (%(buyer)s) that %(org)s watches has changed: a change notice, "
+                "a corrigendum or the buyer's own edit."
+            )
+            + "\n"
+            + t.gettext("Deadline: %(deadline)s")
+        )
     elif name == "withdrawn":
         subject = t.gettext("Withdrawn: %(title)s")
         body = t.gettext("The procurement %(title)s (%(buyer)s) that %(org)s watches has been withdrawn.")

@@ -117,24 +117,50 @@ def digest_items() -> tuple[list[Assessed], list[str]]:
 
     quote = "skyddad anställning för personer långt från arbetsmarknaden"
     items = [
-        item("open", "Lokalvård i Hofors (påhittad)", buyer_org_id=HOFORS, deadline="2027-02-01T12:00:00+01:00",
-             description="Städning av skolor.", estimated_value=1_500_000, currency="SEK",
-             url="https://hofors.example.org/upphandling/1", documents_url="https://hofors.example.org/docs/1",
-             reasons=[_reason("reserved_participation", value="res-ws"), _reason("reserved_execution"),
-                      _reason("text_employment", quote=quote, field="lots[1].description"),
-                      _reason("typical_sector", sector="cleaning", quote="Städning"),
-                      _reason("small_scale", value="500000 SEK"), _reason("divided_in_lots", value=3),
-                      _reason("text_model", label="suitable", probabilities={"suitable": 0.8}, quote="Städning"),
-                      _reason("vcse"), _reason("light_regime", value="85000000"),
-                      _reason("text_small", value="few", weight=0, quote="Städning")],
-             also=(Listing("other", "ted", "competition", "https://ted.europa.eu/notice/1"),
-                   Listing("own", f"buyer:{HOFORS}", "competition", "https://radar.example.org/own"))),
+        item(
+            "open",
+            "Lokalvård i Hofors (påhittad)",
+            buyer_org_id=HOFORS,
+            deadline="2027-02-01T12:00:00+01:00",
+            description="Städning av skolor.",
+            estimated_value=1_500_000,
+            currency="SEK",
+            url="https://hofors.example.org/upphandling/1",
+            documents_url="https://hofors.example.org/docs/1",
+            reasons=[
+                _reason("reserved_participation", value="res-ws"),
+                _reason("reserved_execution"),
+                _reason("text_employment", quote=quote, field="lots[1].description"),
+                _reason("typical_sector", sector="cleaning", quote="Städning"),
+                _reason("small_scale", value="500000 SEK"),
+                _reason("divided_in_lots", value=3),
+                _reason("text_model", label="suitable", probabilities={"suitable": 0.8}, quote="Städning"),
+                _reason("vcse"),
+                _reason("light_regime", value="85000000"),
+                _reason("text_small", value="few", weight=0, quote="Städning"),
+            ],
+            also=(
+                Listing("other", "ted", "competition", "https://ted.europa.eu/notice/1"),
+                Listing("own", f"buyer:{HOFORS}", "competition", "https://radar.example.org/own"),
+            ),
+        ),
         item("soon", "Snöröjning i Mora (påhittad)", deadline="2026-12-08", nuts=["SE312"]),
         item("changed", "Tvätt för äldreboenden (påhittad)", deadline="2027-03-01", nuts=["SE312"]),
-        item("plan", "Städning av kommunens lokaler (påhittad)", source=f"buyer:{HOFORS}", notice_type="planning",
-             status="planned", expected_publication="2027-03-01", buyer_org_id=HOFORS),
-        item("doubt", "Transport av fika (påhittad)", deadline="2027-01-20",
-             sectors=({"sector": "catering", "by": "text", "probability": 0.3},)),
+        item(
+            "plan",
+            "Städning av kommunens lokaler (påhittad)",
+            source=f"buyer:{HOFORS}",
+            notice_type="planning",
+            status="planned",
+            expected_publication="2027-03-01",
+            buyer_org_id=HOFORS,
+        ),
+        item(
+            "doubt",
+            "Transport av fika (påhittad)",
+            deadline="2027-01-20",
+            sectors=({"sector": "catering", "by": "text", "probability": 0.3},),
+        ),
         item("gone", "Fönsterputs (påhittad)", source=f"buyer:{HOFORS}", status="withdrawn", deadline="2027-01-10"),
         item("late", "Trädgårdsskötsel (påhittad)", deadline="2026-11-01", nuts=["SE313"]),
         item("extra", "Flyttjänster (påhittad)", deadline="2027-04-01", nuts=["SE312"], score=0.5),  # left out
@@ -176,10 +202,18 @@ def test_every_part_of_a_digest_is_in_the_readers_language(language: str) -> Non
 def test_a_digests_subject_counts_with_the_right_plural(counts: tuple[int, int], sv: str, en: str) -> None:
     items, _ = digest_items()
     current = [i for i in items if i.tender.notice_id in ("soon", "changed", "extra")][: counts[0]]
-    plans = [Assessed(tender=Tender(source=f"buyer:{HOFORS}", notice_id=f"p{n}", title=f"Plan {n}",
-                                    status="planned", notice_type="planning"),
-                      score=0.9, label="suitable", reasons=[], content_hash=f"p{n}")
-             for n in range(counts[1])]
+    plans = [
+        Assessed(
+            tender=Tender(
+                source=f"buyer:{HOFORS}", notice_id=f"p{n}", title=f"Plan {n}", status="planned", notice_type="planning"
+            ),
+            score=0.9,
+            label="suitable",
+            reasons=[],
+            content_hash=f"p{n}",
+        )
+        for n in range(counts[1])
+    ]
     for language, expected in (("sv", sv), ("en", en)):
         assert render_digest(subscriber(language), current + plans, today=TODAY).subject == f"{expected} {ORG}"
 
@@ -322,7 +356,7 @@ def test_the_october_report_its_pdf_and_its_mail_are_in_one_language(statistics:
     pdf.write_bytes(attachment.data)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert_one_language(text, language, data)
-    method = " ".join(text[text.rindex({"sv": "Metod", "en": "Method"}[language]):].split())
+    method = " ".join(text[text.rindex({"sv": "Metod", "en": "Method"}[language]) :].split())
     assert {"sv": "Upphandlingsmyndighetens statistikdatabas", "en": "Upphandlingsmyndigheten's statistics"}[
         language] in method  # fmt: skip
     assert {"sv": "annonserade upphandlingar: 2021", "en": "advertised procurements: 2021"}[language] in method

@@ -190,8 +190,11 @@ def test_the_migrations_form_one_line_that_builds_what_the_models_describe(store
         context = MigrationContext.configure(connection, opts={"include_object": modelled})
         assert compare_metadata(context, Base.metadata) == []
         schema = inspect(connection)
-        named = ("SELECT name FROM sqlite_master" if store.engine.dialect.name == "sqlite"
-                 else "SELECT indexname FROM pg_indexes WHERE tablename = 'tenders'")  # expression indexes too
+        named = (
+            "SELECT name FROM sqlite_master"
+            if store.engine.dialect.name == "sqlite"
+            else "SELECT indexname FROM pg_indexes WHERE tablename = 'tenders'"
+        )  # expression indexes too
         found = {*schema.get_table_names(), *(c["name"] for c in schema.get_columns("tenders")),
                  *connection.exec_driver_sql(named).scalars()}  # fmt: skip
     assert beside <= found  # what the migration builds beside the models is there

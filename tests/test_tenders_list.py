@@ -49,13 +49,22 @@ def tender(notice: str, title: str, days: int | None, **extra: Any) -> Tender:
 CLEANING = [{"sector": "cleaning", "by": "text", "probability": 0.8}]
 SOCIAL = [{"code": "reserved_participation", "field": "reserved", "weight": 3}]
 TENDERS = [  # (tender, score, label, sectors, reasons)
-    (tender("1", "Lokalvård av förskolor i Falun", 20, description="Städning av lokaler"), 0.9, "suitable", CLEANING,
-     SOCIAL),
-    (tender("2", "Catering for schools", 40, buyer_name="Stadt Berlin", buyer_country="DE",
-            buyer_nuts="DE300"), 0.4, "possible", [], []),
+    (
+        tender("1", "Lokalvård av förskolor i Falun", 20, description="Städning av lokaler"),
+        0.9,
+        "suitable",
+        CLEANING,
+        SOCIAL,
+    ),
+    (
+        tender("2", "Catering for schools", 40, buyer_name="Stadt Berlin", buyer_country="DE", buyer_nuts="DE300"),
+        0.4,
+        "possible",
+        [],
+        [],
+    ),
     (tender("3", "Lokalvård som gått ut", -2), 0.95, "suitable", CLEANING, SOCIAL),
-    (tender("4", "Lokalvård Gävle", 60, buyer_name="Gävle kommun", source="gavle-rss"),
-     0.5, "possible", [], []),
+    (tender("4", "Lokalvård Gävle", 60, buyer_name="Gävle kommun", source="gavle-rss"), 0.5, "possible", [], []),
     (tender("5", "Lokalvård tilldelad", 10, notice_type="result"), 0.9, "suitable", [], []),
     (tender("6", "Planerad lokalvård", None, notice_type="planning"), 0.6, "possible", CLEANING, []),
 ]

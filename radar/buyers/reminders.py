@@ -142,17 +142,28 @@ def _words(name: str, language: str, values: dict[str, Any]) -> tuple[str, str]:
     t, days = words(language), int(values["days"])
     if name == "advertised":
         subject = t.gettext("Advertised now: %(title)s")
-        body = (t.gettext("%(buyer)s has now advertised the procurement %(org)s showed interest in:")
-                + "\n\n%(title)s\n" + t.gettext("Deadline: %(deadline)s") + "\n%(link)s")
+        body = (
+            t.gettext("%(buyer)s has now advertised the procurement %(org)s showed interest in:")
+            + "\n\n%(title)s\n"
+            + t.gettext("Deadline: %(deadline)s")
+            + "\n%(link)s"
+        )
     elif name == "deadline":
         subject = t.ngettext("Deadline in %(days)d day: %(title)s", "Deadline in %(days)d days: %(title)s", days)
-        body = t.ngettext("The deadline for %(title)s (%(buyer)s) is %(deadline)s, in %(days)d day.",
-                          "The deadline for %(title)s (%(buyer)s) is %(deadline)s, in %(days)d days.", days)
+        body = t.ngettext(
+            "The deadline for %(title)s (%(buyer)s) is %(deadline)s, in %(days)d day.",
+            "The deadline for %(title)s (%(buyer)s) is %(deadline)s, in %(days)d days.",
+            days,
+        )
         body += "\n%(link)s"
     else:
         subject = t.gettext("Invitation from %(buyer)s: %(title)s")
-        body = (t.gettext("%(buyer)s invites you to a dialogue about the planned procurement %(title)s:")
-                + "\n\n%(text)s\n\n" + t.gettext("Reply to this email to reach %(buyer)s.") + "\n%(link)s")
+        body = (
+            t.gettext("%(buyer)s invites you to a dialogue about the planned procurement %(title)s:")
+            + "\n\n%(text)s\n\n"
+            + t.gettext("Reply to this email to reach %(buyer)s.")
+            + "\n%(link)s"
+        )
     return subject % values, body % values  # fmt: skip
 
 

@@ -16,8 +16,11 @@ from radar.wording import N_, words
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FIGURES = (("procurements", N_("Procurements")), ("social", N_("Socially sustainable")), ("reserved", N_("Reserved")))
 
-STATISTICS = {"procurements": N_("advertised procurements"), "contracts": N_("contracted suppliers"),
-              "values": N_("contracted value")}  # the statistics' exports by name, not by their code
+STATISTICS = {
+    "procurements": N_("advertised procurements"),
+    "contracts": N_("contracted suppliers"),
+    "values": N_("contracted value"),
+}  # the statistics' exports by name, not by their code
 
 
 @cache
@@ -52,8 +55,11 @@ def render_html(report: dict[str, Any], language: str = "sv") -> str:
         "sectors": bars([(_sector(k, _), v) for k, v in national["by_sector"].items()], _("By sector (CPV division)")),
     }  # fmt: skip
     names = {kind: _(name) for kind, name in STATISTICS.items()}
-    return _environment(language).get_template("october_report.html").render(
-        r=report, lang=language, charts=charts, number=_number, statistics_names=names)
+    return (
+        _environment(language)
+        .get_template("october_report.html")
+        .render(r=report, lang=language, charts=charts, number=_number, statistics_names=names)
+    )
 
 
 def _sector(key: str, _: Any) -> str:
