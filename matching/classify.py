@@ -219,8 +219,12 @@ def _text(tender: Tender, r: _Rules) -> list[dict[str, Any]]:
     fields = [("title", tender.title), ("description", tender.description)]
     fields += [(f"lots[{lot.id}].title", lot.title) for lot in tender.lots]
     fields += [(f"lots[{lot.id}].description", lot.description) for lot in tender.lots]
+    quiet: set[str] = set()  # texts read already and holding no anchor (a lot's title is often the notice's)
     for name, text in fields:
-        if not text or not _has_anchor(text, r.anchors):
+        if not text or text in quiet:
+            continue
+        if not _has_anchor(text, r.anchors):
+            quiet.add(text)
             continue  # most texts say nothing of the kind: no sentence splitting, no regex
         for sentence in SENTENCE.split(text):
             if not _has_anchor(sentence, r.anchors):
