@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 from tenders.model import Lot, Tender
@@ -54,31 +55,34 @@ def link(value: str | None) -> str | None:
 
 def clean(tender: Tender) -> Tender:
     """The tender with every text field made safe; a clean tender comes back equal (and unchanged)."""
-    cleaned = replace(
-        tender,
-        notice_id=one_line(tender.notice_id) or tender.notice_id,
-        procedure_id=one_line(tender.procedure_id),
-        title=one_line(tender.title, TITLE_CAP),
-        description=paragraph(tender.description),
-        buyer_name=one_line(tender.buyer_name),
-        deadline=one_line(tender.deadline, 40),
-        published=one_line(tender.published, 40),
-        url=link(tender.url),
-        documents_url=link(tender.documents_url),
-        winners=[{k: one_line(v) if isinstance(v, str) else v for k, v in w.items()} for w in tender.winners],
-        lots=[_lot(lot) for lot in tender.lots],
-    )
-    return tender if cleaned == tender else cleaned
+    values: dict[str, Any] = {
+        "notice_id": one_line(tender.notice_id) or tender.notice_id,
+        "procedure_id": one_line(tender.procedure_id),
+        "title": one_line(tender.title, TITLE_CAP),
+        "description": paragraph(tender.description),
+        "buyer_name": one_line(tender.buyer_name),
+        "deadline": one_line(tender.deadline, 40),
+        "published": one_line(tender.published, 40),
+        "url": link(tender.url),
+        "documents_url": link(tender.documents_url),
+        "winners": [{k: one_line(v) if isinstance(v, str) else v for k, v in w.items()} for w in tender.winners],
+    }
+    lots = [_lot(lot) for lot in tender.lots]
+    # Nearly every tender is clean already: it comes back as it is, without building a copy to compare.
+    if all(getattr(tender, k) == v for k, v in values.items()) and all(
+        all(getattr(lot, k) == v for k, v in new.items()) for lot, new in zip(tender.lots, lots, strict=True)
+    ):
+        return tender
+    return replace(tender, **values, lots=[replace(lot, **new) for lot, new in zip(tender.lots, lots, strict=True)])
 
 
-def _lot(lot: Lot) -> Lot:
-    return replace(
-        lot,
-        id=one_line(lot.id, 100) or lot.id,
-        title=one_line(lot.title, TITLE_CAP),
-        description=paragraph(lot.description),
-        deadline=one_line(lot.deadline, 40),
-    )
+def _lot(lot: Lot) -> dict[str, Any]:
+    return {
+        "id": one_line(lot.id, 100) or lot.id,
+        "title": one_line(lot.title, TITLE_CAP),
+        "description": paragraph(lot.description),
+        "deadline": one_line(lot.deadline, 40),
+    }
 
 
 def _cap(text: str, cap: int) -> str:
