@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from sqlalchemy.exc import DBAPIError
 
@@ -418,12 +418,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Stopped as exc:
         run.problem(str(exc))
-        return 128 + signal.SIGTERM
+        _end_now(128 + signal.SIGTERM)
     except (DatabaseUnavailable, DBAPIError) as exc:  # one line naming the database, never a traceback
         text = str(exc) if isinstance(exc, DatabaseUnavailable) else _database_error(exc)
         run.problem(text)
         return 3
     return 1 if run.problems else 0
+
+
+def _end_now(status: int) -> NoReturn:
+    """A stopped run ends here: its steps have unwound (the run record says so) and its workers are
+    killed, but the interpreter's exit hooks would still poke the torn-down worker pools of sources
+    read side by side and print their tracebacks after our one line."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _database_error(exc: DBAPIError) -> str:
