@@ -1,7 +1,9 @@
-"""The pipeline steps as plain functions; the DAGs and the CLI call these and nothing else.
+"""The pipeline steps as plain functions, for the DAGs and the CLI: only the steps live here.
 
 Each step is idempotent: run it twice and the second run finds nothing to do.
-collect -> classify_new -> match_and_queue -> send_due (in ``radar.delivery``).
+collect (sources side by side) -> classify_new -> match_and_queue -> deliver (``radar.delivery``'s
+digests, then the buyers' reminders). The features (buyers, reports) and the web app stand beside
+or above it and never import it.
 """
 
 from __future__ import annotations
