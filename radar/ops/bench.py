@@ -569,10 +569,11 @@ NOTES = """## Reading the table
   source with 2 workers, in a process of its own; the peak resident memory of the collector and
   of a worker.
 * **hanging source**: `tender-radar run` over 8 small RSS feeds of invented items on loopback, with
-  and without a ninth feed whose server accepts the connection and never answers (its
-  `source_deadline` 10 s); the runs' times with it, and the extra seconds over the median run
-  without it. Sources are read side by side, so what it adds is its deadline less what the others
-  take (`radar/ops/bench_hanging.py`; `python -m radar.ops.bench_hanging` runs this row alone).
+  and without a ninth feed whose server accepts the connection and never answers (default
+  settings); the runs' times with it, and the extra seconds over the median run without it.
+  Sources are read side by side and a silent server is asked once a run, so what it adds is the
+  10 s `timeout` less what the others take (`radar/ops/bench_hanging.py`; `python -m
+  radar.ops.bench_hanging` runs this row alone).
 * **login flood**: the web app under uvicorn on a loopback port; the sign-up page's requests/s from
   4 clients, alone and while 20 clients from other loopback addresses post wrong logins for fresh
   names (`radar/ops/hostile_logins.py`).
